@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/auth0/go-jwt-middleware/v2/jwks"
+	josev2 "gopkg.in/go-jose/go-jose.v2"
+)
+
+// KeySource serves the tenant's signing keys (JWKS) to both token verifiers. It wraps
+// go-jwt-middleware's caching provider and adds what that provider lacks: a token
+// signed with a kid the cached set does not know triggers one fresh fetch, at most
+// once per MinRefreshInterval, so a key rotation is picked up at once while a flood of
+// forged kids cannot turn linkbff into a JWKS-fetching amplifier. Past that, unknown
+// kids fail closed.
+type KeySource struct {
+	jwksURL     *url.URL
+	client      *http.Client
+	ttl         time.Duration
+	minInterval time.Duration
+	now         func() time.Time
+
+	current atomic.Pointer[jwks.CachingProvider]
+
+	mu         sync.Mutex
+	lastForced time.Time
+}
+
+// KeySourceConfig configures a KeySource.
+type KeySourceConfig struct {
+	Issuer string // with trailing slash; the JWKS is at {Issuer}.well-known/jwks.json
+	Client *http.Client
+	// CacheTTL is how long a fetched JWKS is used before a background refresh (default 10m).
+	CacheTTL time.Duration
+	// MinRefreshInterval bounds refreshes caused by unknown kids (default 30s).
+	MinRefreshInterval time.Duration
+	Now                func() time.Time
+}
+
+// NewKeySource returns a KeySource; nothing is fetched until the first token.
+func NewKeySource(cfg KeySourceConfig) (*KeySource, error) {
+	u, err := url.Parse(cfg.Issuer + ".well-known/jwks.json")
+	if err != nil {
+		return nil, fmt.Errorf("auth: JWKS URL: %w", err)
+	}
+	k := &KeySource{jwksURL: u, client: cfg.Client, ttl: cfg.CacheTTL, minInterval: cfg.MinRefreshInterval, now: cfg.Now}
+	if k.client == nil {
+		k.client = &http.Client{Timeout: 5 * time.Second}
+	}
+	if k.ttl == 0 {
+		k.ttl = 10 * time.Minute
+	}
+	if k.minInterval == 0 {
+		k.minInterval = 30 * time.Second
+	}
+	if k.now == nil {
+		k.now = time.Now
+	}
+	k.current.Store(k.newProvider())
+	return k, nil
+}
+
+func (k *KeySource) newProvider() *jwks.CachingProvider {
+	// The issuer URL is only a cache key when a custom JWKS URI is set; using the JWKS
+	// URI directly skips a discovery round trip.
+	return jwks.NewCachingProvider(k.jwksURL, k.ttl, jwks.WithCustomJWKSURI(k.jwksURL), jwks.WithCustomClient(k.client))
+}
+
+// Keys returns the key set, refreshed first if kid is unknown and a refresh is allowed.
+func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet, error) {
+	set, err := k.keys(ctx, k.current.Load())
+	if err != nil {
+		return nil, err
+	}
+	if kid == "" || len(set.Key(kid)) > 0 || !k.mayRefresh() {
+		return set, nil
+	}
+	p := k.newProvider()
+	fresh, err := k.keys(ctx, p)
+	if err != nil {
+		return set, nil // keep serving the old set; the token fails closed
+	}
+	k.current.Store(p)
+	return fresh, nil
+}
+
+func (k *KeySource) keys(ctx context.Context, p *jwks.CachingProvider) (*josev2.JSONWebKeySet, error) {
+	v, err := p.KeyFunc(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: fetching JWKS: %w", err)
+	}
+	set, ok := v.(*josev2.JSONWebKeySet)
+	if !ok {
+		return nil, fmt.Errorf("auth: JWKS provider returned %T", v)
+	}
+	return set, nil
+}
+
+func (k *KeySource) mayRefresh() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.now()
+	if !k.lastForced.IsZero() && now.Sub(k.lastForced) < k.minInterval {
+		return false
+	}
+	k.lastForced = now
+	return true
+}

@@ -1,0 +1,251 @@
+// Package config owns linkbff's configuration: one struct read from the environment,
+// every default stated once (in Defaults), and Validate naming each wrong variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a linkbff process.
+type Config struct {
+	// Dev is true when AUTH0_DOMAIN is unset: linkbff then runs the development tenant
+	// in-process and takes the Auth0 settings from it.
+	Dev bool
+
+	// Auth0URL is the tenant's base URL ("https://tenant.auth0.com"), from AUTH0_DOMAIN.
+	Auth0URL           string
+	Audience           string // AUTH0_AUDIENCE: the API identifier bearer tokens are for
+	ClientID           string // AUTH0_CLIENT_ID: the BFF's Regular Web Application
+	ClientSecret       string // AUTH0_CLIENT_SECRET
+	ManagementAudience string // AUTH0_MANAGEMENT_AUDIENCE
+
+	LinkAllowedAudiences     []string      // LINK_ALLOWED_AUDIENCES: extra client ids whose ID tokens may be linked
+	LinkMaxAge               time.Duration // LINK_MAX_AGE
+	LinkRequireVerifiedEmail bool          // LINK_REQUIRE_VERIFIED_EMAIL
+	LinkRequireNonce         bool          // LINK_REQUIRE_NONCE
+	LinkNonceTTL             time.Duration // LINK_NONCE_TTL
+
+	ListenAddr         string        // LISTEN_ADDR
+	BaseURL            string        // BASE_URL: the public URL of this service
+	CORSAllowedOrigins []string      // CORS_ALLOWED_ORIGINS
+	IdentityCacheTTL   time.Duration // IDENTITY_CACHE_TTL
+	UpstreamTimeout    time.Duration // MANAGEMENT_API_TIMEOUT: per Management API call
+	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
+	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
+
+	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
+	LogFormat string     // LOG_FORMAT: json or text
+}
+
+// Defaults, stated once. Where dev and production differ, both are given.
+const (
+	DefaultLinkMaxAge       = 5 * time.Minute
+	DefaultLinkNonceTTL     = 5 * time.Minute
+	DefaultListenAddrDev    = "127.0.0.1:3000"
+	DefaultListenAddr       = ":3000"
+	DefaultIdentityCacheTTL = 30 * time.Second
+	DefaultUpstreamTimeout  = 5 * time.Second
+	DefaultRequestTimeout   = 15 * time.Second
+	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultLogFormatDev     = "text"
+	DefaultLogFormat        = "json"
+)
+
+// FromEnv reads the configuration. The error lists every wrong variable.
+func FromEnv(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{}
+	domain := strings.TrimSpace(getenv("AUTH0_DOMAIN"))
+	c.Dev = domain == ""
+	if !c.Dev {
+		c.Auth0URL = r.domain("AUTH0_DOMAIN", domain)
+	}
+	c.Audience = getenv("AUTH0_AUDIENCE")
+	c.ClientID = getenv("AUTH0_CLIENT_ID")
+	c.ClientSecret = getenv("AUTH0_CLIENT_SECRET")
+	c.ManagementAudience = getenv("AUTH0_MANAGEMENT_AUDIENCE")
+	c.LinkAllowedAudiences = list(getenv("LINK_ALLOWED_AUDIENCES"))
+	c.LinkMaxAge = r.duration("LINK_MAX_AGE", DefaultLinkMaxAge)
+	c.LinkNonceTTL = r.duration("LINK_NONCE_TTL", DefaultLinkNonceTTL)
+	c.LinkRequireVerifiedEmail = r.boolean("LINK_REQUIRE_VERIFIED_EMAIL", true)
+	c.LinkRequireNonce = r.boolean("LINK_REQUIRE_NONCE", true)
+	c.ListenAddr = getenv("LISTEN_ADDR")
+	if c.ListenAddr == "" {
+		c.ListenAddr = DefaultListenAddr
+		if c.Dev {
+			c.ListenAddr = DefaultListenAddrDev
+		}
+	}
+	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
+	c.CORSAllowedOrigins = list(getenv("CORS_ALLOWED_ORIGINS"))
+	c.IdentityCacheTTL = r.duration("IDENTITY_CACHE_TTL", DefaultIdentityCacheTTL)
+	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
+	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	c.LogLevel = r.level("LOG_LEVEL")
+	c.LogFormat = getenv("LOG_FORMAT")
+	if c.LogFormat == "" {
+		c.LogFormat = DefaultLogFormat
+		if c.Dev {
+			c.LogFormat = DefaultLogFormatDev
+		}
+	}
+	if c.ManagementAudience == "" && c.Auth0URL != "" {
+		c.ManagementAudience = c.Auth0URL + "/api/v2/"
+	}
+	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Issuer is the tenant's token issuer, with Auth0's trailing slash.
+func (c Config) Issuer() string { return c.Auth0URL + "/" }
+
+// Validate checks a complete configuration. In dev mode the Auth0 settings come from
+// the embedded tenant and are checked after it starts (call Validate again then).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	if !c.Dev || c.Auth0URL != "" {
+		for _, v := range []struct{ name, value string }{
+			{"AUTH0_AUDIENCE", c.Audience},
+			{"AUTH0_CLIENT_ID", c.ClientID},
+			{"AUTH0_CLIENT_SECRET", c.ClientSecret},
+		} {
+			if v.value == "" {
+				bad(v.name, "required when AUTH0_DOMAIN is set")
+			}
+		}
+		if u, err := url.Parse(c.ManagementAudience); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("AUTH0_MANAGEMENT_AUDIENCE", "must be an absolute URL such as https://TENANT.auth0.com/api/v2/")
+		}
+	}
+	if c.LinkMaxAge <= 0 {
+		bad("LINK_MAX_AGE", "must be positive")
+	}
+	if c.LinkNonceTTL <= 0 {
+		bad("LINK_NONCE_TTL", "must be positive")
+	}
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		bad("LISTEN_ADDR", "must be host:port: %v", err)
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			bad("BASE_URL", "must be an http(s) origin such as https://app.example.com, got %q", c.BaseURL)
+		}
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			bad("CORS_ALLOWED_ORIGINS", "%q is not an exact origin such as https://app.example.com", o)
+		}
+	}
+	if c.IdentityCacheTTL < 0 {
+		bad("IDENTITY_CACHE_TTL", "must not be negative")
+	}
+	if c.UpstreamTimeout <= 0 {
+		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
+	}
+	if c.RequestTimeout <= 0 {
+		bad("REQUEST_TIMEOUT", "must be positive")
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+}
+
+// domain turns AUTH0_DOMAIN into a base URL. A bare host means https; a URL with a
+// scheme is accepted, but plain http only for loopback hosts (the dev tenant).
+func (r *reader) domain(name, v string) string {
+	if !strings.Contains(v, "://") {
+		v = "https://" + v
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		r.fail(name, "must be a host such as TENANT.auth0.com or an origin URL, got %q", v)
+		return ""
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			r.fail(name, "http:// is only allowed for loopback hosts, got %q", v)
+			return ""
+		}
+	default:
+		r.fail(name, "scheme must be https (or http for loopback), got %q", u.Scheme)
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, "not a duration such as 5m or 30s: %q", v)
+		return def
+	}
+	return d
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false, got %q", v)
+		return def
+	}
+	return b
+}
+
+func (r *reader) level(name string) slog.Level {
+	var l slog.Level
+	if v := r.getenv(name); v != "" {
+		if err := l.UnmarshalText([]byte(v)); err != nil {
+			r.fail(name, "must be debug, info, warn or error, got %q", v)
+		}
+	}
+	return l
+}
+
+// list splits a comma- or space-separated list, dropping empty items.
+func list(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+}
