@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/linkbff/linkbff/internal/config"
+	"github.com/linkbff/linkbff/internal/devtenant"
+)
+
+// startDevTenant runs the development tenant in-process (AUTH0_DOMAIN unset) and
+// points cfg at it: its regular web application is the BFF, its API the audience.
+// The application's callbacks and origins are extended with cfg.BaseURL so the demo
+// works on whatever address linkbff listens.
+func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtenant.Seed, error) {
+	seed := devtenant.DemoSeed()
+	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
+	if i < 0 || len(seed.APIs) == 0 {
+		return nil, seed, fmt.Errorf("development tenant: the demo seed needs a regular_web client and an API")
+	}
+	app := &seed.Clients[i]
+	app.Callbacks = appendNew(app.Callbacks, cfg.BaseURL+"/auth/callback", cfg.BaseURL+"/")
+	app.AllowedLogoutURLs = appendNew(app.AllowedLogoutURLs, cfg.BaseURL+"/")
+	app.WebOrigins = appendNew(app.WebOrigins, cfg.BaseURL)
+
+	t, err := devtenant.Start(devtenant.Options{Addr: addr, Seed: &seed})
+	if err != nil {
+		return nil, seed, fmt.Errorf("development tenant: %w", err)
+	}
+	cfg.Auth0URL = t.URL()
+	cfg.ClientID = app.ClientID
+	cfg.ClientSecret = app.ClientSecret
+	if cfg.Audience == "" {
+		cfg.Audience = seed.APIs[0].Identifier
+	}
+	cfg.ManagementAudience = t.ManagementAudience()
+	if err := cfg.Validate(); err != nil {
+		t.Close()
+		return nil, seed, fmt.Errorf("configuration with the development tenant:\n%w", err)
+	}
+	return t, seed, nil
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+// printBanner tells a person where linkbff listens and, in development, how to sign in.
+func printBanner(w io.Writer, cfg config.Config, tenant *devtenant.Tenant, seed devtenant.Seed) {
+	fmt.Fprintf(w, "linkbff listening on %s\n", cfg.BaseURL)
+	if tenant == nil {
+		fmt.Fprintf(w, "Auth0 tenant: %s (audience %s)\n", cfg.Auth0URL, cfg.Audience)
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: AUTH0_DOMAIN is unset, so an embedded development tenant\n")
+	fmt.Fprintf(&b, "(not Auth0, in memory, for local use only) runs at %s\n", tenant.URL())
+	fmt.Fprintf(&b, "  application (client id): %s\n  API audience:            %s\n", cfg.ClientID, cfg.Audience)
+	fmt.Fprintf(&b, "Demo logins:\n")
+	for _, u := range seed.Users {
+		if u.Password != "" {
+			fmt.Fprintf(&b, "  %-22s password %-16s (%s)\n", u.Email, u.Password, u.UserID)
+		} else {
+			fmt.Fprintf(&b, "  %-22s via the %s button    (%s)\n", u.Name, u.Connection, u.UserID)
+		}
+	}
+	fmt.Fprintf(&b, "Open %s/ in a browser, or get a token for curl:\n", cfg.BaseURL)
+	fmt.Fprintf(&b, "  curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' \\\n", tenant.URL())
+	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\"}'\n", cfg.ClientID, cfg.Audience)
+	fmt.Fprint(w, b.String())
+}

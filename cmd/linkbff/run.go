@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/linkbff/linkbff"
+	"github.com/linkbff/linkbff/frontend"
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/config"
+	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/server"
+)
+
+// run is the whole program: read the configuration, build, serve until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		return fmt.Errorf("linkbff takes no arguments; it is configured through the environment (see README)")
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+	}
+	defer ln.Close()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + publicAddr(ln.Addr())
+	}
+
+	var (
+		tenant *devtenant.Tenant
+		seed   devtenant.Seed
+	)
+	if cfg.Dev {
+		tenant, seed, err = startDevTenant(&cfg, getenv("DEVTENANT_ADDR"))
+		if err != nil {
+			return err
+		}
+		defer tenant.Close()
+	}
+
+	handler, err := build(cfg, log)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, cfg, tenant, seed)
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// build wires the service from the configuration.
+func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
+	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
+	if err != nil {
+		return nil, err
+	}
+	bearer, err := auth.NewBearer(auth.BearerConfig{
+		Issuer:   cfg.Issuer(),
+		Audience: cfg.Audience,
+		Keys:     keys,
+		OnError:  server.WriteProblem,
+	})
+	if err != nil {
+		return nil, err
+	}
+	upstream, err := mgmt.New(mgmt.Config{
+		Domain:       cfg.Auth0URL,
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		Audience:     cfg.ManagementAudience,
+		CallTimeout:  cfg.UpstreamTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	verifier := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
+		Keys:      keys,
+		Issuer:    cfg.Issuer(),
+		Audiences: append([]string{cfg.ClientID}, cfg.LinkAllowedAudiences...),
+	})
+	svc := identity.New(identity.Config{
+		ClientID:             cfg.ClientID,
+		MaxAge:               cfg.LinkMaxAge,
+		RequireVerifiedEmail: cfg.LinkRequireVerifiedEmail,
+		RequireNonce:         cfg.LinkRequireNonce,
+		NonceTTL:             cfg.LinkNonceTTL,
+		CacheTTL:             cfg.IdentityCacheTTL,
+	}, upstream, verifier, identity.NewMemoryStore(nil))
+
+	return server.New(server.Config{
+		RequestTimeout:     cfg.RequestTimeout,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		Client: server.ClientConfig{
+			Domain:   cfg.Auth0URL,
+			ClientID: cfg.ClientID,
+			Issuer:   cfg.Issuer(),
+			Audience: cfg.Audience,
+		},
+	}, server.Deps{
+		Logger:     log,
+		Identities: svc,
+		Bearer:     bearer,
+		Ready: func(ctx context.Context) error {
+			_, err := keys.Keys(ctx, "")
+			return err
+		},
+		OpenAPI:  linkbff.OpenAPISpec(),
+		Frontend: frontend.Files(),
+	}), nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// publicAddr turns a listen address into one a browser can use (":3000" -> "localhost:3000").
+func publicAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

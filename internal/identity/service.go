@@ -1,0 +1,256 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/reqlog"
+)
+
+// Config holds the linking policy.
+type Config struct {
+	ClientID             string        // the BFF's own client id: its ID tokens link with {link_with}
+	MaxAge               time.Duration // how recent the secondary login must be
+	RequireVerifiedEmail bool
+	RequireNonce         bool
+	NonceTTL             time.Duration
+	CacheTTL             time.Duration // 0 disables the read cache
+	Now                  func() time.Time
+}
+
+// Service applies the linking rules.
+type Service struct {
+	cfg      Config
+	upstream Upstream
+	verifier TokenVerifier
+	store    Store
+	reads    singleflight.Group
+}
+
+// New returns a Service.
+func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store}
+}
+
+// readTimeout bounds a shared (coalesced) read, which outlives any one caller's context.
+const readTimeout = 20 * time.Second
+
+// List returns the caller's identities, from the cache when warm. Concurrent misses
+// for one user share one upstream read.
+func (s *Service) List(ctx context.Context, userID string) (View, error) {
+	if s.cfg.CacheTTL > 0 {
+		if v, ok, err := s.store.GetView(ctx, userID); err == nil && ok {
+			return v, nil
+		} else if err != nil {
+			reqlog.From(ctx).Warn("identity cache read failed", "err", err)
+		}
+	}
+	ch := s.reads.DoChan(userID, func() (any, error) {
+		// Detached from the first caller: its cancellation must not fail the others.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+		defer cancel()
+		return s.fetch(rctx, userID)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return View{}, res.Err
+		}
+		return res.Val.(View), nil
+	case <-ctx.Done():
+		return View{}, upstreamProblem(ctx.Err())
+	}
+}
+
+func (s *Service) fetch(ctx context.Context, userID string) (View, error) {
+	u, err := s.upstream.GetUser(ctx, userID)
+	if err != nil {
+		return View{}, upstreamProblem(err)
+	}
+	v := viewFrom(userID, u.Identities, primaryProfile(u))
+	s.remember(ctx, v)
+	return v, nil
+}
+
+func (s *Service) remember(ctx context.Context, v View) {
+	if s.cfg.CacheTTL <= 0 {
+		return
+	}
+	if err := s.store.SetView(ctx, v.UserID, v, s.cfg.CacheTTL); err != nil {
+		reqlog.From(ctx).Warn("identity cache write failed", "err", err)
+	}
+}
+
+// Intent is a one-time link intent.
+type Intent struct {
+	Nonce     string
+	ExpiresIn time.Duration
+}
+
+// NewIntent issues a nonce the caller passes to the secondary login; Link accepts an
+// ID token carrying it once, for this caller only.
+func (s *Service) NewIntent(ctx context.Context, userID string) (Intent, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Intent{}, err
+	}
+	nonce := base64.RawURLEncoding.EncodeToString(b[:])
+	if err := s.store.PutIntent(ctx, nonce, userID, s.cfg.NonceTTL); err != nil {
+		return Intent{}, fmt.Errorf("storing link intent: %w", err)
+	}
+	return Intent{Nonce: nonce, ExpiresIn: s.cfg.NonceTTL}, nil
+}
+
+// Link links the identity that signed in to produce linkToken (a secondary ID token)
+// into the caller's account.
+func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, err error) {
+	secondary := ""
+	defer func() { audit(ctx, "link", userID, secondary, err) }()
+
+	tok, err := s.verifier.Verify(ctx, linkToken)
+	if err != nil {
+		if errors.Is(err, auth.ErrInvalidIDToken) {
+			return View{}, problem.Wrap(err, http.StatusBadRequest, problem.InvalidLinkToken,
+				"link_with is not a valid ID token of this tenant for an allowed application, or it has expired.")
+		}
+		return View{}, problem.Wrap(err, http.StatusBadGateway, problem.UpstreamUnavailable, "Could not fetch Auth0's signing keys.")
+	}
+	secondary = tok.Subject
+	if err := s.checkLinkToken(ctx, userID, tok); err != nil {
+		return View{}, err
+	}
+
+	unlock, err := s.store.Lock(ctx, userID)
+	if err != nil {
+		return View{}, upstreamProblem(err)
+	}
+	defer unlock()
+
+	primary, err := s.upstream.GetUser(ctx, userID)
+	if err != nil {
+		return View{}, upstreamProblem(err)
+	}
+	provider, secID, _ := strings.Cut(tok.Subject, "|")
+	if found, _ := viewFrom(userID, primary.Identities, Profile{}).has(provider, secID); found {
+		return View{}, problem.New(http.StatusConflict, problem.IdentityExists, "This identity is already linked to your account.")
+	}
+	sec, err := s.upstream.GetUser(ctx, tok.Subject)
+	if err != nil {
+		var apiErr *mgmt.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+			return View{}, problem.Wrap(err, http.StatusBadRequest, problem.InvalidLinkToken, "The account of link_with no longer exists.")
+		}
+		return View{}, upstreamProblem(err)
+	}
+	// Metadata first: Auth0 discards the secondary's metadata on link, so merge it
+	// into the primary while both exist. If the link then fails, nothing is lost.
+	if patch := metadataPatch(primary.UserMetadata, sec.UserMetadata); len(patch) > 0 {
+		if err := s.upstream.UpdateUserMetadata(ctx, userID, patch); err != nil {
+			return View{}, upstreamProblem(err)
+		}
+	}
+	var ids []mgmt.Identity
+	if tok.Audience == s.cfg.ClientID {
+		ids, err = s.upstream.LinkWithToken(ctx, userID, linkToken)
+	} else {
+		ids, err = s.upstream.LinkIdentity(ctx, userID, provider, secID)
+	}
+	if err != nil {
+		_ = s.store.DeleteView(ctx, userID) // metadata may have changed
+		return View{}, linkProblem(err)
+	}
+	v = viewFrom(userID, ids, primaryProfile(primary))
+	s.remember(ctx, v)
+	return v, nil
+}
+
+// checkLinkToken applies the rules that need no upstream call.
+func (s *Service) checkLinkToken(ctx context.Context, userID string, tok auth.IDToken) error {
+	loginAt := tok.IssuedAt
+	if !tok.AuthTime.IsZero() {
+		loginAt = tok.AuthTime
+	}
+	if s.cfg.Now().Sub(loginAt) > s.cfg.MaxAge {
+		return problem.New(http.StatusBadRequest, problem.LinkTokenTooOld,
+			fmt.Sprintf("The secondary login is older than %s; sign in with it again.", s.cfg.MaxAge))
+	}
+	if s.cfg.RequireNonce {
+		if tok.Nonce == "" {
+			return problem.New(http.StatusBadRequest, problem.NonceMismatch, "link_with carries no nonce; request one from POST /me/identities/nonce and pass it to the secondary login.")
+		}
+		ok, err := s.store.ConsumeIntent(ctx, tok.Nonce, userID)
+		if err != nil {
+			return upstreamProblem(err)
+		}
+		if !ok {
+			return problem.New(http.StatusBadRequest, problem.NonceMismatch, "The nonce of link_with is unknown, expired, already used or was issued to someone else.")
+		}
+	}
+	if tok.Subject == userID {
+		return problem.New(http.StatusConflict, problem.AlreadyLinked, "The secondary login is this account itself (or an identity already linked to it).")
+	}
+	if s.cfg.RequireVerifiedEmail && !tok.EmailVerified {
+		return problem.New(http.StatusBadRequest, problem.EmailNotVerified, "The secondary account's email address is not verified.")
+	}
+	return nil
+}
+
+// Unlink removes provider|identityUserID from the caller's account.
+func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID string) (v View, err error) {
+	defer func() { audit(ctx, "unlink", userID, provider+"|"+identityUserID, err) }()
+	if err := ValidateIdentityPath(provider, identityUserID); err != nil {
+		return View{}, err
+	}
+	current, err := s.List(ctx, userID)
+	if err != nil {
+		return View{}, err
+	}
+	found, primary := current.has(provider, identityUserID)
+	switch {
+	case primary:
+		return View{}, problem.New(http.StatusBadRequest, problem.PrimaryIdentity, "The primary identity of an account cannot be unlinked.")
+	case !found:
+		return View{}, problem.New(http.StatusNotFound, problem.IdentityNotFound, "Your account has no such identity.")
+	}
+	unlock, err := s.store.Lock(ctx, userID)
+	if err != nil {
+		return View{}, upstreamProblem(err)
+	}
+	defer unlock()
+	ids, err := s.upstream.Unlink(ctx, userID, provider, identityUserID)
+	if err != nil {
+		_ = s.store.DeleteView(ctx, userID)
+		return View{}, upstreamProblem(err)
+	}
+	v = viewFrom(userID, ids, current.Identities[0].Profile)
+	s.remember(ctx, v)
+	return v, nil
+}
+
+// audit writes the one audit record of a link or unlink. Tokens are never logged.
+func audit(ctx context.Context, event, userID, identity string, err error) {
+	outcome, level := "success", slog.LevelInfo
+	attrs := []any{"audit", true, "event", event, "user_id", userID, "identity", identity}
+	if err != nil {
+		p := problem.From(err)
+		outcome, level = "failure", slog.LevelWarn
+		attrs = append(attrs, "code", string(p.Code))
+	}
+	attrs = append(attrs, "outcome", outcome)
+	reqlog.From(ctx).Log(ctx, level, "audit "+event, attrs...)
+}

@@ -1,0 +1,78 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/linkbff/linkbff/internal/problem"
+)
+
+// maxBodyBytes bounds JSON request bodies: the largest legitimate one is a link
+// request holding one ID token (a few kB).
+const maxBodyBytes = 64 << 10
+
+// decodeJSON reads a JSON request body into v: JSON media type only (415), at most
+// maxBodyBytes (413), exactly one JSON value, unknown members rejected (400).
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return problem.New(http.StatusUnsupportedMediaType, problem.UnsupportedMediaType, "Send the body as application/json.").
+			WithHeader("Accept-Post", "application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err == nil || !isMaxBytes(err) {
+			return problem.New(http.StatusBadRequest, problem.InvalidBody, "The body must hold exactly one JSON object.")
+		}
+		return bodyError(err)
+	}
+	return nil
+}
+
+func isMaxBytes(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+func bodyError(err error) error {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	switch {
+	case isMaxBytes(err):
+		return problem.New(http.StatusRequestEntityTooLarge, problem.BodyTooLarge, fmt.Sprintf("The body is larger than %d bytes.", maxBodyBytes))
+	case errors.Is(err, io.EOF):
+		return problem.New(http.StatusBadRequest, problem.InvalidBody, "The body is empty.")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body is not valid JSON.")
+	case errors.As(err, &typ):
+		p := problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "A member of the body has the wrong type.")
+		p.Fields = []problem.FieldError{{Field: typ.Field, Message: "must be a " + typ.Type.String()}}
+		return p
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		p := problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body has an unknown member.")
+		p.Fields = []problem.FieldError{{Field: name, Message: "unknown member"}}
+		return p
+	default:
+		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body could not be read.")
+	}
+}
+
+// writeJSON writes v as a JSON response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

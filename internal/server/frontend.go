@@ -1,0 +1,22 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+	"time"
+)
+
+// readyTimeout bounds the readiness check.
+const readyTimeout = 3 * time.Second
+
+// frontendHandler serves the embedded page with a Content-Security-Policy that allows
+// scripts and connections to ourselves and the tenant only (Lock loads the client
+// configuration as JSONP and fetches the JWKS from the tenant).
+func frontendHandler(files fs.FS, tenant string) http.Handler {
+	csp := "default-src 'self'; script-src 'self' " + tenant + "; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self' " + tenant + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self' " + tenant
+	fileServer := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		fileServer.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/linkbff/linkbff/api"
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/problem"
+)
+
+var _ api.ServerInterface = (*server)(nil)
+
+func (s *server) caller(r *http.Request) string {
+	p, _ := auth.FromContext(r.Context()) // requireAuth guarantees it on /me routes
+	return p.Subject
+}
+
+// ListIdentities implements GET /me/identities.
+func (s *server) ListIdentities(w http.ResponseWriter, r *http.Request) {
+	v, err := s.deps.Identities.List(r.Context(), s.caller(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toIdentityList(v))
+}
+
+// CreateLinkNonce implements POST /me/identities/nonce.
+func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request, _ api.CreateLinkNonceParams) {
+	in, err := s.deps.Identities.NewIntent(r.Context(), s.caller(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.LinkNonce{Nonce: in.Nonce, ExpiresIn: int(in.ExpiresIn.Seconds())})
+}
+
+// LinkIdentity implements POST /me/identities.
+func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request, _ api.LinkIdentityParams) {
+	var req api.LinkRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.LinkWith == "" {
+		p := problem.New(http.StatusBadRequest, problem.InvalidBody, "link_with is required.")
+		p.Fields = []problem.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}
+		s.fail(w, r, p)
+		return
+	}
+	v, err := s.deps.Identities.Link(r.Context(), s.caller(r), req.LinkWith)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toIdentityList(v))
+}
+
+// UnlinkIdentity implements DELETE /me/identities/{provider}/{user_id}.
+func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider, userID string, _ api.UnlinkIdentityParams) {
+	v, err := s.deps.Identities.Unlink(r.Context(), s.caller(r), provider, userID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toIdentityList(v))
+}
+
+// GetHealth implements GET /healthz: the process is up.
+func (s *server) GetHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
+}
+
+// GetReadiness implements GET /readyz: the process can reach what it needs.
+func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := s.deps.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, api.Readiness{Status: "unavailable", Checks: map[string]string{"auth0": "unreachable"}})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, api.Readiness{Status: "ok", Checks: map[string]string{"auth0": "ok"}})
+}
+
+// GetOpenAPISpec implements GET /openapi.yaml.
+func (s *server) GetOpenAPISpec(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(s.deps.OpenAPI)
+}
+
+// GetClientConfig implements GET /config.json: what the page needs to start Lock.
+func (s *server) GetClientConfig(w http.ResponseWriter, _ *http.Request) {
+	c := s.cfg.Client
+	out := api.ClientConfig{
+		Domain:               c.Domain,
+		ClientID:             c.ClientID,
+		Issuer:               c.Issuer,
+		ConfigurationBaseURL: c.Domain,
+		JwksURI:              c.Issuer + ".well-known/jwks.json",
+	}
+	if c.Audience != "" {
+		out.Audience = &c.Audience
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func toIdentityList(v identity.View) api.IdentityList {
+	out := api.IdentityList{UserID: v.UserID, Identities: make([]api.Identity, len(v.Identities))}
+	for i, id := range v.Identities {
+		p := id.Profile
+		prof := &api.IdentityProfile{EmailVerified: &p.EmailVerified}
+		if p.Email != "" {
+			prof.Email = &p.Email
+		}
+		if p.Name != "" {
+			prof.Name = &p.Name
+		}
+		if p.Picture != "" {
+			prof.Picture = &p.Picture
+		}
+		out.Identities[i] = api.Identity{Provider: id.Provider, UserID: id.UserID, Connection: id.Connection, IsSocial: id.IsSocial, Primary: id.Primary, Profile: prof}
+	}
+	return out
+}

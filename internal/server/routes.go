@@ -1,0 +1,70 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
+
+	"github.com/linkbff/linkbff/api"
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/problem"
+)
+
+// routes lists every route linkbff serves.
+func (s *server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.withRequestContext, securityHeaders)
+	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.
+	r.Use(cors.Handler(cors.Options{
+		AllowedOrigins:   s.cfg.CORSAllowedOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id", "Retry-After", "WWW-Authenticate"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	}))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, problem.New(http.StatusNotFound, problem.NotFound, "No such route."))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, problem.New(http.StatusMethodNotAllowed, problem.MethodNotAllowed, "This route does not accept "+r.Method+"."))
+	})
+
+	// The generated wrapper binds path and header parameters per the contract.
+	op := &api.ServerInterfaceWrapper{Handler: s, ErrorHandlerFunc: s.paramError}
+
+	r.Get("/healthz", op.GetHealth)
+	r.Get("/readyz", op.GetReadiness)
+	r.Get("/openapi.yaml", op.GetOpenAPISpec)
+	r.Get("/config.json", op.GetClientConfig)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.deps.Bearer.Middleware, s.requireAuth)
+		r.Get("/me/identities", op.ListIdentities)
+		r.Post("/me/identities", op.LinkIdentity)
+		r.Post("/me/identities/nonce", op.CreateLinkNonce)
+		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
+	})
+
+	if s.deps.Frontend != nil {
+		r.Handle("/*", frontendHandler(s.deps.Frontend, s.cfg.Client.Domain))
+	}
+	return r
+}
+
+// requireAuth refuses requests that no earlier middleware authenticated.
+func (s *server) requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := auth.FromContext(r.Context()); !ok {
+			s.fail(w, r, auth.Unauthenticated())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// paramError reports a path/header parameter the generated binder refused.
+func (s *server) paramError(w http.ResponseWriter, r *http.Request, err error) {
+	s.fail(w, r, problem.Wrap(err, http.StatusBadRequest, problem.InvalidPath, "A parameter of the request is malformed."))
+}

@@ -1,0 +1,83 @@
+// Package server wires linkbff's HTTP surface: every route (routes.go), the
+// middleware chain, and the handlers that translate between the API contract
+// (package api, generated from openapi.yaml) and the identity service.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/linkbff/linkbff/api"
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/reqlog"
+)
+
+// Config is what the HTTP layer needs to know.
+type Config struct {
+	RequestTimeout     time.Duration
+	CORSAllowedOrigins []string
+	// Client is what the page needs to start Auth0 Lock (GET /config.json).
+	Client ClientConfig
+}
+
+// ClientConfig describes the tenant and application to the browser. Nothing in it is
+// secret.
+type ClientConfig struct {
+	Domain   string // base URL of the tenant, with scheme
+	ClientID string
+	Issuer   string
+	Audience string
+}
+
+// Identities is the identity service as the handlers use it.
+type Identities interface {
+	List(ctx context.Context, userID string) (identity.View, error)
+	NewIntent(ctx context.Context, userID string) (identity.Intent, error)
+	Link(ctx context.Context, userID, linkToken string) (identity.View, error)
+	Unlink(ctx context.Context, userID, provider, identityUserID string) (identity.View, error)
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Logger     *slog.Logger
+	Identities Identities
+	Bearer     *auth.Bearer
+	// Ready reports whether the process can serve (checked by /readyz).
+	Ready    func(ctx context.Context) error
+	OpenAPI  []byte
+	Frontend fs.FS
+}
+
+type server struct {
+	api.Unimplemented // TEMP: browser session routes until the spec drops them
+	cfg               Config
+	log               *slog.Logger
+	deps              Deps
+}
+
+// New returns linkbff's HTTP handler.
+func New(cfg Config, deps Deps) http.Handler {
+	s := &server{cfg: cfg, log: deps.Logger, deps: deps}
+	return s.routes()
+}
+
+// fail writes err as a problem (see WriteProblem).
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { WriteProblem(w, r, err) }
+
+// WriteProblem writes err as an application/problem+json response and logs it once
+// with the request's logger: server errors with their hidden cause at error level,
+// client errors at debug level.
+func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := problem.Write(w, requestID(r.Context()), err)
+	log := reqlog.From(r.Context())
+	if p.Status >= 500 {
+		log.Error("request failed", "code", string(p.Code), "status", p.Status, "err", p.Error())
+	} else {
+		log.Debug("request refused", "code", string(p.Code), "status", p.Status, "err", p.Error())
+	}
+}
