@@ -40,8 +40,10 @@ race:
 generate:
 	$(GO) generate ./api/...
 
+## gencheck: fail if api/ differs from what openapi.yaml generates, or holds uncommitted files
 gencheck: generate
 	@git diff --exit-code -- api/ || { echo "api/ is stale: run make generate and commit"; exit 1; }
+	@new=$$(git ls-files --others --exclude-standard -- api/); if [ -n "$$new" ]; then echo "api/ has files git does not track:"; echo "$$new"; echo "commit them or delete them"; exit 1; fi
 
 ## bench: run the benchmarks and record the figures in BENCHMARKS.md
 bench:

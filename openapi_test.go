@@ -1,0 +1,225 @@
+package linkbff
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/linkbff/linkbff/internal/problem"
+)
+
+const problemMediaType = "application/problem+json"
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(OpenAPISpec())
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	// Validate also checks every example against its schema.
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("openapi.yaml is invalid: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPISpecIsValid(t *testing.T) {
+	doc := loadSpec(t)
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3 (oapi-codegen's best-supported version)", doc.OpenAPI)
+	}
+	for name, s := range doc.Components.Schemas {
+		if s.Value.Example == nil {
+			t.Errorf("schema %s has no example", name)
+		}
+	}
+}
+
+// codeRow is one row of the table of codes in ProblemCode's description.
+type codeRow struct {
+	Status int
+	Title  string
+}
+
+var codeRowRE = regexp.MustCompile("^\\| `([a-z_]+)` \\| ([0-9]{3}) \\| ([^|]+?) \\| [^|]+ \\|$")
+
+// problemCodes returns the enum of ProblemCode and its table, failing if the
+// table lists a code twice.
+func problemCodes(t *testing.T, doc *openapi3.T) ([]string, map[string]codeRow) {
+	t.Helper()
+	ref := doc.Components.Schemas["ProblemCode"]
+	if ref == nil {
+		t.Fatal("components.schemas.ProblemCode is missing")
+	}
+	var enum []string
+	for _, v := range ref.Value.Enum {
+		enum = append(enum, fmt.Sprint(v))
+	}
+	table := map[string]codeRow{}
+	for line := range strings.SplitSeq(ref.Value.Description, "\n") {
+		m := codeRowRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		if _, dup := table[m[1]]; dup {
+			t.Errorf("ProblemCode's table lists %s more than once", m[1])
+		}
+		status, _ := strconv.Atoi(m[2])
+		table[m[1]] = codeRow{Status: status, Title: m[3]}
+	}
+	return enum, table
+}
+
+// TestProblemCodesDocumentedOnce checks that each code of the ProblemCode enum
+// has exactly one row in the table of codes and exactly one named example in
+// components/examples, that both agree with each other, and that the titles
+// are the ones internal/problem sends.
+func TestProblemCodesDocumentedOnce(t *testing.T) {
+	doc := loadSpec(t)
+	enum, table := problemCodes(t, doc)
+
+	seen := map[string]bool{}
+	for _, c := range enum {
+		if seen[c] {
+			t.Errorf("ProblemCode enum lists %s twice", c)
+		}
+		seen[c] = true
+	}
+	var tableCodes []string
+	for c := range table {
+		tableCodes = append(tableCodes, c)
+	}
+	if diff := cmp.Diff(sorted(enum), sorted(tableCodes)); diff != "" {
+		t.Errorf("ProblemCode enum vs rows of its table (-enum +table):\n%s", diff)
+	}
+
+	examples := map[string][]string{} // code -> names of component examples
+	for name, ex := range doc.Components.Examples {
+		p, ok := ex.Value.Value.(map[string]any)
+		if !ok {
+			continue
+		}
+		code, _ := p["code"].(string)
+		if code == "" {
+			continue
+		}
+		examples[code] = append(examples[code], name)
+		if name != code {
+			t.Errorf("example %s shows code %s; name it after its code", name, code)
+		}
+		checkProblemExample(t, "components.examples."+name, p, table)
+	}
+	for _, c := range enum {
+		if n := len(examples[c]); n != 1 {
+			t.Errorf("code %s has %d examples in components/examples (%v), want exactly 1", c, n, examples[c])
+		}
+		if got, want := table[c].Title, problem.Title(problem.Code(c)); got != want {
+			t.Errorf("code %s: openapi.yaml title %q, internal/problem sends %q", c, got, want)
+		}
+	}
+	for c := range examples {
+		if !seen[c] {
+			t.Errorf("components/examples shows code %s, which is not in the ProblemCode enum", c)
+		}
+	}
+}
+
+// checkProblemExample checks one problem example against the table of codes.
+func checkProblemExample(t *testing.T, where string, p map[string]any, table map[string]codeRow) {
+	t.Helper()
+	code, _ := p["code"].(string)
+	row, ok := table[code]
+	if !ok {
+		t.Errorf("%s: code %q is not a documented code", where, code)
+		return
+	}
+	if got, want := p["type"], "urn:linkbff:problem:"+code; got != want {
+		t.Errorf("%s: type = %v, want %s", where, got, want)
+	}
+	if got := p["title"]; got != row.Title {
+		t.Errorf("%s: title = %v, want %q", where, got, row.Title)
+	}
+	if got := fmt.Sprint(p["status"]); got != strconv.Itoa(row.Status) {
+		t.Errorf("%s: status = %s, want %d", where, got, row.Status)
+	}
+}
+
+// TestErrorResponses checks each operation's error responses: every 4xx and
+// 5xx is a Problem with at least one example, each example's code has that
+// HTTP status, 401s document WWW-Authenticate and 503 problems Retry-After.
+func TestErrorResponses(t *testing.T) {
+	doc := loadSpec(t)
+	_, table := problemCodes(t, doc)
+
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" {
+				t.Errorf("%s %s has no operationId", method, path)
+			}
+			for status, ref := range op.Responses.Map() {
+				where := fmt.Sprintf("%s %s %s", method, path, status)
+				code, err := strconv.Atoi(status)
+				if err != nil {
+					t.Errorf("%s: use explicit status codes, not %q", where, status)
+					continue
+				}
+				resp := ref.Value
+				if code < 400 {
+					if mt := resp.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value.Example == nil && mt.Example == nil && len(mt.Examples) == 0 {
+						t.Errorf("%s: no example", where)
+					}
+					continue
+				}
+				if path == "/readyz" && code == 503 {
+					continue // readiness reports its checks, not a problem
+				}
+				mt := resp.Content.Get(problemMediaType)
+				if mt == nil || len(resp.Content) != 1 {
+					t.Errorf("%s: error responses must be %s only", where, problemMediaType)
+					continue
+				}
+				if mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/Problem" {
+					t.Errorf("%s: schema must be #/components/schemas/Problem", where)
+				}
+				if len(mt.Examples) == 0 {
+					t.Errorf("%s: no example", where)
+				}
+				for name, ex := range mt.Examples {
+					p, _ := ex.Value.Value.(map[string]any)
+					checkProblemExample(t, where+" example "+name, p, table)
+					if got := fmt.Sprint(p["status"]); got != status {
+						t.Errorf("%s: example %s has status %s", where, name, got)
+					}
+				}
+				if code == 401 && resp.Headers["WWW-Authenticate"] == nil {
+					t.Errorf("%s: WWW-Authenticate header not documented", where)
+				}
+				if code == 503 && resp.Headers["Retry-After"] == nil {
+					t.Errorf("%s: Retry-After header not documented", where)
+				}
+			}
+		}
+	}
+}
+
+func TestOpenAPISpecReturnsACopy(t *testing.T) {
+	a := OpenAPISpec()
+	a[0] = 'X'
+	if b := OpenAPISpec(); b[0] == 'X' {
+		t.Fatal("OpenAPISpec returned shared memory")
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	return s
+}
