@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,6 +54,13 @@ type Tenant struct {
 	users       map[string]*userRecord // by primary user_id
 	codes       map[string]*authCode
 	refresh     map[string]*refreshGrant
+	sessions    map[string]*session  // by cookie value
+	logins      map[string]*loginTxn // pending /authorize requests, by transaction id
+	// passwords of database identities by "auth0|id". They belong to the identity,
+	// not the user record, so a database identity linked into another user still logs
+	// in (and yields the primary's sub), as in Auth0.
+	passwords map[string]string
+	pages     *template.Template // login, error and form_post pages
 
 	knobs *knobs
 
@@ -122,6 +130,10 @@ func newTenant(opts Options) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -137,6 +149,10 @@ func newTenant(opts Options) (*Tenant, error) {
 		users:       map[string]*userRecord{},
 		codes:       map[string]*authCode{},
 		refresh:     map[string]*refreshGrant{},
+		sessions:    map[string]*session{},
+		logins:      map[string]*loginTxn{},
+		passwords:   map[string]string{},
+		pages:       pages,
 		knobs:       newKnobs(),
 	}
 	now := time.Now()
@@ -151,6 +167,9 @@ func newTenant(opts Options) (*Tenant, error) {
 	}
 	for _, u := range seed.Users {
 		t.users[u.UserID] = newUserRecord(u, t.connections[u.Connection].Strategy, now)
+		if u.Password != "" {
+			t.passwords[u.UserID] = u.Password
+		}
 	}
 	t.handler = t.routes()
 	return t, nil

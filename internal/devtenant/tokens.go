@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,6 +42,7 @@ type refreshGrant struct {
 	Scope    string
 	Audience string
 	SID      string
+	AuthTime time.Time // of the login the grant came from, for refreshed ID tokens
 }
 
 func randomToken(n int) string {
@@ -69,30 +71,27 @@ func atHash(accessToken string) string {
 // idTokenClaims builds the claims of an ID token for user u issued to clientID.
 // Callers hold t.mu.
 func (t *Tenant) idTokenClaims(u *userRecord, clientID, nonce, sid string, authTime, iat time.Time, scope string) map[string]any {
-	c := map[string]any{
-		"iss":       t.issuer,
-		"sub":       u.UserID,
-		"aud":       clientID,
-		"iat":       iat.Unix(),
-		"exp":       iat.Add(idTokenTTL).Unix(),
-		"auth_time": authTime.Unix(),
-	}
+	c := profileClaims(u, scope)
+	c["iss"] = t.issuer
+	c["aud"] = clientID
+	c["iat"] = iat.Unix()
+	c["exp"] = iat.Add(idTokenTTL).Unix()
+	c["auth_time"] = authTime.Unix()
 	if sid != "" {
 		c["sid"] = sid
 	}
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
+	return c
+}
+
+// profileClaims are the OIDC standard claims of u that scope asks for (all of them
+// for an empty scope), plus sub. ID tokens and /userinfo share them.
+func profileClaims(u *userRecord, scope string) map[string]any {
+	c := map[string]any{"sub": u.UserID}
 	scopes := strings.Fields(scope)
-	has := func(s string) bool {
-		for _, x := range scopes {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
-	if has("profile") || scope == "" {
+	if slices.Contains(scopes, "profile") || scope == "" {
 		for _, k := range []string{"name", "nickname", "picture"} {
 			if v, ok := u.profile()[k]; ok {
 				c[k] = v
@@ -100,7 +99,7 @@ func (t *Tenant) idTokenClaims(u *userRecord, clientID, nonce, sid string, authT
 		}
 		c["updated_at"] = u.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	}
-	if has("email") || scope == "" {
+	if slices.Contains(scopes, "email") || scope == "" {
 		if u.Email != "" {
 			c["email"] = u.Email
 		}
@@ -113,7 +112,9 @@ func (t *Tenant) idTokenClaims(u *userRecord, clientID, nonce, sid string, authT
 // gty "client-credentials", for a client (sub = "{client_id}@clients").
 func (t *Tenant) accessTokenClaims(sub, clientID, audience, scope string, iat time.Time, gty string) map[string]any {
 	var aud any = audience
-	if gty != "client-credentials" && strings.Contains(" "+scope+" ", " openid ") {
+	// A user token asking for openid may also call /userinfo, as Auth0's do; a token
+	// issued for /userinfo itself names it once.
+	if gty != "client-credentials" && audience != t.userinfoAudience() && strings.Contains(" "+scope+" ", " openid ") {
 		aud = []string{audience, t.issuer + "userinfo"}
 	}
 	c := map[string]any{
