@@ -384,11 +384,11 @@ type Problem struct {
 // Example: identity_not_found
 type ProblemCode string
 
-// Readiness Example: {"checks":{"jwks":"ok","redis":"ok"},"status":"ok"}
+// Readiness Example: {"checks":{"auth0":"ok"},"status":"ok"}
 type Readiness struct {
 	// Checks The state of each dependency, by name.
 	//
-	// Example: {"jwks":"ok","redis":"ok"}
+	// Example: {"auth0":"ok"}
 	Checks map[string]string `json:"checks,omitempty"`
 
 	// Status Example: ok
