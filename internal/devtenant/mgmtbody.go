@@ -1,0 +1,145 @@
+package devtenant
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// mgmtMaxBody caps Management API and /__dev/ request bodies; Auth0's API server (hapi) uses the same 1 MiB default.
+const mgmtMaxBody = 1 << 20
+
+// apiError is an Auth0-shaped error (status, message, errorCode) that store operations
+// return and handlers write.
+type apiError struct {
+	status  int
+	message string
+	code    string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		writeMgmtError(w, ae.status, ae.message, ae.code)
+		return
+	}
+	writeMgmtError(w, http.StatusInternalServerError, err.Error(), "")
+}
+
+func invalidBody(message string) *apiError {
+	return &apiError{http.StatusBadRequest, "Payload validation error: " + message, "invalid_body"}
+}
+
+// readJSONObject reads a size-limited JSON request body that must be a JSON object and
+// returns its members undecoded. On failure it has answered as Auth0 does.
+func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeMgmtError(w, http.StatusUnsupportedMediaType, http.StatusText(http.StatusUnsupportedMediaType), "")
+		return nil, false
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mgmtMaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeMgmtError(w, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("Payload content length greater than maximum allowed: %d", mgmtMaxBody), "")
+			return nil, false
+		}
+		writeMgmtError(w, http.StatusBadRequest, "Invalid request payload", "")
+		return nil, false
+	}
+	obj, aerr := decodeObject(raw)
+	if aerr != nil {
+		writeAPIError(w, aerr)
+		return nil, false
+	}
+	return obj, true
+}
+
+// decodeObject parses raw as a JSON object. An empty body is JSON null, as for hapi.
+func decodeObject(raw []byte) (map[string]json.RawMessage, *apiError) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		raw = []byte("null")
+	}
+	if !json.Valid(raw) {
+		return nil, &apiError{http.StatusBadRequest, "Invalid request payload JSON format", "invalid_body"}
+	}
+	if typ := jsonType(raw); typ != "object" {
+		return nil, invalidBody(fmt.Sprintf("'Expected type object but found type %s'.", typ))
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, &apiError{http.StatusBadRequest, "Invalid request payload JSON format", "invalid_body"}
+	}
+	return obj, nil
+}
+
+// jsonType names the JSON type of a valid JSON value, as JSON Schema validators do.
+func jsonType(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "null"
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	if bytes.ContainsAny(raw, ".eE") {
+		return "number"
+	}
+	return "integer"
+}
+
+// rejectUnknown answers Auth0's message for members outside allowed.
+func rejectUnknown(obj map[string]json.RawMessage, allowed ...string) *apiError {
+	var extra []string
+	for k := range obj {
+		if !slices.Contains(allowed, k) {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	slices.Sort(extra)
+	return invalidBody(fmt.Sprintf("'Additional properties not allowed: %s'.", strings.Join(extra, ",")))
+}
+
+// wrongType is the validation error for a member of the wrong JSON type.
+func wrongType(property, want string, got json.RawMessage) *apiError {
+	return invalidBody(fmt.Sprintf("'Expected type %s but found type %s' on property %s.", want, jsonType(got), property))
+}
+
+// memberString decodes a string member; null is allowed only when nullable (and then
+// reported as ok with isNull).
+func memberString(obj map[string]json.RawMessage, name string, nullable bool) (s string, isNull bool, err *apiError) {
+	raw := obj[name]
+	switch jsonType(raw) {
+	case "string":
+		_ = json.Unmarshal(raw, &s)
+		return s, false, nil
+	case "null":
+		if nullable {
+			return "", true, nil
+		}
+	}
+	return "", false, wrongType(name, "string", raw)
+}
