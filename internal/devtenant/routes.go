@@ -47,10 +47,11 @@ func (t *Tenant) routes() http.Handler {
 		mux.HandleFunc("POST /__dev/tokens", t.handleDevMint)
 		mux.HandleFunc("GET /__dev/requests", t.handleDevRequests)
 		mux.HandleFunc("DELETE /__dev/requests", t.handleDevResetRequests)
-		mux.HandleFunc("PUT /__dev/faults/{endpoint...}", t.handleDevSetFault)
+		mux.HandleFunc("POST /__dev/faults", t.handleDevSetFault)
 		mux.HandleFunc("DELETE /__dev/faults", t.handleDevClearFaults)
 		mux.HandleFunc("PUT /__dev/rate-limit", t.handleDevRateLimit)
 		mux.HandleFunc("POST /__dev/keys/rotate", t.handleDevRotateKeys)
+		mux.HandleFunc("GET /__dev/users/{id}", t.handleDevUser)
 	}
 
 	mux.HandleFunc("/", t.handleNotFound)
