@@ -1,0 +1,393 @@
+// Package mgmt owns all HTTP traffic to Auth0's Management API v2: acquiring and
+// caching the client-credentials token, the few user and identity calls linkbff
+// makes, 429 handling within the caller's deadline, and turning Auth0's answers
+// into concrete types and errors (APIError, RateLimitError, UnavailableError).
+//
+// The returned types carry only what linkbff shows or needs. Identity provider
+// tokens that the Management API may include in identities are never decoded, so
+// they cannot leak into a response or a log by accident.
+package mgmt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+const (
+	defaultCallTimeout = 5 * time.Second
+	defaultMaxRetries  = 2
+	// defaultRetryDelay is how long to wait after a 429 that says neither
+	// Retry-After nor x-ratelimit-reset. Auth0's free tier refills at ~2 req/s.
+	defaultRetryDelay = time.Second
+	// maxRetryDelay caps absurd Retry-After values so the duration arithmetic
+	// cannot overflow; such a wait never fits a request deadline anyway.
+	maxRetryDelay = 24 * time.Hour
+	// maxBodyBytes bounds how much of any answer is read: a user object is a
+	// few KiB, so anything near this is a broken or hostile upstream.
+	maxBodyBytes = 1 << 20
+	userAgent    = "linkbff"
+)
+
+// ErrInvalidArgument reports an id or provider that cannot name a Management API
+// resource (empty, "." or ".."). Nothing is sent upstream; it is a caller bug,
+// since linkbff validates user input before calling this package.
+var ErrInvalidArgument = errors.New("mgmt: invalid argument")
+
+// Config says where the Management API is and how to call it.
+type Config struct {
+	// Domain is the tenant's base URL with scheme, e.g. "https://tenant.auth0.com"
+	// or "http://127.0.0.1:4000". A trailing slash is ignored.
+	Domain       string
+	ClientID     string
+	ClientSecret string
+	// Audience of the Management API token; default Domain + "/api/v2/". Set it
+	// when Domain is a custom domain: the audience stays the canonical one.
+	Audience string
+	// HTTPClient carries both the token and the API requests. Default: a client
+	// whose transport has dial and TLS handshake timeouts. Its Timeout, if set,
+	// still applies; per-call limits come from CallTimeout and the ctx.
+	HTTPClient *http.Client
+	// CallTimeout bounds each upstream request, token acquisition included
+	// (default 5s); the caller's ctx deadline bounds it further. With no ctx
+	// deadline it is also the longest 429 back-off the client will wait.
+	CallTimeout time.Duration
+	// MaxRetries is how many times a 429 is retried (default 2; negative: never).
+	MaxRetries int
+	// Now is the clock used to read x-ratelimit-reset (unix seconds) and
+	// HTTP-date Retry-After values; default time.Now.
+	Now func() time.Time
+}
+
+// Client calls the Management API. It is safe for concurrent use; build one per
+// tenant and share it, so that all calls share one cached token.
+type Client struct {
+	base        string // Domain without trailing slash
+	http        *http.Client
+	tokens      oauth2.TokenSource
+	secret      string // only to scrub it from token errors
+	callTimeout time.Duration
+	maxRetries  int
+	now         func() time.Time
+	remaining   atomic.Int64 // last x-ratelimit-remaining; -1 until seen
+}
+
+// New checks cfg, applies defaults and builds the client. It makes no request:
+// the first call fetches the token.
+func New(cfg Config) (*Client, error) {
+	base := strings.TrimRight(cfg.Domain, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("mgmt: Domain %q must be a base URL such as https://tenant.auth0.com", cfg.Domain)
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("mgmt: ClientID is required")
+	}
+	if cfg.ClientSecret == "" {
+		return nil, errors.New("mgmt: ClientSecret is required")
+	}
+	if cfg.CallTimeout < 0 {
+		return nil, errors.New("mgmt: CallTimeout must not be negative")
+	}
+	c := &Client{
+		base:        base,
+		http:        cfg.HTTPClient,
+		secret:      cfg.ClientSecret,
+		callTimeout: cfg.CallTimeout,
+		maxRetries:  cfg.MaxRetries,
+		now:         cfg.Now,
+	}
+	c.remaining.Store(-1)
+	if c.http == nil {
+		c.http = defaultHTTPClient()
+	}
+	if c.callTimeout == 0 {
+		c.callTimeout = defaultCallTimeout
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = defaultMaxRetries
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	audience := cfg.Audience
+	if audience == "" {
+		audience = base + "/api/v2/"
+	}
+
+	cc := &clientcredentials.Config{
+		ClientID:       cfg.ClientID,
+		ClientSecret:   cfg.ClientSecret,
+		TokenURL:       base + "/oauth/token",
+		EndpointParams: url.Values{"audience": {audience}},
+		AuthStyle:      oauth2.AuthStyleInParams,
+	}
+	// The token source lives as long as the client and fetches outside any one
+	// caller's ctx (callers only stop waiting for it, see token), so a bounded
+	// HTTP client is what keeps a hanging token endpoint from pinning it.
+	tokenHTTP := *c.http
+	if tokenHTTP.Timeout == 0 || tokenHTTP.Timeout > c.callTimeout {
+		tokenHTTP.Timeout = c.callTimeout
+	}
+	// One reuse token source for the client's life: it hands out the cached
+	// token until shortly before expiry and serializes refreshes, so
+	// concurrent calls share one fetch per token lifetime.
+	c.tokens = cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP))
+	return c, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+// RateLimitRemaining reports the x-ratelimit-remaining header of the latest
+// Management API answer, for metrics; ok is false until one was seen.
+func (c *Client) RateLimitRemaining() (remaining int64, ok bool) {
+	r := c.remaining.Load()
+	return r, r >= 0
+}
+
+// answer is one upstream response, read in full (up to maxBodyBytes).
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends one logical Management API request: escapedPath must already be
+// escaped. A 429 is retried up to maxRetries times when the back-off fits the
+// deadline; nothing else is retried, because link and unlink are not
+// idempotent. A 2xx JSON body is decoded into out (nil: ignored).
+func (c *Client) call(ctx context.Context, method, escapedPath string, in, out any) error {
+	var payload []byte
+	if in != nil {
+		var err error
+		if payload, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("mgmt: encode %s %s body: %w", method, escapedPath, err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		a, err := c.send(ctx, method, escapedPath, payload)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.status >= 200 && a.status < 300:
+			if out == nil {
+				return nil
+			}
+			if err := decodeJSON(a.body, out); err != nil {
+				return &UnavailableError{StatusCode: a.status, Err: fmt.Errorf("mgmt: decode %s %s answer: %w", method, escapedPath, err)}
+			}
+			return nil
+		case a.status == http.StatusTooManyRequests:
+			wait := c.retryDelay(a.header)
+			if attempt >= c.maxRetries || !c.fits(ctx, wait) {
+				return &RateLimitError{RetryAfter: wait}
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return unavailable(0, fmt.Errorf("mgmt: waiting out a 429: %w", err))
+			}
+		case a.status >= 400 && a.status < 500:
+			return apiError(a.status, a.body)
+		default:
+			return &UnavailableError{StatusCode: a.status, Err: fmt.Errorf("mgmt: %s %s answered %d", method, escapedPath, a.status)}
+		}
+	}
+}
+
+// send makes one HTTP request under its own CallTimeout.
+func (c *Client) send(ctx context.Context, method, escapedPath string, payload []byte) (*answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	defer cancel()
+
+	tok, err := c.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+escapedPath, body)
+	if err != nil {
+		return nil, fmt.Errorf("mgmt: build %s %s: %w", method, escapedPath, err)
+	}
+	tok.SetAuthHeader(req)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, unavailable(0, err)
+	}
+	defer resp.Body.Close()
+	c.noteRateLimit(resp.Header)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, unavailable(resp.StatusCode, fmt.Errorf("mgmt: read %s %s answer: %w", method, escapedPath, err))
+	}
+	if len(data) > maxBodyBytes {
+		return nil, &UnavailableError{StatusCode: resp.StatusCode, Err: fmt.Errorf("mgmt: %s %s answer exceeds %d bytes", method, escapedPath, maxBodyBytes)}
+	}
+	return &answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+// token returns the shared cached token, fetching it when it is missing or
+// about to expire. The fetch itself runs to completion under the token HTTP
+// client's timeout (other callers may be queued on it); this caller stops
+// waiting as soon as its own ctx is done.
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	ch := make(chan result, 1) // buffered: an abandoned fetch must not block
+	go func() {
+		tok, err := c.tokens.Token()
+		ch <- result{tok, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, c.tokenError(r.err)
+		}
+		return r.tok, nil
+	case <-ctx.Done():
+		return nil, unavailable(0, fmt.Errorf("mgmt: waiting for the management API token: %w", context.Cause(ctx)))
+	}
+}
+
+// tokenError turns a token acquisition failure into an UnavailableError that
+// names the endpoint's status and OAuth error but never the client secret (the
+// endpoint's body is echoed by oauth2's own messages, and it is not ours).
+func (c *Client) tokenError(err error) *UnavailableError {
+	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		msg := fmt.Sprintf("mgmt: token endpoint answered %d", status)
+		if re.ErrorCode != "" {
+			msg += ": " + re.ErrorCode
+			if re.ErrorDescription != "" {
+				msg += ": " + re.ErrorDescription
+			}
+		}
+		return &UnavailableError{StatusCode: status, Err: errors.New(c.scrub(msg))}
+	}
+	ue := unavailable(0, fmt.Errorf("mgmt: fetch management API token: %w", err))
+	if strings.Contains(err.Error(), c.secret) {
+		ue.Err = errors.New("mgmt: fetch management API token failed; details withheld because they contained the client secret")
+	}
+	return ue
+}
+
+func (c *Client) scrub(s string) string { return strings.ReplaceAll(s, c.secret, "[redacted]") }
+
+func (c *Client) noteRateLimit(h http.Header) {
+	if v := h.Get("X-Ratelimit-Remaining"); v != "" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n >= 0 {
+			c.remaining.Store(n)
+		}
+	}
+}
+
+// retryDelay reads how long a 429 asks us to wait: Retry-After (seconds or an
+// HTTP date), else Auth0's x-ratelimit-reset (unix seconds), else a default.
+func (c *Client) retryDelay(h http.Header) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
+			return time.Duration(min(secs, int64(maxRetryDelay/time.Second))) * time.Second
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return clampDelay(t.Sub(c.now()))
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
+		if unix, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return clampDelay(time.Unix(unix, 0).Sub(c.now()))
+		}
+	}
+	return defaultRetryDelay
+}
+
+func clampDelay(d time.Duration) time.Duration { return min(max(d, 0), maxRetryDelay) }
+
+// fits reports whether waiting d still leaves time before the ctx deadline
+// (or, without one, whether d is within one CallTimeout), so the client never
+// sleeps only to fail at the deadline.
+func (c *Client) fits(ctx context.Context, d time.Duration) bool {
+	limit := c.callTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		limit = time.Until(deadline)
+	}
+	return d < limit
+}
+
+// sleep waits d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return context.Cause(ctx)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// decodeJSON decodes one JSON value, keeping numbers as json.Number so that
+// user_metadata survives a read-modify-write (PATCH) without float rounding.
+func decodeJSON(data []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+// escapeSegment escapes one path segment. "." and ".." are refused rather than
+// escaped: servers and proxies may resolve them (even as %2E) and redirect the
+// call to another resource.
+func escapeSegment(what, s string) (string, error) {
+	if s == "" || s == "." || s == ".." {
+		return "", fmt.Errorf("%w: %s %q cannot be a path segment", ErrInvalidArgument, what, s)
+	}
+	return url.PathEscape(s), nil
+}

@@ -1,0 +1,100 @@
+package mgmt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// APIError is an Auth0 4xx answer other than 429: the request reached Auth0
+// and was refused, e.g. 400 "Main identity cannot be removed." or 409
+// "Specified identity already exists.". Retrying the same request will not help.
+type APIError struct {
+	StatusCode int    // HTTP status of the answer
+	Message    string // Auth0's "message", else its "error", else the status text
+	ErrorCode  string // Auth0's "errorCode" (e.g. "inexistent_user"); may be empty
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("mgmt: management API answered %d: %s", e.StatusCode, e.Message)
+	if e.ErrorCode != "" {
+		s += " (" + e.ErrorCode + ")"
+	}
+	return s
+}
+
+// RateLimitError means Auth0 still answered 429 after the allowed retries, or
+// asked for a wait that would not fit the caller's deadline.
+type RateLimitError struct {
+	// RetryAfter is how long the last 429 asked to wait (may be 0).
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("mgmt: management API rate limit exceeded; retry after %s", e.RetryAfter)
+}
+
+// UnavailableError means the Management API gave no usable answer: a 5xx or
+// other unexpected status, a connection failure, a timeout or cancellation, an
+// undecodable or oversized answer, or no token from the token endpoint.
+type UnavailableError struct {
+	// StatusCode is the HTTP status of the failing answer (from the Management
+	// API or the token endpoint), 0 when there was none.
+	StatusCode int
+	// Timeout is true when a deadline ran out (the call's or the caller's) or
+	// the network reported a timeout.
+	Timeout bool
+	Err     error
+}
+
+func (e *UnavailableError) Error() string {
+	switch {
+	case e.Err != nil:
+		return "mgmt: management API unavailable: " + e.Err.Error()
+	case e.StatusCode != 0:
+		return fmt.Sprintf("mgmt: management API unavailable: status %d", e.StatusCode)
+	default:
+		return "mgmt: management API unavailable"
+	}
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+func unavailable(status int, err error) *UnavailableError {
+	return &UnavailableError{StatusCode: status, Timeout: isTimeout(err), Err: err}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	ne, ok := errors.AsType[net.Error](err)
+	return ok && ne.Timeout()
+}
+
+// apiError decodes Auth0's error body {"statusCode","error","message","errorCode"},
+// falling back to the status text when the body is something else (a proxy's
+// HTML page, nothing at all).
+func apiError(status int, body []byte) *APIError {
+	var w struct {
+		Error     string `json:"error"`
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.Unmarshal(body, &w) // not Auth0-shaped: keep the zero value
+	e := &APIError{StatusCode: status, Message: w.Message, ErrorCode: w.ErrorCode}
+	if e.Message == "" {
+		e.Message = w.Error
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	if e.Message == "" {
+		e.Message = fmt.Sprintf("HTTP %d", status)
+	}
+	return e
+}
