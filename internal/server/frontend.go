@@ -3,6 +3,8 @@ package server
 import (
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -12,10 +14,19 @@ const readyTimeout = 3 * time.Second
 // frontendHandler serves the embedded page with a Content-Security-Policy that allows
 // scripts and connections to ourselves and the tenant only (Lock loads the client
 // configuration as JSONP and fetches the JWKS from the tenant).
-func frontendHandler(files fs.FS, tenant string) http.Handler {
+// Paths that name no file get notFound (a problem), not the file server's text page.
+func frontendHandler(files fs.FS, tenant string, notFound http.HandlerFunc) http.Handler {
 	csp := "default-src 'self'; script-src 'self' " + tenant + "; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self' " + tenant + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self' " + tenant
 	fileServer := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name == "" {
+			name = "."
+		}
+		if _, err := fs.Stat(files, name); err != nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+			notFound(w, r)
+			return
+		}
 		w.Header().Set("Content-Security-Policy", csp)
 		fileServer.ServeHTTP(w, r)
 	})

@@ -24,9 +24,13 @@ func (s *server) routes() http.Handler {
 		AllowCredentials: false,
 		MaxAge:           600,
 	}))
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, problem.New(http.StatusNotFound, problem.NotFound, "No such route."))
-	})
+	// The page's files are served where no route matches, so that an unknown API
+	// path is a 404 problem and a wrong method on a route a 405.
+	notFound := http.Handler(http.HandlerFunc(s.notFound))
+	if s.deps.Frontend != nil {
+		notFound = frontendHandler(s.deps.Frontend, s.cfg.Client.Domain, s.notFound)
+	}
+	r.NotFound(notFound.ServeHTTP)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, problem.New(http.StatusMethodNotAllowed, problem.MethodNotAllowed, "This route does not accept "+r.Method+"."))
 	})
@@ -47,10 +51,11 @@ func (s *server) routes() http.Handler {
 		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
 	})
 
-	if s.deps.Frontend != nil {
-		r.Handle("/*", frontendHandler(s.deps.Frontend, s.cfg.Client.Domain))
-	}
 	return r
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, problem.New(http.StatusNotFound, problem.NotFound, "No such route."))
 }
 
 // requireAuth refuses requests that no earlier middleware authenticated.

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/linkbff/linkbff/internal/devtenant"
+)
+
+const (
+	testClientID = "linkbff-dev-client"
+	testAudience = "https://linkbff.example/api"
+	nativeClient = "linkbff-dev-native"
+)
+
+// app is one linkbff process (run) in front of one development tenant, both on
+// 127.0.0.1:0. linkbff runs in production mode (AUTH0_DOMAIN set): it only knows the
+// tenant through its public wire contract.
+type app struct {
+	t      *testing.T
+	tenant *devtenant.Tenant
+	url    string
+	stderr *syncBuffer
+}
+
+// startApp starts a tenant (with seed tweaks) and linkbff with env overrides.
+func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) *app {
+	t.Helper()
+	seed := devtenant.DemoSeed()
+	if tweak != nil {
+		tweak(&seed)
+	}
+	tenant, err := devtenant.Start(devtenant.Options{Seed: &seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tenant.Close() })
+	base := map[string]string{
+		"AUTH0_DOMAIN":           tenant.URL(),
+		"AUTH0_AUDIENCE":         testAudience,
+		"AUTH0_CLIENT_ID":        testClientID,
+		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
+		"LINK_ALLOWED_AUDIENCES": nativeClient,
+		"LISTEN_ADDR":            "127.0.0.1:0",
+		"LOG_LEVEL":              "debug",
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}}
+	a.url = startRun(t, func(k string) string { return base[k] }, a.stderr)
+	return a
+}
+
+// startRun calls run in a goroutine and returns linkbff's base URL once it listens.
+func startRun(t *testing.T, getenv func(string) string, stderr io.Writer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run returned %v", err)
+		}
+	})
+	select {
+	case line := <-stdout.lineWith("linkbff listening on "):
+		return strings.TrimSpace(strings.TrimPrefix(line, "linkbff listening on "))
+	case err := <-done:
+		t.Fatalf("run exited before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("linkbff did not print its address")
+	}
+	return ""
+}
+
+// syncBuffer is an io.Writer safe for concurrent use that can wait for a line.
+type syncBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	waiters []lineWaiter
+}
+
+type lineWaiter struct {
+	prefix string
+	ch     chan string
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.buf.Write(p)
+	b.notify()
+	return n, err
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) lineWith(prefix string) <-chan string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := make(chan string, 1)
+	b.waiters = append(b.waiters, lineWaiter{prefix, ch})
+	b.notify()
+	return ch
+}
+
+func (b *syncBuffer) notify() {
+	lines := strings.Split(b.buf.String(), "\n")
+	kept := b.waiters[:0]
+	for _, w := range b.waiters {
+		found := false
+		for _, l := range lines[:len(lines)-1] { // complete lines only
+			if strings.HasPrefix(l, w.prefix) {
+				w.ch <- l
+				found = true
+				break
+			}
+		}
+		if !found {
+			kept = append(kept, w)
+		}
+	}
+	b.waiters = kept
+}
+
+// mint returns tokens for a seeded user from the tenant.
+func (a *app) mint(req devtenant.MintRequest) devtenant.Tokens {
+	a.t.Helper()
+	if req.ClientID == "" {
+		req.ClientID = testClientID
+	}
+	tok, err := a.tenant.Mint(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return tok
+}
+
+// accessToken is a valid bearer token of userID for linkbff's API.
+func (a *app) accessToken(userID string) string {
+	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience}).AccessToken
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// do sends a request to linkbff with an optional bearer token and JSON body.
+func (a *app) do(method, path, token string, body any) response {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.url+path, rd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return a.send(req)
+}
+
+func (a *app) send(req *http.Request) response {
+	a.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// wantProblem checks a problem response's status, media type and code.
+func wantProblem(t *testing.T, r response, status int, code string) map[string]any {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	p := r.json(t)
+	if p["code"] != code {
+		t.Errorf("code = %v, want %s; body %s", p["code"], code, r.body)
+	}
+	if p["status"] != float64(status) || p["type"] != "urn:linkbff:problem:"+code || p["title"] == "" || p["request_id"] != r.header.Get("X-Request-Id") {
+		t.Errorf("problem members wrong: %s (X-Request-Id %q)", r.body, r.header.Get("X-Request-Id"))
+	}
+	return p
+}
+
+// nonce asks linkbff for a link intent as token's user.
+func (a *app) nonce(token string) string {
+	a.t.Helper()
+	r := a.do("POST", "/me/identities/nonce", token, nil)
+	if r.status != http.StatusCreated {
+		a.t.Fatalf("nonce: status %d: %s", r.status, r.body)
+	}
+	return r.json(a.t)["nonce"].(string)
+}
+
+// signWithKey signs claims with a key the tenant never published.
+func signWithKey(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(claims)
+	obj, err := s.Sign(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func newRSAKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

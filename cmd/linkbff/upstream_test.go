@@ -1,0 +1,146 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/linkbff/linkbff/internal/devtenant"
+)
+
+func TestUpstreamFaults(t *testing.T) {
+	a := startApp(t, map[string]string{"MANAGEMENT_API_TIMEOUT": "300ms", "IDENTITY_CACHE_TTL": "0s"}, nil)
+	alice := a.accessToken("auth0|alice")
+	tests := []struct {
+		name      string
+		fault     devtenant.Fault
+		status    int
+		code      string
+		upstream  int    // GET user requests the tenant saw
+		retryAfer string // expected Retry-After
+	}{
+		{"429 then success", devtenant.Fault{Status: 429, Count: 1}, 200, "", 2, ""},
+		{"429 storm", devtenant.Fault{Status: 429, RetryAfter: 30}, 503, "upstream_rate_limited", 1, "30"},
+		{"500", devtenant.Fault{Status: 500, Count: 1}, 502, "upstream_unavailable", 1, ""},
+		{"timeout", devtenant.Fault{Latency: devtenant.Duration(10 * time.Second), Count: 1}, 504, "upstream_timeout", 1, ""},
+		{"connection reset", devtenant.Fault{Reset: true, Count: 1}, 502, "upstream_unavailable", 1, ""},
+		{"400 from Auth0", devtenant.Fault{Status: 400, Count: 1}, 502, "upstream_error", 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(a.tenant.ClearFaults)
+			a.tenant.ResetRequests()
+			a.tenant.InjectFault(devtenant.EndpointGetUser, tt.fault)
+			r := a.do("GET", "/me/identities", alice, nil)
+			if tt.code == "" {
+				if r.status != tt.status {
+					t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
+				}
+			} else {
+				wantProblem(t, r, tt.status, tt.code)
+			}
+			if got := r.header.Get("Retry-After"); got != tt.retryAfer {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retryAfer)
+			}
+			if n := a.tenant.RequestCount(devtenant.EndpointGetUser); n != tt.upstream {
+				t.Errorf("tenant saw %d user reads, want %d", n, tt.upstream)
+			}
+		})
+	}
+}
+
+// TestFailedStepsLoseNothing: a link whose metadata PATCH fails leaves both users as
+// they were; a link whose link call fails leaves the secondary and its metadata, and
+// the primary holds the merged metadata. Either way a retry succeeds.
+func TestFailedStepsLoseNothing(t *testing.T) {
+	a := startApp(t, nil, nil)
+	alice := a.accessToken("auth0|alice")
+	aliceBefore, _ := a.tenant.UserSnapshot("auth0|alice")
+	ghBefore, _ := a.tenant.UserSnapshot("github|4242")
+
+	link := func() response {
+		tok := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: a.nonce(alice)}).IDToken
+		return a.do("POST", "/me/identities", alice, map[string]string{"link_with": tok})
+	}
+
+	a.tenant.InjectFault(devtenant.EndpointPatchUser, devtenant.Fault{Status: 500, Count: 1})
+	wantProblem(t, link(), 502, "upstream_unavailable")
+	aliceAfter, _ := a.tenant.UserSnapshot("auth0|alice")
+	ghAfter, ok := a.tenant.UserSnapshot("github|4242")
+	if !ok {
+		t.Fatal("secondary removed although the PATCH failed")
+	}
+	if diff := cmp.Diff(aliceBefore["user_metadata"], aliceAfter["user_metadata"]); diff != "" {
+		t.Errorf("primary metadata changed (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(ghBefore["user_metadata"], ghAfter["user_metadata"]); diff != "" {
+		t.Errorf("secondary metadata changed (-before +after):\n%s", diff)
+	}
+	if n := a.tenant.RequestCount(devtenant.EndpointLinkIdentity); n != 0 {
+		t.Errorf("link called %d times after a failed PATCH", n)
+	}
+
+	a.tenant.InjectFault(devtenant.EndpointLinkIdentity, devtenant.Fault{Status: 503, Count: 1})
+	wantProblem(t, link(), 502, "upstream_unavailable")
+	merged := map[string]any{"theme": "dark", "locale": "en", "github_handle": "alice-gh"}
+	aliceAfter, _ = a.tenant.UserSnapshot("auth0|alice")
+	if diff := cmp.Diff(merged, aliceAfter["user_metadata"]); diff != "" {
+		t.Errorf("primary metadata after failed link (-want +got):\n%s", diff)
+	}
+	if _, ok := a.tenant.UserSnapshot("github|4242"); !ok {
+		t.Fatal("secondary removed although the link failed")
+	}
+	if r := a.do("GET", "/me/identities", alice, nil); len(identityKeys(t, r.json(t))) != 1 {
+		t.Errorf("identities after failed link: %s", r.body)
+	}
+
+	a.tenant.ResetRequests()
+	if r := link(); r.status != http.StatusCreated {
+		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	if n := a.tenant.RequestCount(devtenant.EndpointPatchUser); n != 0 {
+		t.Errorf("retry PATCHed %d times; metadata was already merged", n)
+	}
+}
+
+// TestConcurrentMissesShareOneRead: many cold reads of one user cost one upstream read.
+func TestConcurrentMissesShareOneRead(t *testing.T) {
+	a := startApp(t, nil, nil)
+	alice := a.accessToken("auth0|alice")
+	a.tenant.ResetRequests()
+	// Hold the upstream answer until every request is in flight.
+	a.tenant.InjectFault(devtenant.EndpointGetUser, devtenant.Fault{Latency: devtenant.Duration(300 * time.Millisecond), Count: 1})
+	const n = 20
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", a.url+"/me/identities", nil)
+			req.Header.Set("Authorization", "Bearer "+alice)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 200 {
+			t.Errorf("request %d: status %d", i, s)
+		}
+	}
+	if got := a.tenant.RequestCount(devtenant.EndpointGetUser); got != 1 {
+		t.Errorf("%d upstream reads for %d concurrent misses, want 1", got, n)
+	}
+	if got := a.tenant.RequestCount(devtenant.EndpointToken); got != 1 {
+		t.Errorf("%d Management API token requests, want 1", got)
+	}
+}
