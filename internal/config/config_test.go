@@ -1,0 +1,126 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+var prod = map[string]string{
+	"AUTH0_DOMAIN":        "tenant.eu.auth0.com",
+	"AUTH0_AUDIENCE":      "https://api.example",
+	"AUTH0_CLIENT_ID":     "cid",
+	"AUTH0_CLIENT_SECRET": "secret",
+}
+
+func with(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := FromEnv(env(prod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Auth0URL: "https://tenant.eu.auth0.com", Audience: "https://api.example", ClientID: "cid", ClientSecret: "secret",
+		ManagementAudience: "https://tenant.eu.auth0.com/api/v2/",
+		LinkMaxAge:         5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
+		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
+		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
+	}
+	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if c.Issuer() != "https://tenant.eu.auth0.com/" {
+		t.Errorf("Issuer = %q", c.Issuer())
+	}
+}
+
+func TestFromEnvDevDefaults(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Dev || c.ListenAddr != "127.0.0.1:3000" || c.LogFormat != "text" {
+		t.Errorf("dev defaults: Dev=%v ListenAddr=%q LogFormat=%q", c.Dev, c.ListenAddr, c.LogFormat)
+	}
+}
+
+func TestFromEnvDomainForms(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"tenant.auth0.com", "https://tenant.auth0.com"},
+		{"https://tenant.auth0.com/", "https://tenant.auth0.com"},
+		{"http://127.0.0.1:4000", "http://127.0.0.1:4000"},
+		{"http://localhost:4000", "http://localhost:4000"},
+		{"http://[::1]:4000", "http://[::1]:4000"},
+	}
+	for _, tt := range tests {
+		c, err := FromEnv(env(with(prod, "AUTH0_DOMAIN", tt.in)))
+		if err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if c.Auth0URL != tt.want {
+			t.Errorf("%s: Auth0URL = %q, want %q", tt.in, c.Auth0URL, tt.want)
+		}
+	}
+}
+
+// TestFromEnvNamesEachWrongVariable: every wrong variable is named in one error.
+func TestFromEnvNamesEachWrongVariable(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		wants []string
+	}{
+		{"http for a remote host", with(prod, "AUTH0_DOMAIN", "http://tenant.auth0.com"), []string{"AUTH0_DOMAIN"}},
+		{"domain with a path", with(prod, "AUTH0_DOMAIN", "https://tenant.auth0.com/x"), []string{"AUTH0_DOMAIN"}},
+		{"ftp scheme", with(prod, "AUTH0_DOMAIN", "ftp://tenant"), []string{"AUTH0_DOMAIN"}},
+		{"missing credentials", map[string]string{"AUTH0_DOMAIN": "t.auth0.com"}, []string{"AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"}},
+		{"bad durations and bools", with(prod, "LINK_MAX_AGE", "5 minutes", "LINK_REQUIRE_NONCE", "yes please", "IDENTITY_CACHE_TTL", "-1s"), []string{"LINK_MAX_AGE", "LINK_REQUIRE_NONCE", "IDENTITY_CACHE_TTL"}},
+		{"bad log settings", with(prod, "LOG_LEVEL", "loud", "LOG_FORMAT", "xml"), []string{"LOG_LEVEL", "LOG_FORMAT"}},
+		{"bad listen and base url", with(prod, "LISTEN_ADDR", "3000", "BASE_URL", "app.example.com"), []string{"LISTEN_ADDR", "BASE_URL"}},
+		{"bad CORS origin", with(prod, "CORS_ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"), []string{"CORS_ALLOWED_ORIGINS"}},
+		{"bad management audience", with(prod, "AUTH0_MANAGEMENT_AUDIENCE", "api/v2"), []string{"AUTH0_MANAGEMENT_AUDIENCE"}},
+		{"zero max age", with(prod, "LINK_MAX_AGE", "0s"), []string{"LINK_MAX_AGE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(env(tt.env))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w+":") {
+					t.Errorf("error does not name %s:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestFromEnvLists(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "LINK_ALLOWED_AUDIENCES", "native-1, native-2", "CORS_ALLOWED_ORIGINS", "https://a.example https://b.example")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"native-1", "native-2"}, c.LinkAllowedAudiences); diff != "" {
+		t.Error(diff)
+	}
+	if diff := cmp.Diff([]string{"https://a.example", "https://b.example"}, c.CORSAllowedOrigins); diff != "" {
+		t.Error(diff)
+	}
+}
