@@ -268,3 +268,15 @@ func newRSAKey(t *testing.T) *rsa.PrivateKey {
 	}
 	return k
 }
+
+func decodeBody(t *testing.T, res *http.Response, v any) {
+	t.Helper()
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("%s %s: %d %s", res.Request.Method, res.Request.URL, res.StatusCode, b)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}

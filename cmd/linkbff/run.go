@@ -22,8 +22,11 @@ import (
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 1 {
-		return fmt.Errorf("linkbff takes no arguments; it is configured through the environment (see README)")
+	switch {
+	case len(args) == 2 && args[1] == "healthcheck":
+		return healthcheck(ctx, getenv, stdout)
+	case len(args) > 1:
+		return fmt.Errorf("usage: linkbff [healthcheck]; linkbff is configured through the environment (see README)")
 	}
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -152,6 +155,35 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// healthcheck asks a running linkbff on this host for /healthz: the container
+// HEALTHCHECK, which must work without a shell or curl in the image.
+func healthcheck(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	addr := getenv("LISTEN_ADDR")
+	if addr == "" {
+		addr = config.DefaultListenAddr
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: LISTEN_ADDR %q: %w", addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", res.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
 }
 
 // publicAddr turns a listen address into one a browser can use (":3000" -> "localhost:3000").

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestDevModeBannerAndDemo runs linkbff as `make run` does (no AUTH0_DOMAIN): it
+// starts the embedded tenant, prints the demo logins, and a token minted by that
+// tenant lists identities.
+func TestDevModeBannerAndDemo(t *testing.T) {
+	stdout := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
+	go func() { done <- run(ctx, []string{"linkbff"}, func(k string) string { return env[k] }, stdout, io.Discard) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	<-stdout.lineWith("    -d ") // the banner's last line
+	out := stdout.String()
+	for _, want := range []string{"DEVELOPMENT MODE", "alice@example.com", "alice-password", "github|4242", "/__dev/tokens"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	base := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(out, "\n", 2)[0], "linkbff listening on "))
+	tenantURL := ""
+	for _, f := range strings.Fields(out) {
+		if strings.HasSuffix(f, "/__dev/tokens") {
+			tenantURL = strings.TrimSuffix(f, "/__dev/tokens")
+		}
+	}
+	res, err := http.Post(tenantURL+"/__dev/tokens", "application/json", strings.NewReader(`{"user_id":"auth0|alice","client_id":"linkbff-dev-client","audience":"https://linkbff.example/api"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	decodeBody(t, res, &tok)
+	req, _ := http.NewRequest("GET", base+"/me/identities", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		UserID string `json:"user_id"`
+	}
+	decodeBody(t, res, &list)
+	if list.UserID != "auth0|alice" {
+		t.Errorf("user_id = %q", list.UserID)
+	}
+	// The page and the contract are served.
+	for _, path := range []string{"/", "/openapi.yaml", "/config.json", "/healthz", "/readyz"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, res.StatusCode)
+		}
+	}
+
+	// The container HEALTHCHECK command finds it through LISTEN_ADDR.
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+	var hc strings.Builder
+	if err := run(context.Background(), []string{"linkbff", "healthcheck"}, func(k string) string {
+		if k == "LISTEN_ADDR" {
+			return ":" + port
+		}
+		return ""
+	}, &hc, io.Discard); err != nil || strings.TrimSpace(hc.String()) != "ok" {
+		t.Errorf("healthcheck: %v %q", err, hc.String())
+	}
+}
+
+func TestRunRefusesBadConfiguration(t *testing.T) {
+	env := map[string]string{"AUTH0_DOMAIN": "http://tenant.example.com", "LINK_MAX_AGE": "soon"}
+	err := run(context.Background(), []string{"linkbff"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("run accepted a bad configuration")
+	}
+	for _, name := range []string{"AUTH0_DOMAIN", "LINK_MAX_AGE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if err := run(context.Background(), []string{"linkbff", "serve"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Error("run accepted an unknown argument")
+	}
+}
