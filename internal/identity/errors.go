@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/problem"
@@ -22,7 +23,7 @@ func upstreamProblem(err error) error {
 		return p
 	case errors.As(err, &rl):
 		p := problem.Wrap(err, http.StatusServiceUnavailable, problem.UpstreamRateLimited, "Auth0's Management API rate limit is reached; retry later.")
-		p.RetryAfter = rl.RetryAfter
+		p.RetryAfter = max(rl.RetryAfter, time.Second) // a 503 always tells when to come back
 		return p
 	case errors.As(err, &un) && un.Timeout, errors.Is(err, context.DeadlineExceeded):
 		return problem.Wrap(err, http.StatusGatewayTimeout, problem.UpstreamTimeout, "Auth0 did not answer in time.")
