@@ -289,8 +289,8 @@ func TestAuthorizeImplicitAndFormPost(t *testing.T) {
 			if claims["at_hash"] != atHash(at) || p.Get("token_type") != "Bearer" {
 				t.Errorf("at_hash %v token_type %q, want the access token's hash and Bearer", claims["at_hash"], p.Get("token_type"))
 			}
-			if aud := jwtPayload(t, at)["aud"]; !audienceContains(aud, demoAPI) {
-				t.Errorf("access token aud = %v, want %s", aud, demoAPI)
+			if claims := jwtClaims(jwtPayload(t, at)); !claims.hasAudience(demoAPI) {
+				t.Errorf("access token aud = %v, want %s", claims["aud"], demoAPI)
 			}
 		})
 	}

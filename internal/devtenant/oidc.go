@@ -1,14 +1,11 @@
 package devtenant
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 )
 
 // maxBodyBytes bounds every form or JSON body the authentication API reads.
@@ -120,16 +117,14 @@ func (t *Tenant) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeInvalidToken(w, problem)
 		return
 	}
-	sub, _ := claims["sub"].(string)
-	scope, _ := claims["scope"].(string)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	u := t.primaryFor(sub)
+	u := t.primaryFor(claims.str("sub"))
 	if u == nil {
 		writeInvalidToken(w, "The user of this token no longer exists")
 		return
 	}
-	writeJSON(w, http.StatusOK, profileClaims(u, scope))
+	writeJSON(w, http.StatusOK, profileClaims(u, claims.str("scope")))
 }
 
 func writeInvalidToken(w http.ResponseWriter, description string) {
@@ -137,47 +132,26 @@ func writeInvalidToken(w http.ResponseWriter, description string) {
 	http.Error(w, "Unauthorized", http.StatusUnauthorized)
 }
 
-// verifyAccessToken checks that token is an unexpired RS256 JWT signed by one of the
-// tenant's published keys, issued by it for audience, and returns its claims, or what
-// is wrong with it (for WWW-Authenticate).
-func (t *Tenant) verifyAccessToken(token, audience string) (claims map[string]any, problem string) {
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
-	if err != nil || len(jws.Signatures) != 1 {
-		return nil, "The token is malformed"
-	}
-	published := t.keys.jwks()
-	keys := published.Key(jws.Signatures[0].Header.KeyID)
-	if len(keys) == 0 {
-		return nil, "The token was not signed by a key of this tenant"
-	}
-	payload, err := jws.Verify(keys[0].Key)
-	if err != nil {
-		return nil, "The token signature is invalid"
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil, "The token is malformed"
-	}
-	if claims["iss"] != t.issuer {
-		return nil, "The token was issued by another issuer"
-	}
-	if exp, ok := claims["exp"].(float64); !ok || time.Now().Unix() >= int64(exp) {
+// verifyAccessToken checks an access token with the tenant's JWT verifier and that
+// its audience includes audience; it returns the claims, or what is wrong with the
+// token (for WWW-Authenticate).
+func (t *Tenant) verifyAccessToken(token, audience string) (jwtClaims, string) {
+	claims, problem := t.verifyJWT(token, time.Now())
+	switch problem {
+	case jwtOK:
+	case jwtExpired:
 		return nil, "The token has expired"
+	case jwtBadSig:
+		return nil, "The token signature is invalid"
+	case jwtBadIssuer:
+		return nil, "The token was issued by another issuer"
+	default:
+		return nil, "The token is malformed"
 	}
-	if !audienceContains(claims["aud"], audience) {
+	if !claims.hasAudience(audience) {
 		return nil, "The token audience does not include " + audience
 	}
 	return claims, ""
-}
-
-// audienceContains reports whether a JWT aud claim (string or array) names audience.
-func audienceContains(aud any, audience string) bool {
-	switch a := aud.(type) {
-	case string:
-		return a == audience
-	case []any:
-		return slices.Contains(a, any(audience))
-	}
-	return false
 }
 
 // handleLogout ends the tenant session and sends the browser to returnTo, which must

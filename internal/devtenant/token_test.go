@@ -186,7 +186,7 @@ func TestTokenAuthorizationCode(t *testing.T) {
 			t.Fatalf("got %d %v", status, body)
 		}
 		at := jwtPayload(t, body["access_token"].(string))
-		if at["sub"] != "auth0|alice" || at["azp"] != webClientID || !audienceContains(at["aud"], demoAPI) || !audienceContains(at["aud"], tn.Issuer()+"userinfo") {
+		if at["sub"] != "auth0|alice" || at["azp"] != webClientID || !jwtClaims(at).hasAudience(demoAPI) || !jwtClaims(at).hasAudience(tn.Issuer()+"userinfo") {
 			t.Errorf("access token claims %v", at)
 		}
 		status, body = postToken(t, tn, tokenCall{form: form})
@@ -338,7 +338,7 @@ func TestTokenRefresh(t *testing.T) {
 	if status != 200 || body["refresh_token"] != nil || body["id_token"] == nil {
 		t.Fatalf("refresh: %d %v, want new tokens and no new refresh token", status, body)
 	}
-	if c := jwtPayload(t, body["access_token"].(string)); c["sub"] != "auth0|bob" || !audienceContains(c["aud"], demoAPI) {
+	if c := jwtPayload(t, body["access_token"].(string)); c["sub"] != "auth0|bob" || !jwtClaims(c).hasAudience(demoAPI) {
 		t.Errorf("refreshed access token %v", c)
 	}
 	status, body = postToken(t, tn, tokenCall{form: webForm("grant_type", "refresh_token", "refresh_token", rt, "scope", "openid")})
