@@ -133,7 +133,7 @@ func (t *Tenant) validateAuthorize(req *authRequest, q url.Values) (code, descri
 	if q.Get("response_type") == "" {
 		return "invalid_request", "Missing required parameter: response_type"
 	}
-	if _, ok := parseResponseType(q.Get("response_type")); !ok {
+	if req.ResponseType == (responseType{}) { // authorizeTarget could not parse it
 		return "unsupported_response_type", "Unsupported response type: " + q.Get("response_type")
 	}
 	if mode := q.Get("response_mode"); mode != "" && mode != req.ResponseMode {

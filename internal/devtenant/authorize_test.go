@@ -310,26 +310,13 @@ func TestAuthorizeImplicitAndFormPost(t *testing.T) {
 	})
 }
 
-// linkIdentity moves a standalone user under primary, as the Management API's link
-// endpoint does (the other half of this package owns that endpoint).
-func linkIdentity(t *testing.T, tn *Tenant, primary, secondary string) {
-	t.Helper()
-	tn.mu.Lock()
-	defer tn.mu.Unlock()
-	p, s := tn.users[primary], tn.users[secondary]
-	if p == nil || s == nil {
-		t.Fatalf("no users %s and %s", primary, secondary)
-	}
-	id := s.Identities[0]
-	id.ProfileData = s.profile()
-	p.Identities = append(p.Identities, id)
-	delete(tn.users, secondary)
-}
-
 func TestAuthorizeSocialLoginYieldsPrimarySub(t *testing.T) {
 	tn := startOIDCTenant(t, nil)
-	linkIdentity(t, tn, "auth0|alice", "github|4242")
-	linkIdentity(t, tn, "auth0|alice", "auth0|bob")
+	for _, secondary := range []string{"github|4242", "auth0|bob"} {
+		if err := tn.LinkUsers("auth0|alice", secondary); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	tests := []struct {
 		name, connection, userID, wantSub string
