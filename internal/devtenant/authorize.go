@@ -75,6 +75,10 @@ func (t *Tenant) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		t.deliver(w, r, req, errorParams(code, description))
 		return
 	}
+	if ticket := q.Get("login_ticket"); ticket != "" {
+		t.answerLoginTicket(w, r, req, ticket)
+		return
+	}
 	s := t.currentSession(r)
 	if s != nil && !req.sessionUsable(s, time.Now()) {
 		s = nil

@@ -3,6 +3,7 @@ package devtenant
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -391,5 +392,76 @@ func TestAuthorizeNativeClientPKCE(t *testing.T) {
 	}
 	if status, body := redeem(verifier); status != http.StatusOK || body["id_token"] == nil {
 		t.Errorf("right verifier after a wrong one: %d %v, want tokens", status, body)
+	}
+}
+
+func TestCrossOriginLoginTicket(t *testing.T) {
+	tn := startOIDCTenant(t, nil)
+	coAuth := func(origin string, body map[string]any) (*http.Response, map[string]any) {
+		t.Helper()
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, tn.Issuer()+"co/authenticate", strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		res, resp := oidcDo(t, http.DefaultClient, req)
+		return res, decodeJSON(t, resp)
+	}
+	creds := func(kv ...string) map[string]any {
+		m := map[string]any{"client_id": webClientID, "username": "alice@example.com", "password": "alice-password",
+			"realm": "Username-Password-Authentication", "credential_type": grantPasswordRealm}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+
+	for _, tc := range []struct {
+		name, origin        string
+		body                map[string]any
+		wantStatus          int
+		wantError, wantDesc string
+	}{
+		{"wrong password", webOrigin, creds("password", "nope"), 403, "access_denied", "Wrong email or password."},
+		{"origin not allowed", "http://evil.example", creds(), 403, "access_denied", "Cross origin login not allowed for origin http://evil.example"},
+		{"social realm", webOrigin, creds("realm", "github"), 400, "invalid_request", "Realm is not a database connection: github"},
+		{"unknown client", webOrigin, creds("client_id", "nope"), 401, "access_denied", "Unauthorized"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := coAuth(tc.origin, tc.body)
+			wantTokenError(t, res.StatusCode, body, tc.wantStatus, tc.wantError, tc.wantDesc)
+		})
+	}
+
+	res, body := coAuth(webOrigin, creds())
+	ticket, _ := body["login_ticket"].(string)
+	if res.StatusCode != http.StatusOK || ticket == "" || body["co_verifier"] == nil || body["co_id"] == nil {
+		t.Fatalf("got %d %v, want a login ticket", res.StatusCode, body)
+	}
+	if res.Header.Get("Access-Control-Allow-Origin") != webOrigin || res.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("CORS headers %v, want the origin allowed with credentials", res.Header)
+	}
+
+	browser := oidcBrowser(t)
+	withTicket := oidcAuthorizeURL(tn, map[string]string{"response_type": "id_token", "login_ticket": ticket,
+		"realm": "Username-Password-Authentication"})
+	res, _ = oidcGet(t, browser, withTicket)
+	if sub := jwtPayload(t, redirectParams(t, res, webCallback, "fragment").Get("id_token"))["sub"]; sub != "auth0|alice" {
+		t.Errorf("sub = %v, want auth0|alice", sub)
+	}
+	// The ticket started a tenant session, as a login does.
+	res, _ = oidcGet(t, browser, oidcAuthorizeURL(tn, map[string]string{"prompt": "none"}))
+	if p := redirectParams(t, res, webCallback, "query"); p.Get("code") == "" {
+		t.Errorf("prompt=none after the ticket: %v, want a code", p)
+	}
+	// A ticket is single use.
+	res, _ = oidcGet(t, oidcBrowser(t), withTicket)
+	if p := redirectParams(t, res, webCallback, "fragment"); p.Get("error") != "access_denied" || p.Has("id_token") {
+		t.Errorf("reused ticket: %v, want access_denied", p)
 	}
 }

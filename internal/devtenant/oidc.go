@@ -70,17 +70,19 @@ func (t *Tenant) cors(h http.HandlerFunc) http.HandlerFunc {
 		w.Header().Add("Vary", "Origin")
 		if origin := r.Header.Get("Origin"); t.allowedOrigin(origin) {
 			w.Header().Set("Access-Control-Allow-Origin", origin)
+			// auth0.js sends /co/authenticate with credentials (cookies).
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
 			w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 		}
 		h(w, r)
 	}
 }
 
-// corsPaths are the paths whose handlers are wrapped in cors, the only ones a
-// preflight may approve.
+// corsPath reports whether path's handler is wrapped in cors; only those may pass a
+// preflight.
 func corsPath(path string) bool {
 	switch path {
-	case "/.well-known/openid-configuration", "/.well-known/jwks.json", "/oauth/token", "/userinfo":
+	case "/.well-known/openid-configuration", "/.well-known/jwks.json", "/oauth/token", "/userinfo", "/co/authenticate":
 		return true
 	}
 	return strings.HasPrefix(path, "/client/")
@@ -96,6 +98,7 @@ func (t *Tenant) handlePreflight(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Allow-Methods", "GET, POST")
 	h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, Auth0-Client")
 	h.Set("Access-Control-Max-Age", "600")

@@ -292,6 +292,7 @@ func TestCORS(t *testing.T) {
 		{"origin must match exactly", "GET", ".well-known/jwks.json", webOrigin + "/", 200, ""},
 		{"client info", "GET", "client/" + webClientID + ".js", webOrigin, 200, webOrigin},
 		{"preflight of the token endpoint", "OPTIONS", "oauth/token", webOrigin, 204, webOrigin},
+		{"preflight of the cross-origin login", "OPTIONS", "co/authenticate", webOrigin, 204, webOrigin},
 		{"preflight from a foreign origin", "OPTIONS", "oauth/token", "http://evil.example", 403, ""},
 		{"preflight of the Management API", "OPTIONS", "api/v2/users/auth0|alice", webOrigin, 403, ""},
 	}

@@ -17,6 +17,10 @@ const (
 	EndpointUsersByEmail   = "GET /api/v2/users-by-email"
 	EndpointLinkIdentity   = "POST /api/v2/users/{id}/identities"
 	EndpointUnlinkIdentity = "DELETE /api/v2/users/{id}/identities/{provider}/{user_id}"
+
+	// EndpointCrossOriginAuth is where auth0.js (and so Lock) sends a database login
+	// from the application's page; its login_ticket is then redeemed at /authorize.
+	EndpointCrossOriginAuth = "POST /co/authenticate"
 )
 
 // routes lists every route of the tenant.
@@ -33,6 +37,7 @@ func (t *Tenant) routes() http.Handler {
 	t.handle(mux, "POST /userinfo", t.cors(t.handleUserinfo))
 	t.handle(mux, EndpointLogout, t.handleLogout)
 	t.handle(mux, EndpointClientInfo, t.cors(t.handleClientInfo))
+	t.handle(mux, EndpointCrossOriginAuth, t.cors(t.handleCrossOriginAuth))
 	mux.HandleFunc("OPTIONS /", t.handlePreflight)
 
 	// Management API v2.

@@ -115,7 +115,7 @@ func (t *Tenant) finishLoginTxn(id string) bool {
 	return ok
 }
 
-// sweepExpired drops expired sessions, login transactions and codes, so a long-running
+// sweepExpired drops expired sessions, login transactions, login tickets and codes, so a long-running
 // tenant does not grow without bound. Callers hold t.mu.
 func (t *Tenant) sweepExpired(now time.Time) {
 	for k, s := range t.sessions {
@@ -126,6 +126,11 @@ func (t *Tenant) sweepExpired(now time.Time) {
 	for k, l := range t.logins {
 		if now.After(l.expires) {
 			delete(t.logins, k)
+		}
+	}
+	for k, lt := range t.tickets {
+		if now.After(lt.Expires) {
+			delete(t.tickets, k)
 		}
 	}
 	for k, c := range t.codes {

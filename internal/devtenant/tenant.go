@@ -54,8 +54,9 @@ type Tenant struct {
 	users       map[string]*userRecord // by primary user_id
 	codes       map[string]*authCode
 	refresh     map[string]*refreshGrant
-	sessions    map[string]*session  // by cookie value
-	logins      map[string]*loginTxn // pending /authorize requests, by transaction id
+	sessions    map[string]*session     // by cookie value
+	logins      map[string]*loginTxn    // pending /authorize requests, by transaction id
+	tickets     map[string]*loginTicket // from /co/authenticate, redeemed at /authorize
 	// passwords of database identities by "auth0|id". They belong to the identity,
 	// not the user record, so a database identity linked into another user still logs
 	// in (and yields the primary's sub), as in Auth0.
@@ -151,6 +152,7 @@ func newTenant(opts Options) (*Tenant, error) {
 		refresh:     map[string]*refreshGrant{},
 		sessions:    map[string]*session{},
 		logins:      map[string]*loginTxn{},
+		tickets:     map[string]*loginTicket{},
 		passwords:   map[string]string{},
 		pages:       pages,
 		knobs:       newKnobs(),
