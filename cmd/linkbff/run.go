@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/linkbff/linkbff"
 	"github.com/linkbff/linkbff/frontend"
 	"github.com/linkbff/linkbff/internal/auth"
@@ -127,6 +130,21 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		CacheTTL:             cfg.IdentityCacheTTL,
 	}, upstream, verifier, identity.NewMemoryStore(nil))
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "linkbff_management_api_ratelimit_remaining",
+			Help: "The last x-ratelimit-remaining the Auth0 Management API reported (-1 before the first call).",
+		}, func() float64 {
+			if n, ok := upstream.RateLimitRemaining(); ok {
+				return float64(n)
+			}
+			return -1
+		}),
+	)
+
 	return server.New(server.Config{
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
@@ -146,6 +164,7 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		},
 		OpenAPI:  linkbff.OpenAPISpec(),
 		Frontend: frontend.Files(),
+		Metrics:  reg,
 	}), nil
 }
 

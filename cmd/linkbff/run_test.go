@@ -17,7 +17,9 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
-	go func() { done <- run(ctx, []string{"linkbff"}, func(k string) string { return env[k] }, stdout, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"linkbff"}, func(k string) string { return env[k] }, stdout, io.Discard)
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -68,6 +70,23 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != 200 {
 			t.Errorf("GET %s: %d", path, res.StatusCode)
+		}
+	}
+
+	// Metrics name routes by pattern and report Auth0's remaining rate limit.
+	res, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`linkbff_http_requests_total{method="GET",route="/me/identities",status="200"} 1`,
+		`linkbff_management_api_ratelimit_remaining 1000`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 

@@ -55,9 +55,11 @@ func (s *server) withRequestContext(next http.Handler) http.Handler {
 			if route != nil {
 				pattern = route.RoutePattern()
 			}
+			elapsed := time.Since(start)
+			s.metrics.observe(pattern, r.Method, sw.status, elapsed)
 			log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", pattern), slog.Int("status", sw.status),
-				slog.Duration("duration", time.Since(start)))
+				slog.Duration("duration", elapsed))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/identity"
@@ -51,9 +53,13 @@ type Deps struct {
 	Ready    func(ctx context.Context) error
 	OpenAPI  []byte
 	Frontend fs.FS
+	// Metrics is where request metrics are registered and what /metrics serves;
+	// nil means a fresh registry.
+	Metrics *prometheus.Registry
 }
 
 type server struct {
+	metrics           *httpMetrics
 	api.Unimplemented // TEMP: browser session routes until the spec drops them
 	cfg               Config
 	log               *slog.Logger
@@ -62,7 +68,10 @@ type server struct {
 
 // New returns linkbff's HTTP handler.
 func New(cfg Config, deps Deps) http.Handler {
-	s := &server{cfg: cfg, log: deps.Logger, deps: deps}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
+	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics)}
 	return s.routes()
 }
 

@@ -1,0 +1,335 @@
+package main
+
+// Benchmarks of DESIGN.md section 8, "What fast means here". Results and how to read
+// them: BENCHMARKS.md; run them with `make bench`.
+//
+// Timings here are only ever compared within one run (ratios against a bare handler
+// measured in the same process a moment before); the upstream figures are counted
+// facts reported as metrics, not asserted: machines are shared and noisy.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/config"
+	"github.com/linkbff/linkbff/internal/devtenant"
+)
+
+// benchUser is the caller of every benchmark request.
+const benchUser = "auth0|alice"
+
+// benchTenant starts a development tenant with the demo seed for one benchmark.
+func benchTenant(b *testing.B) *devtenant.Tenant {
+	b.Helper()
+	tenant, err := devtenant.Start(devtenant.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tenant.Close() })
+	return tenant
+}
+
+// benchEnv is linkbff's production-mode environment against tenant: defaults for
+// everything a deployment would not set (log level info, JSON logs, 30s cache), with
+// overrides.
+func benchEnv(tenant *devtenant.Tenant, overrides map[string]string) func(string) string {
+	env := map[string]string{
+		"AUTH0_DOMAIN":           tenant.URL(),
+		"AUTH0_AUDIENCE":         testAudience,
+		"AUTH0_CLIENT_ID":        testClientID,
+		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
+		"LINK_ALLOWED_AUDIENCES": nativeClient,
+		"LISTEN_ADDR":            "127.0.0.1:0",
+	}
+	for k, v := range overrides {
+		env[k] = v
+	}
+	return func(k string) string { return env[k] }
+}
+
+// benchHandler builds linkbff's handler as run does, logging to io.Discard.
+func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
+	b.Helper()
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := build(cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// benchRun calls run on 127.0.0.1:0 (logging to io.Discard) and returns its base URL.
+func benchRun(b *testing.B, getenv func(string) string) string {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, io.Discard) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("run returned %v", err)
+		}
+	})
+	const prefix = "linkbff listening on "
+	select {
+	case line := <-stdout.lineWith(prefix):
+		return line[len(prefix):]
+	case err := <-done:
+		b.Fatalf("run exited before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		b.Fatal("linkbff did not print its address")
+	}
+	return ""
+}
+
+// accessTokens mints n distinct access tokens of userID for linkbff's API (they differ
+// by a jti claim).
+func accessTokens(b *testing.B, tenant *devtenant.Tenant, userID string, n int) []string {
+	b.Helper()
+	out := make([]string, n)
+	for i := range out {
+		tok, err := tenant.Mint(devtenant.MintRequest{
+			UserID: userID, ClientID: testClientID, Audience: testAudience,
+			AccessTokenClaims: map[string]any{"jti": fmt.Sprintf("bench-%d", i)},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = tok.AccessToken
+	}
+	return out
+}
+
+func listRequest(token string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/me/identities", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	return r
+}
+
+// serveList sends GET /me/identities through h in-process and returns the body; any
+// status but 200 fails the benchmark.
+func serveList(b *testing.B, h http.Handler, r *http.Request) []byte {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		b.Fatalf("GET /me/identities: %d %s", w.Code, w.Body)
+	}
+	return w.Body.Bytes()
+}
+
+// getList sends GET /me/identities over c and drains the body.
+func getList(b *testing.B, c *http.Client, url, token string) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+}
+
+// bareHandler is "the HTTP server itself": it writes body as application/json and
+// does nothing else.
+func bareHandler(body []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+}
+
+// nsPerOp reads a finished benchmark's time per operation.
+func nsPerOp(b *testing.B) float64 {
+	return float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+}
+
+// BenchmarkHotPath measures GET /me/identities with a valid bearer token and a warm
+// cache through linkbff's whole handler, against a bare handler writing the same JSON
+// bytes measured just before in the same run. Each variant reports x-bare, its time
+// over the bare handler's of the same transport; user-reads/op must stay 0 (warm
+// cache). "same-token" reuses one token (a page polling); "distinct-tokens" cycles
+// through 64 tokens of the same user.
+//
+//   - handler/*: in-process via httptest.NewRecorder: what linkbff adds, isolated.
+//   - loopback/*: over 127.0.0.1 through run() with a keep-alive client, so TCP, the
+//     net/http server and the client are in both sides of the ratio.
+func BenchmarkHotPath(b *testing.B) {
+	tenant := benchTenant(b)
+	// A cache TTL longer than the benchmark, so the cache stays warm throughout.
+	getenv := benchEnv(tenant, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
+	tokens := accessTokens(b, tenant, benchUser, 64)
+	same := tokens[0]
+
+	h := benchHandler(b, getenv)
+	body := bytes.Clone(serveList(b, h, listRequest(same))) // warms JWKS, token, cache
+	for _, tok := range tokens {
+		serveList(b, h, listRequest(tok))
+	}
+	bare := bareHandler(body)
+
+	// variant runs one linkbff sub-benchmark; bareNs is the bare handler's ns/op of
+	// the same transport, measured just before.
+	variant := func(name string, bareNs *float64, op func(b *testing.B, i int)) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			tenant.ResetRequests()
+			i := 0
+			for b.Loop() {
+				op(b, i)
+				i++
+			}
+			if *bareNs > 0 {
+				b.ReportMetric(nsPerOp(b) / *bareNs, "x-bare")
+			}
+			b.ReportMetric(float64(tenant.RequestCount(devtenant.EndpointGetUser))/float64(b.N), "user-reads/op")
+		})
+	}
+	var handlerBare, loopbackBare float64
+
+	b.Run("handler/bare", func(b *testing.B) {
+		b.ReportAllocs()
+		r := listRequest(same)
+		for b.Loop() {
+			serveList(b, bare, r)
+		}
+		handlerBare = nsPerOp(b)
+	})
+	sameReq := listRequest(same)
+	variant("handler/same-token", &handlerBare, func(b *testing.B, _ int) { serveList(b, h, sameReq) })
+	reqs := make([]*http.Request, len(tokens))
+	for i, tok := range tokens {
+		reqs[i] = listRequest(tok)
+	}
+	variant("handler/distinct-tokens", &handlerBare, func(b *testing.B, i int) { serveList(b, h, reqs[i%len(reqs)]) })
+
+	// Over loopback: linkbff via run(), and the bare handler in an http.Server with
+	// run's timeouts.
+	base := benchRun(b, getenv)
+	bareSrv := httptest.NewUnstartedServer(bare)
+	bareSrv.Config.ReadHeaderTimeout = 5 * time.Second
+	bareSrv.Config.IdleTimeout = 2 * time.Minute
+	bareSrv.Start()
+	b.Cleanup(bareSrv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	b.Cleanup(client.CloseIdleConnections)
+	for _, tok := range tokens { // warm this process's cache too
+		getList(b, client, base+"/me/identities", tok)
+	}
+
+	b.Run("loopback/bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			getList(b, client, bareSrv.URL+"/me/identities", same)
+		}
+		loopbackBare = nsPerOp(b)
+	})
+	variant("loopback/same-token", &loopbackBare, func(b *testing.B, _ int) { getList(b, client, base+"/me/identities", same) })
+	variant("loopback/distinct-tokens", &loopbackBare, func(b *testing.B, i int) { getList(b, client, base+"/me/identities", tokens[i%len(tokens)]) })
+}
+
+// upstreamCounts are the tenant's request counters that matter for upstream economy.
+type upstreamCounts struct{ userReads, mgmtTokens, jwks int }
+
+func countUpstream(t *devtenant.Tenant) upstreamCounts {
+	return upstreamCounts{
+		userReads:  t.RequestCount(devtenant.EndpointGetUser),
+		mgmtTokens: t.RequestCount(devtenant.EndpointToken),
+		jwks:       t.RequestCount(devtenant.EndpointJWKS),
+	}
+}
+
+func (c upstreamCounts) report(b *testing.B, ops int) {
+	n := float64(ops)
+	b.ReportMetric(float64(c.userReads)/n, "user-reads/op")
+	b.ReportMetric(float64(c.mgmtTokens)/n, "mgmt-tokens/op")
+	b.ReportMetric(float64(c.jwks)/n, "jwks-fetches/op")
+}
+
+// BenchmarkUpstream counts what linkbff asks of Auth0. One op is one linkbff lifetime:
+// a handler freshly built (cold cache, no Management API token, no JWKS) that serves
+// a burst of GET /me/identities. The metrics are per op, i.e. per lifetime; the time
+// per op is mostly the tenant's and the injected latency, not linkbff's.
+//
+//   - lists-within-ttl: 100 sequential lists by one user within the cache TTL. Want
+//     1 user read, 1 token.
+//   - concurrent-cold-misses: 50 concurrent lists by one user while the tenant holds
+//     the user read for 50ms, so all 50 miss the cache together. Want 1 user read,
+//     1 token.
+//   - token-per-lifetime: 10 concurrent lists by each seeded user (5 users). Want 5
+//     user reads, 1 token.
+func BenchmarkUpstream(b *testing.B) {
+	tenant := benchTenant(b)
+	getenv := benchEnv(tenant, nil) // default 30s cache TTL
+	const concurrent = 50
+	alice := accessTokens(b, tenant, benchUser, concurrent)
+	users := []string{"auth0|alice", "auth0|bob", "github|4242", "google-oauth2|1077", "github|9001"}
+	var perUser []string
+	for _, u := range users {
+		perUser = append(perUser, accessTokens(b, tenant, u, 10)...)
+	}
+
+	// burst serves every token concurrently through h.
+	burst := func(b *testing.B, h http.Handler, tokens []string) {
+		var wg sync.WaitGroup
+		codes := make([]int, len(tokens))
+		for i, tok := range tokens {
+			wg.Go(func() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, listRequest(tok))
+				codes[i] = w.Code
+			})
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != http.StatusOK {
+				b.Fatalf("request %d: status %d", i, c)
+			}
+		}
+	}
+	lifetime := func(name string, op func(b *testing.B, h http.Handler)) {
+		b.Run(name, func(b *testing.B) {
+			tenant.ClearFaults()
+			tenant.ResetRequests()
+			ops := 0
+			for b.Loop() {
+				op(b, benchHandler(b, getenv))
+				ops++
+			}
+			tenant.ClearFaults()
+			countUpstream(tenant).report(b, ops)
+		})
+	}
+
+	lifetime("lists-within-ttl", func(b *testing.B, h http.Handler) {
+		r := listRequest(alice[0])
+		for range 100 {
+			serveList(b, h, r)
+		}
+	})
+	lifetime("concurrent-cold-misses", func(b *testing.B, h http.Handler) {
+		tenant.InjectFault(devtenant.EndpointGetUser, devtenant.Fault{Latency: devtenant.Duration(50 * time.Millisecond), Count: 1})
+		burst(b, h, alice)
+	})
+	lifetime("token-per-lifetime", func(b *testing.B, h http.Handler) {
+		burst(b, h, perUser)
+	})
+}
