@@ -28,11 +28,11 @@ trap 'rm -rf "$work"' EXIT
 if ! info=$(cd "$work" && GOWORK=off GOFLAGS= "$GO" mod download -json "golang.org/x/vulndb@$want" 2>"$work/err"); then
 	if [[ $want == latest && -f $db/index/modules.json ]]; then
 		echo "vulndb: cannot fetch golang.org/x/vulndb@latest; using the database built from $(cat "$stamp" 2>/dev/null | head -n1)" >&2
-		sed 's/^/vulndb:   /' "$work/err" >&2
+		{ cat "$work/err"; grep '"Error"' <<<"${info:-}"; } | sed 's/^[[:space:]]*/vulndb:   /' >&2
 		exit 0
 	fi
 	echo "vulndb: cannot fetch golang.org/x/vulndb@$want:" >&2
-	cat "$work/err" >&2
+	{ cat "$work/err"; grep '"Error"' <<<"${info:-}"; } >&2
 	exit 1
 fi
 
