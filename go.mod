@@ -2,6 +2,8 @@ module github.com/linkbff/linkbff
 
 go 1.26.0
 
+toolchain go1.26.11
+
 require (
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1
 	github.com/go-jose/go-jose/v4 v4.1.9
