@@ -4,7 +4,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -31,16 +30,13 @@ func (e HealthStatus) Valid() bool {
 const (
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
-	ProblemCodeCsrfFailed            ProblemCode = "csrf_failed"
 	ProblemCodeEmailNotVerified      ProblemCode = "email_not_verified"
 	ProblemCodeIdentityAlreadyExists ProblemCode = "identity_already_exists"
 	ProblemCodeIdentityNotFound      ProblemCode = "identity_not_found"
-	ProblemCodeInsufficientScope     ProblemCode = "insufficient_scope"
 	ProblemCodeInternalError         ProblemCode = "internal_error"
 	ProblemCodeInvalidBody           ProblemCode = "invalid_body"
 	ProblemCodeInvalidLinkToken      ProblemCode = "invalid_link_token"
 	ProblemCodeInvalidPath           ProblemCode = "invalid_path"
-	ProblemCodeInvalidRequest        ProblemCode = "invalid_request"
 	ProblemCodeInvalidToken          ProblemCode = "invalid_token"
 	ProblemCodeLinkTokenTooOld       ProblemCode = "link_token_too_old"
 	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
@@ -61,15 +57,11 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeBodyTooLarge:
 		return true
-	case ProblemCodeCsrfFailed:
-		return true
 	case ProblemCodeEmailNotVerified:
 		return true
 	case ProblemCodeIdentityAlreadyExists:
 		return true
 	case ProblemCodeIdentityNotFound:
-		return true
-	case ProblemCodeInsufficientScope:
 		return true
 	case ProblemCodeInternalError:
 		return true
@@ -78,8 +70,6 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidLinkToken:
 		return true
 	case ProblemCodeInvalidPath:
-		return true
-	case ProblemCodeInvalidRequest:
 		return true
 	case ProblemCodeInvalidToken:
 		return true
@@ -295,15 +285,12 @@ type Problem struct {
 	//
 	// | code | status | title | when |
 	// | --- | --- | --- | --- |
-	// | `invalid_request` | 400 | Invalid request | A query parameter or the login state is missing or wrong. |
 	// | `invalid_body` | 400 | Invalid request body | The body is not JSON, has unknown or duplicate members, or fails validation (see `errors`). |
 	// | `unsupported_media_type` | 415 | Unsupported media type | The body is not `application/json`. |
 	// | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 	// | `not_found` | 404 | Not found | No such route. |
 	// | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
-	// | `invalid_token` | 401 | Invalid or missing access token | No credentials, or the access token or session is invalid or expired. |
-	// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks a scope this deployment requires. |
-	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated unsafe request lacks `X-CSRF: 1` or comes from another origin. |
+	// | `invalid_token` | 401 | Invalid or missing access token | No access token, or it is invalid or expired. |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -357,15 +344,12 @@ type Problem struct {
 //
 // | code | status | title | when |
 // | --- | --- | --- | --- |
-// | `invalid_request` | 400 | Invalid request | A query parameter or the login state is missing or wrong. |
 // | `invalid_body` | 400 | Invalid request body | The body is not JSON, has unknown or duplicate members, or fails validation (see `errors`). |
 // | `unsupported_media_type` | 415 | Unsupported media type | The body is not `application/json`. |
 // | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 // | `not_found` | 404 | Not found | No such route. |
 // | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
-// | `invalid_token` | 401 | Invalid or missing access token | No credentials, or the access token or session is invalid or expired. |
-// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks a scope this deployment requires. |
-// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated unsafe request lacks `X-CSRF: 1` or comes from another origin. |
+// | `invalid_token` | 401 | Invalid or missing access token | No access token, or it is invalid or expired. |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -398,29 +382,6 @@ type Readiness struct {
 // ReadinessStatus Example: ok
 type ReadinessStatus string
 
-// Session The browser session's state.
-//
-// Example: {"authenticated":true,"csrf_header":"X-CSRF","user_id":"auth0|alice"}
-type Session struct {
-	// Authenticated Whether the session cookie belongs to a signed-in user.
-	//
-	// Example: true
-	Authenticated bool `json:"authenticated"`
-
-	// CsrfHeader The header (with value `1`) that unsafe cookie-authenticated requests must carry.
-	//
-	// Example: X-CSRF
-	CsrfHeader string `json:"csrf_header"`
-
-	// UserID The signed-in Auth0 user id; absent when not authenticated.
-	//
-	// Example: auth0|alice
-	UserID *string `json:"user_id,omitempty"`
-}
-
-// CSRFHeader Example: 1
-type CSRFHeader = string
-
 // BadGateway An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -434,34 +395,6 @@ type BadGateway = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type BodyTooLarge = Problem
-
-// CallbackBadRequest An RFC 9457 problem detail. Every error response of this API has this
-// body, with media type `application/problem+json`. Clients must ignore
-// members they do not know.
-//
-// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type CallbackBadRequest = Problem
-
-// CrossOriginRefused An RFC 9457 problem detail. Every error response of this API has this
-// body, with media type `application/problem+json`. Clients must ignore
-// members they do not know.
-//
-// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type CrossOriginRefused = Problem
-
-// Forbidden An RFC 9457 problem detail. Every error response of this API has this
-// body, with media type `application/problem+json`. Clients must ignore
-// members they do not know.
-//
-// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type Forbidden = Problem
-
-// ForbiddenUnsafe An RFC 9457 problem detail. Every error response of this API has this
-// body, with media type `application/problem+json`. Clients must ignore
-// members they do not know.
-//
-// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type ForbiddenUnsafe = Problem
 
 // GatewayTimeout An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -526,62 +459,11 @@ type UnsupportedMediaType = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type UpstreamRateLimited = Problem
 
-// LoginCallbackParams defines parameters for LoginCallback.
-type LoginCallbackParams struct {
-	// Code The authorization code.
-	Code *string `form:"code,omitempty" json:"code,omitempty"`
-
-	// State The state sent with the authorization request.
-	State *string `form:"state,omitempty" json:"state,omitempty"`
-
-	// Error An OAuth 2.0 error code, when the login failed.
-	Error *string `form:"error,omitempty" json:"error,omitempty"`
-
-	// ErrorDescription The tenant's explanation of `error`.
-	ErrorDescription *string `form:"error_description,omitempty" json:"error_description,omitempty"`
-}
-
-// LinkIdentityParams defines parameters for LinkIdentity.
-type LinkIdentityParams struct {
-	// XCSRF Required, with the value `1`, when the request is authenticated by the
-	// session cookie; ignored for bearer requests. Its absence gets
-	// `403 csrf_failed`.
-	XCSRF *CSRFHeader `json:"X-CSRF,omitempty"`
-}
-
-// CreateLinkNonceParams defines parameters for CreateLinkNonce.
-type CreateLinkNonceParams struct {
-	// XCSRF Required, with the value `1`, when the request is authenticated by the
-	// session cookie; ignored for bearer requests. Its absence gets
-	// `403 csrf_failed`.
-	XCSRF *CSRFHeader `json:"X-CSRF,omitempty"`
-}
-
-// UnlinkIdentityParams defines parameters for UnlinkIdentity.
-type UnlinkIdentityParams struct {
-	// XCSRF Required, with the value `1`, when the request is authenticated by the
-	// session cookie; ignored for bearer requests. Its absence gets
-	// `403 csrf_failed`.
-	XCSRF *CSRFHeader `json:"X-CSRF,omitempty"`
-}
-
 // LinkIdentityJSONRequestBody defines body for LinkIdentity for application/json ContentType.
 type LinkIdentityJSONRequestBody = LinkRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// LoginCallback Finish the browser's primary login
-	// (GET /auth/callback)
-	LoginCallback(w http.ResponseWriter, r *http.Request, params LoginCallbackParams)
-	// Login Start the browser's primary login
-	// (GET /auth/login)
-	Login(w http.ResponseWriter, r *http.Request)
-	// Logout End the browser session
-	// (POST /auth/logout)
-	Logout(w http.ResponseWriter, r *http.Request)
-	// GetSession Describe the browser session
-	// (GET /auth/session)
-	GetSession(w http.ResponseWriter, r *http.Request)
 	// GetClientConfig Settings the page needs to start Auth0 Lock
 	// (GET /config.json)
 	GetClientConfig(w http.ResponseWriter, r *http.Request)
@@ -593,13 +475,16 @@ type ServerInterface interface {
 	ListIdentities(w http.ResponseWriter, r *http.Request)
 	// LinkIdentity Link a secondary identity to the caller
 	// (POST /me/identities)
-	LinkIdentity(w http.ResponseWriter, r *http.Request, params LinkIdentityParams)
+	LinkIdentity(w http.ResponseWriter, r *http.Request)
 	// CreateLinkNonce Start a link
 	// (POST /me/identities/nonce)
-	CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams)
+	CreateLinkNonce(w http.ResponseWriter, r *http.Request)
 	// UnlinkIdentity Unlink one of the caller's secondary identities
 	// (DELETE /me/identities/{provider}/{user_id})
-	UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string, params UnlinkIdentityParams)
+	UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(w http.ResponseWriter, r *http.Request)
 	// GetOpenAPISpec This document
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(w http.ResponseWriter, r *http.Request)
@@ -611,30 +496,6 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
-
-// LoginCallback Finish the browser's primary login
-// (GET /auth/callback)
-func (_ Unimplemented) LoginCallback(w http.ResponseWriter, r *http.Request, params LoginCallbackParams) {
-	w.WriteHeader(http.StatusNotImplemented)
-}
-
-// Login Start the browser's primary login
-// (GET /auth/login)
-func (_ Unimplemented) Login(w http.ResponseWriter, r *http.Request) {
-	w.WriteHeader(http.StatusNotImplemented)
-}
-
-// Logout End the browser session
-// (POST /auth/logout)
-func (_ Unimplemented) Logout(w http.ResponseWriter, r *http.Request) {
-	w.WriteHeader(http.StatusNotImplemented)
-}
-
-// GetSession Describe the browser session
-// (GET /auth/session)
-func (_ Unimplemented) GetSession(w http.ResponseWriter, r *http.Request) {
-	w.WriteHeader(http.StatusNotImplemented)
-}
 
 // GetClientConfig Settings the page needs to start Auth0 Lock
 // (GET /config.json)
@@ -656,19 +517,25 @@ func (_ Unimplemented) ListIdentities(w http.ResponseWriter, r *http.Request) {
 
 // LinkIdentity Link a secondary identity to the caller
 // (POST /me/identities)
-func (_ Unimplemented) LinkIdentity(w http.ResponseWriter, r *http.Request, params LinkIdentityParams) {
+func (_ Unimplemented) LinkIdentity(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // CreateLinkNonce Start a link
 // (POST /me/identities/nonce)
-func (_ Unimplemented) CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams) {
+func (_ Unimplemented) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // UnlinkIdentity Unlink one of the caller's secondary identities
 // (DELETE /me/identities/{provider}/{user_id})
-func (_ Unimplemented) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string, params UnlinkIdentityParams) {
+func (_ Unimplemented) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetMetrics Prometheus metrics
+// (GET /metrics)
+func (_ Unimplemented) GetMetrics(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -692,120 +559,6 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
-
-// LoginCallback operation middleware
-func (siw *ServerInterfaceWrapper) LoginCallback(w http.ResponseWriter, r *http.Request) {
-
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params LoginCallbackParams
-
-	// ------------- Optional query parameter "code" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", r.URL.Query(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		var requiredError *runtime.RequiredParameterError
-		if errors.As(err, &requiredError) {
-			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "code"})
-		} else {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "code", Err: err})
-		}
-		return
-	}
-
-	// ------------- Optional query parameter "state" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		var requiredError *runtime.RequiredParameterError
-		if errors.As(err, &requiredError) {
-			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
-		} else {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
-		}
-		return
-	}
-
-	// ------------- Optional query parameter "error" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "error", r.URL.Query(), &params.Error, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		var requiredError *runtime.RequiredParameterError
-		if errors.As(err, &requiredError) {
-			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "error"})
-		} else {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "error", Err: err})
-		}
-		return
-	}
-
-	// ------------- Optional query parameter "error_description" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "error_description", r.URL.Query(), &params.ErrorDescription, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		var requiredError *runtime.RequiredParameterError
-		if errors.As(err, &requiredError) {
-			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "error_description"})
-		} else {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "error_description", Err: err})
-		}
-		return
-	}
-
-	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.LoginCallback(w, r, params)
-	}))
-
-	for _, middleware := range siw.HandlerMiddlewares {
-		handler = middleware(handler)
-	}
-
-	handler.ServeHTTP(w, r)
-}
-
-// Login operation middleware
-func (siw *ServerInterfaceWrapper) Login(w http.ResponseWriter, r *http.Request) {
-
-	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.Login(w, r)
-	}))
-
-	for _, middleware := range siw.HandlerMiddlewares {
-		handler = middleware(handler)
-	}
-
-	handler.ServeHTTP(w, r)
-}
-
-// Logout operation middleware
-func (siw *ServerInterfaceWrapper) Logout(w http.ResponseWriter, r *http.Request) {
-
-	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.Logout(w, r)
-	}))
-
-	for _, middleware := range siw.HandlerMiddlewares {
-		handler = middleware(handler)
-	}
-
-	handler.ServeHTTP(w, r)
-}
-
-// GetSession operation middleware
-func (siw *ServerInterfaceWrapper) GetSession(w http.ResponseWriter, r *http.Request) {
-
-	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetSession(w, r)
-	}))
-
-	for _, middleware := range siw.HandlerMiddlewares {
-		handler = middleware(handler)
-	}
-
-	handler.ServeHTTP(w, r)
-}
 
 // GetClientConfig operation middleware
 func (siw *ServerInterfaceWrapper) GetClientConfig(w http.ResponseWriter, r *http.Request) {
@@ -852,35 +605,8 @@ func (siw *ServerInterfaceWrapper) ListIdentities(w http.ResponseWriter, r *http
 // LinkIdentity operation middleware
 func (siw *ServerInterfaceWrapper) LinkIdentity(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params LinkIdentityParams
-
-	headers := r.Header
-
-	// ------------- Optional header parameter "X-CSRF" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF")]; found {
-		var XCSRF CSRFHeader
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF", valueList[0], &XCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF", Err: err})
-			return
-		}
-
-		params.XCSRF = &XCSRF
-
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.LinkIdentity(w, r, params)
+		siw.Handler.LinkIdentity(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -893,35 +619,8 @@ func (siw *ServerInterfaceWrapper) LinkIdentity(w http.ResponseWriter, r *http.R
 // CreateLinkNonce operation middleware
 func (siw *ServerInterfaceWrapper) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateLinkNonceParams
-
-	headers := r.Header
-
-	// ------------- Optional header parameter "X-CSRF" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF")]; found {
-		var XCSRF CSRFHeader
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF", valueList[0], &XCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF", Err: err})
-			return
-		}
-
-		params.XCSRF = &XCSRF
-
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateLinkNonce(w, r, params)
+		siw.Handler.CreateLinkNonce(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -955,32 +654,22 @@ func (siw *ServerInterfaceWrapper) UnlinkIdentity(w http.ResponseWriter, r *http
 		return
 	}
 
-	// Parameter object where we will unmarshal all parameters from the context
-	var params UnlinkIdentityParams
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnlinkIdentity(w, r, provider, userID)
+	}))
 
-	headers := r.Header
-
-	// ------------- Optional header parameter "X-CSRF" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF")]; found {
-		var XCSRF CSRFHeader
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF", valueList[0], &XCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF", Err: err})
-			return
-		}
-
-		params.XCSRF = &XCSRF
-
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
 	}
 
+	handler.ServeHTTP(w, r)
+}
+
+// GetMetrics operation middleware
+func (siw *ServerInterfaceWrapper) GetMetrics(w http.ResponseWriter, r *http.Request) {
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UnlinkIdentity(w, r, provider, userID, params)
+		siw.Handler.GetMetrics(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1144,18 +833,6 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Delete(options.BaseURL+"/me/identities/{provider}/{user_id}", wrapper.UnlinkIdentity)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/auth/login", wrapper.Login)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/auth/callback", wrapper.LoginCallback)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/auth/logout", wrapper.Logout)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/auth/session", wrapper.GetSession)
-	})
-	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/config.json", wrapper.GetClientConfig)
 	})
 	r.Group(func(r chi.Router) {
@@ -1163,6 +840,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/readyz", wrapper.GetReadiness)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/metrics", wrapper.GetMetrics)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec)

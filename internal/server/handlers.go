@@ -28,7 +28,7 @@ func (s *server) ListIdentities(w http.ResponseWriter, r *http.Request) {
 }
 
 // CreateLinkNonce implements POST /me/identities/nonce.
-func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request, _ api.CreateLinkNonceParams) {
+func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
 	in, err := s.deps.Identities.NewIntent(r.Context(), s.caller(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -38,7 +38,7 @@ func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request, _ api.C
 }
 
 // LinkIdentity implements POST /me/identities.
-func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request, _ api.LinkIdentityParams) {
+func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request) {
 	var req api.LinkRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
@@ -59,7 +59,7 @@ func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request, _ api.Link
 }
 
 // UnlinkIdentity implements DELETE /me/identities/{provider}/{user_id}.
-func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider, userID string, _ api.UnlinkIdentityParams) {
+func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider, userID string) {
 	v, err := s.deps.Identities.Unlink(r.Context(), s.caller(r), provider, userID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -91,6 +91,11 @@ func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
 func (s *server) GetOpenAPISpec(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
 	_, _ = w.Write(s.deps.OpenAPI)
+}
+
+// GetMetrics implements GET /metrics: Prometheus text exposition of s.deps.Metrics.
+func (s *server) GetMetrics(w http.ResponseWriter, r *http.Request) {
+	s.metricsHTTP.ServeHTTP(w, r)
 }
 
 // GetClientConfig implements GET /config.json: what the page needs to start Lock.

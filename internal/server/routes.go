@@ -42,7 +42,7 @@ func (s *server) routes() http.Handler {
 	r.Get("/readyz", op.GetReadiness)
 	r.Get("/openapi.yaml", op.GetOpenAPISpec)
 	r.Get("/config.json", op.GetClientConfig)
-	r.Method(http.MethodGet, "/metrics", metricsHandler(s.deps.Metrics))
+	r.Get("/metrics", op.GetMetrics)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.deps.Bearer.Middleware, s.requireAuth)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
@@ -59,11 +58,11 @@ type Deps struct {
 }
 
 type server struct {
-	metrics           *httpMetrics
-	api.Unimplemented // TEMP: browser session routes until the spec drops them
-	cfg               Config
-	log               *slog.Logger
-	deps              Deps
+	metrics     *httpMetrics
+	metricsHTTP http.Handler // serves GET /metrics from deps.Metrics
+	cfg         Config
+	log         *slog.Logger
+	deps        Deps
 }
 
 // New returns linkbff's HTTP handler.
@@ -71,7 +70,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
-	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics)}
+	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
 }
 
