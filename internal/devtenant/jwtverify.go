@@ -98,7 +98,7 @@ func (t *Tenant) verifyJWT(token string, now time.Time) (jwtClaims, jwtProblem) 
 	if alg != string(jose.RS256) {
 		return nil, jwtBadAlg
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, jwtMalformed
 	}
