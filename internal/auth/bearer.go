@@ -107,7 +107,8 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 }
 
 // Middleware authenticates a bearer token when one is sent and stores the Principal;
-// requests without Authorization pass through unauthenticated (a session may follow).
+// requests without Authorization pass through unauthenticated, for a later
+// middleware to authenticate or refuse.
 func (b *Bearer) Middleware(next http.Handler) http.Handler {
 	return b.mw.CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vc, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
@@ -134,7 +135,7 @@ func invalidToken(err error) *problem.Error {
 
 // Unauthenticated is the 401 problem for a request that carries no credentials.
 func Unauthenticated() *problem.Error {
-	return problem.New(http.StatusUnauthorized, problem.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token, or sign in.").
+	return problem.New(http.StatusUnauthorized, problem.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff"`)
 }
 

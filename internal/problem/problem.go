@@ -15,7 +15,9 @@ import (
 // Code is a stable, machine-readable error code (the "code" member of a problem).
 type Code string
 
-// The codes clients may rely on. openapi.yaml lists the same set.
+// The codes clients may rely on. openapi.yaml documents each code a route can return
+// (its test checks the titles agree); InvalidRequest (499, client went away),
+// InsufficientScope and CSRFFailed are reserved and not returned by any route yet.
 const (
 	InvalidRequest       Code = "invalid_request"
 	InvalidBody          Code = "invalid_body"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/linkbff/linkbff/internal/problem"
@@ -55,9 +56,11 @@ func bodyError(err error) error {
 		return problem.New(http.StatusBadRequest, problem.InvalidBody, "The body is empty.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body is not valid JSON.")
+	case errors.As(err, &typ) && typ.Field == "":
+		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body must be a JSON object.")
 	case errors.As(err, &typ):
 		p := problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "A member of the body has the wrong type.")
-		p.Fields = []problem.FieldError{{Field: typ.Field, Message: "must be a " + typ.Type.String()}}
+		p.Fields = []problem.FieldError{{Field: typ.Field, Message: "must be a " + jsonKind(typ.Type.Kind())}}
 		return p
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
@@ -66,6 +69,22 @@ func bodyError(err error) error {
 		return p
 	default:
 		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body could not be read.")
+	}
+}
+
+// jsonKind names a Go kind as a JSON type, so no Go type name reaches a client.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	default:
+		return "number"
 	}
 }
 
