@@ -17,7 +17,7 @@ import (
 // Endpoints lists the route patterns that request counters and faults are keyed by.
 func Endpoints() []string {
 	return []string{EndpointDiscovery, EndpointJWKS, EndpointAuthorize, EndpointLogin, EndpointToken,
-		EndpointUserinfo, "POST /userinfo", EndpointLogout, EndpointClientInfo,
+		EndpointUserinfo, "POST /userinfo", EndpointLogout, EndpointClientInfo, EndpointCrossOriginAuth,
 		EndpointGetUser, EndpointPatchUser, EndpointUsersByEmail, EndpointLinkIdentity, EndpointUnlinkIdentity}
 }
 

@@ -14,7 +14,6 @@ type userRecord struct {
 	UserID        string
 	Email         string
 	EmailVerified bool
-	Password      string
 	Name          string
 	Nickname      string
 	Picture       string
@@ -109,7 +108,6 @@ func newUserRecord(u User, strategy string, now time.Time) *userRecord {
 		UserID:        u.UserID,
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
-		Password:      u.Password,
 		Name:          u.Name,
 		Nickname:      u.Nickname,
 		Picture:       u.Picture,
