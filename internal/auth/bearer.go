@@ -46,6 +46,11 @@ type BearerConfig struct {
 	Audience string
 	Keys     *KeySource
 	Leeway   time.Duration // allowed clock skew (default 30s)
+	// CacheSize bounds the cache of validated tokens (default 10000; negative
+	// disables it); CacheMaxAge bounds an entry's life (default 1m).
+	CacheSize   int
+	CacheMaxAge time.Duration
+	Now         func() time.Time
 	// OnError writes an authentication failure (a *problem.Error).
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
 }
@@ -56,6 +61,7 @@ type Bearer struct {
 	onError   func(w http.ResponseWriter, r *http.Request, err error)
 	validator *validator.Validator
 	mw        *jwtmiddleware.JWTMiddleware
+	cache     *tokenCache // nil when disabled
 }
 
 type kidKey struct{}
@@ -66,7 +72,20 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 	if cfg.Leeway == 0 {
 		cfg.Leeway = 30 * time.Second
 	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+	}
+	if cfg.CacheMaxAge == 0 {
+		cfg.CacheMaxAge = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	b := &Bearer{keys: cfg.Keys, onError: cfg.OnError}
+	if cfg.CacheSize > 0 {
+		b.cache = newTokenCache(cfg.CacheSize, cfg.CacheMaxAge, cfg.Now)
+		cfg.Keys.onRotate(b.cache.flush)
+	}
 	keyFunc := func(ctx context.Context) (any, error) {
 		kid, _ := ctx.Value(kidKey{}).(string)
 		return b.keys.Keys(ctx, kid)
@@ -103,7 +122,19 @@ func (c *accessClaims) Validate(context.Context) error {
 }
 
 func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
-	return b.validator.ValidateToken(context.WithValue(ctx, kidKey{}, headerKID(token)), token)
+	if b.cache != nil {
+		if c, ok := b.cache.get(token); ok {
+			return c, nil
+		}
+	}
+	v, err := b.validator.ValidateToken(context.WithValue(ctx, kidKey{}, headerKID(token)), token)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := v.(*validator.ValidatedClaims); ok && b.cache != nil {
+		b.cache.put(token, c)
+	}
+	return v, nil
 }
 
 // Middleware authenticates a bearer token when one is sent and stores the Principal;

@@ -30,6 +30,15 @@ type KeySource struct {
 
 	mu         sync.Mutex
 	lastForced time.Time
+	rotated    []func() // called after a forced refresh brought new keys
+}
+
+// onRotate registers f to run when an unknown kid brought a new key set (so caches
+// derived from the old keys can be dropped).
+func (k *KeySource) onRotate(f func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.rotated = append(k.rotated, f)
 }
 
 // KeySourceConfig configures a KeySource.
@@ -87,6 +96,12 @@ func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet
 		return set, nil // keep serving the old set; the token fails closed
 	}
 	k.current.Store(p)
+	k.mu.Lock()
+	hooks := k.rotated
+	k.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 	return fresh, nil
 }
 

@@ -78,6 +78,13 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 }
 
 func (s *Service) fetch(ctx context.Context, userID string) (View, error) {
+	// Look again: a read that finished between this caller's miss and its joining
+	// the flight has filled the cache, and a second upstream read would be waste.
+	if s.cfg.CacheTTL > 0 {
+		if v, ok, err := s.store.GetView(ctx, userID); err == nil && ok {
+			return v, nil
+		}
+	}
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
 		return View{}, upstreamProblem(err)
