@@ -1,0 +1,168 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/linkbff/linkbff/internal/auth"
+)
+
+func TestIDTokenVerifier(t *testing.T) {
+	clock := newFakeClock()
+	now := clock.Now()
+	base := func(iss string) map[string]any {
+		return map[string]any{
+			"iss":            iss,
+			"sub":            "google-oauth2|1077",
+			"aud":            "client-a",
+			"iat":            now.Add(-10 * time.Second).Unix(),
+			"exp":            now.Add(time.Hour).Unix(),
+			"nonce":          "n-1",
+			"email":          "alice@example.com",
+			"email_verified": true,
+		}
+	}
+	valid := auth.IDToken{
+		Subject:       "google-oauth2|1077",
+		Audience:      "client-a",
+		Nonce:         "n-1",
+		Email:         "alice@example.com",
+		EmailVerified: true,
+		IssuedAt:      now.Add(-10 * time.Second),
+	}
+	rs256 := func(t *testing.T, claims map[string]any) string {
+		return sign(t, jose.RS256, tenantKey(), "k1", claims)
+	}
+	tests := []struct {
+		name  string
+		over  map[string]any // claims to change (nil value: remove)
+		token func(t *testing.T, claims map[string]any) string
+		iss   func(issuer string) string // the iss claim, from the tenant's issuer
+		want  *auth.IDToken              // nil: refused with ErrInvalidIDToken
+	}{
+		{name: "valid", want: &valid},
+		{name: "auth_time parsed", over: map[string]any{"auth_time": now.Add(-time.Minute).Unix()}, want: func() *auth.IDToken {
+			v := valid
+			v.AuthTime = time.Unix(now.Add(-time.Minute).Unix(), 0)
+			return &v
+		}()},
+		{name: "email_verified absent is false", over: map[string]any{"email_verified": nil}, want: func() *auth.IDToken {
+			v := valid
+			v.EmailVerified = false
+			return &v
+		}()},
+		{name: "email_verified false", over: map[string]any{"email_verified": false}, want: func() *auth.IDToken {
+			v := valid
+			v.EmailVerified = false
+			return &v
+		}()},
+		{name: "second allowed audience", over: map[string]any{"aud": "client-b"}, want: func() *auth.IDToken {
+			v := valid
+			v.Audience = "client-b"
+			return &v
+		}()},
+		{name: "aud array: first configured audience that matches is reported", over: map[string]any{"aud": []string{"other", "client-b", "client-a"}}, want: &valid},
+		{name: "expired within leeway", over: map[string]any{"exp": now.Add(-29 * time.Second).Unix()}, want: &valid},
+		{name: "large but within the size limit", over: map[string]any{"pad": strings.Repeat("x", 10<<10)}, want: &valid},
+
+		{name: "HS256", token: func(t *testing.T, c map[string]any) string {
+			return sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "k1", c)
+		}},
+		{name: "RS384 with the tenant key", token: func(t *testing.T, c map[string]any) string {
+			return sign(t, jose.RS384, tenantKey(), "k1", c)
+		}},
+		{name: "alg none", token: func(t *testing.T, c map[string]any) string { return unsigned(t, "k1", c) }},
+		{name: "not a JWT", token: func(*testing.T, map[string]any) string { return "a.b.c" }},
+		{name: "no kid", token: func(t *testing.T, c map[string]any) string { return sign(t, jose.RS256, tenantKey(), "", c) }},
+		{name: "unknown kid", token: func(t *testing.T, c map[string]any) string { return sign(t, jose.RS256, foreignKey(), "k9", c) }},
+		{name: "bad signature (known kid, foreign key)", token: func(t *testing.T, c map[string]any) string {
+			return sign(t, jose.RS256, foreignKey(), "k1", c)
+		}},
+		{name: "tampered payload", token: func(t *testing.T, c map[string]any) string {
+			good := strings.Split(rs256(t, c), ".")
+			evil := strings.Split(rs256(t, with(c, map[string]any{"sub": "auth0|mallory"})), ".")
+			return good[0] + "." + evil[1] + "." + good[2]
+		}},
+		{name: "wrong iss", iss: func(string) string { return "https://evil.example/" }},
+		{name: "iss without trailing slash", iss: func(iss string) string { return strings.TrimSuffix(iss, "/") }},
+		{name: "aud not allowed", over: map[string]any{"aud": "someone-elses-app"}},
+		{name: "aud array without an allowed one", over: map[string]any{"aud": []string{"x", "y"}}},
+		{name: "expired beyond leeway", over: map[string]any{"exp": now.Add(-31 * time.Second).Unix()}},
+		{name: "not yet valid", over: map[string]any{"nbf": now.Add(time.Minute).Unix()}},
+		{name: "issued in the future", over: map[string]any{"iat": now.Add(time.Minute).Unix()}},
+		{name: "missing exp", over: map[string]any{"exp": nil}},
+		{name: "missing iat", over: map[string]any{"iat": nil}},
+		{name: "missing sub", over: map[string]any{"sub": nil}},
+		{name: "empty sub", over: map[string]any{"sub": ""}},
+		{name: "oversized", over: map[string]any{"pad": strings.Repeat("x", 16<<10)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+			keys := newKeySource(t, srv, clock)
+			v := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
+				Keys:      keys,
+				Issuer:    srv.issuer(),
+				Audiences: []string{"client-a", "client-b"},
+				Now:       clock.Now,
+			})
+			iss := srv.issuer()
+			if tt.iss != nil {
+				iss = tt.iss(iss)
+			}
+			mint := tt.token
+			if mint == nil {
+				mint = rs256
+			}
+			raw := mint(t, with(base(iss), tt.over))
+
+			got, err := v.Verify(context.Background(), raw)
+			if tt.want == nil {
+				if !errors.Is(err, auth.ErrInvalidIDToken) {
+					t.Fatalf("Verify = %+v, %v; want an error wrapping ErrInvalidIDToken", got, err)
+				}
+				if diff := cmp.Diff(auth.IDToken{}, got); diff != "" {
+					t.Errorf("refused token returned claims (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if diff := cmp.Diff(*tt.want, got); diff != "" {
+				t.Errorf("Verify (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A JWKS that cannot be fetched is not the token's fault: the error must not say the
+// token is invalid (the caller answers 502, not 400).
+func TestIDTokenVerifierJWKSFetchFailure(t *testing.T) {
+	clock := newFakeClock()
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	srv.setFailure("html")
+	v := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
+		Keys:      newKeySource(t, srv, clock),
+		Issuer:    srv.issuer(),
+		Audiences: []string{"client-a"},
+		Now:       clock.Now,
+	})
+	now := clock.Now()
+	raw := sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+		"iss": srv.issuer(), "sub": "github|4242", "aud": "client-a", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	_, err := v.Verify(context.Background(), raw)
+	if err == nil {
+		t.Fatal("Verify with the JWKS endpoint down: err = nil")
+	}
+	if errors.Is(err, auth.ErrInvalidIDToken) {
+		t.Errorf("Verify error %q wraps ErrInvalidIDToken; a JWKS outage is not the token's fault", err)
+	}
+}

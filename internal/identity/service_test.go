@@ -1,0 +1,642 @@
+package identity_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/reqlog"
+)
+
+const (
+	alice    = "auth0|alice"
+	clientID = "bff-client"
+	cacheTTL = time.Minute
+)
+
+// fixture is a Service over a fake Management API, a fake token verifier and a
+// MemoryStore, all on one fake clock.
+type fixture struct {
+	clock *fakeClock
+	up    *fakeUpstream
+	ver   *fakeVerifier
+	store *identity.MemoryStore
+	svc   *identity.Service
+}
+
+func newFixture(t *testing.T, configure func(*identity.Config)) *fixture {
+	t.Helper()
+	clock := newFakeClock()
+	loggedIn := clock.Now().Add(-time.Minute)
+	up := &fakeUpstream{
+		users: map[string]*mgmt.User{
+			alice: {
+				UserID: alice, Email: "alice@example.com", EmailVerified: true, Name: "Alice", Picture: "https://img.example/alice",
+				Identities:   []mgmt.Identity{{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication"}},
+				UserMetadata: map[string]any{"theme": "dark"},
+			},
+			"google-oauth2|1077": {
+				UserID:       "google-oauth2|1077",
+				Identities:   []mgmt.Identity{{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true}},
+				UserMetadata: map[string]any{"theme": "light", "lang": "fr"},
+			},
+			"github|4242": {
+				UserID:       "github|4242",
+				Identities:   []mgmt.Identity{{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true}},
+				UserMetadata: map[string]any{"theme": "light"},
+			},
+			"oauth2|conn|id": {
+				UserID:     "oauth2|conn|id",
+				Identities: []mgmt.Identity{{Provider: "oauth2", UserID: "conn|id", Connection: "conn"}},
+			},
+		},
+		linked: []mgmt.Identity{
+			{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication"},
+			{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true,
+				Profile: &mgmt.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G", Picture: "https://img.example/g"}},
+		},
+	}
+	ver := &fakeVerifier{tokens: map[string]auth.IDToken{
+		"tok-google": {Subject: "google-oauth2|1077", Audience: clientID, EmailVerified: true, IssuedAt: loggedIn},
+		"tok-github": {Subject: "github|4242", Audience: clientID, EmailVerified: true, IssuedAt: loggedIn},
+		"tok-native": {Subject: "oauth2|conn|id", Audience: "native-client", EmailVerified: true, IssuedAt: loggedIn},
+	}}
+	cfg := identity.Config{
+		ClientID:             clientID,
+		MaxAge:               5 * time.Minute,
+		RequireVerifiedEmail: true,
+		NonceTTL:             5 * time.Minute,
+		CacheTTL:             cacheTTL,
+		Now:                  clock.Now,
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	store := identity.NewMemoryStore(clock.Now)
+	return &fixture{clock: clock, up: up, ver: ver, store: store, svc: identity.New(cfg, up, ver, store)}
+}
+
+func (f *fixture) wantCalls(t *testing.T, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, f.up.callLog()); diff != "" {
+		t.Errorf("Management API calls (-want +got):\n%s", diff)
+	}
+}
+
+func wantProblem(t *testing.T, err error, status int, code problem.Code) *problem.Error {
+	t.Helper()
+	var p *problem.Error
+	if !errors.As(err, &p) {
+		t.Fatalf("err = %v (%T), want a %d %s problem", err, err, status, code)
+	}
+	if p.Status != status || p.Code != code {
+		t.Errorf("problem %d %s (%v), want %d %s", p.Status, p.Code, p, status, code)
+	}
+	return p
+}
+
+var (
+	aliceView = identity.View{UserID: alice, Identities: []identity.Identity{
+		{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication", Primary: true,
+			Profile: identity.Profile{Email: "alice@example.com", EmailVerified: true, Name: "Alice", Picture: "https://img.example/alice"}},
+	}}
+	linkedView = identity.View{UserID: alice, Identities: []identity.Identity{
+		aliceView.Identities[0],
+		{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true,
+			Profile: identity.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G", Picture: "https://img.example/g"}},
+	}}
+)
+
+func TestLinkCallsUpstreamInOrder(t *testing.T) {
+	tests := []struct {
+		name, token string
+		want        []string
+	}{
+		{"own client: metadata merged first, then link_with", "tok-google", []string{
+			"GetUser auth0|alice",
+			"GetUser google-oauth2|1077",
+			`UpdateUserMetadata auth0|alice {"lang":"fr"}`,
+			"LinkWithToken auth0|alice tok-google",
+		}},
+		{"primary wins every key: no PATCH", "tok-github", []string{
+			"GetUser auth0|alice",
+			"GetUser github|4242",
+			"LinkWithToken auth0|alice tok-github",
+		}},
+		{"other client: provider and user_id split at the first |", "tok-native", []string{
+			"GetUser auth0|alice",
+			"GetUser oauth2|conn|id",
+			"LinkIdentity auth0|alice oauth2 conn|id",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			v, err := f.svc.Link(quietCtx(), alice, tt.token)
+			if err != nil {
+				t.Fatalf("Link: %v", err)
+			}
+			f.wantCalls(t, tt.want...)
+			if diff := cmp.Diff(linkedView, v); diff != "" {
+				t.Errorf("view (-want +got):\n%s", diff)
+			}
+			// The answer is cached: the next read needs no upstream call.
+			f.up.resetCalls()
+			if v, err := f.svc.List(quietCtx(), alice); err != nil || !cmp.Equal(linkedView, v) {
+				t.Errorf("List after Link = %+v, %v; want the linked view", v, err)
+			}
+			f.wantCalls(t)
+		})
+	}
+}
+
+func TestLinkUpstreamFailures(t *testing.T) {
+	full := []string{"GetUser auth0|alice", "GetUser google-oauth2|1077", `UpdateUserMetadata auth0|alice {"lang":"fr"}`, "LinkWithToken auth0|alice tok-google"}
+	tests := []struct {
+		name       string
+		fail       map[string]error
+		status     int
+		code       problem.Code
+		retryAfter time.Duration
+		calls      []string
+	}{
+		{"link 409", map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 409, Message: "Specified identity already exists."}},
+			409, problem.IdentityExists, 0, full},
+		{"link 400", map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 400, Message: "JWT (link_with) must have an alg of RS256."}},
+			400, problem.InvalidLinkToken, 0, full},
+		{"link 403", map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 403, Message: "Insufficient scope"}},
+			502, problem.UpstreamError, 0, full},
+		{"link rate limited without a hint", map[string]error{"LinkWithToken": &mgmt.RateLimitError{}},
+			503, problem.UpstreamRateLimited, time.Second, full},
+		{"link rate limited for 7s", map[string]error{"LinkWithToken": &mgmt.RateLimitError{RetryAfter: 7 * time.Second}},
+			503, problem.UpstreamRateLimited, 7 * time.Second, full},
+		{"link timeout", map[string]error{"LinkWithToken": &mgmt.UnavailableError{Timeout: true}},
+			504, problem.UpstreamTimeout, 0, full},
+		{"link deadline", map[string]error{"LinkWithToken": fmt.Errorf("link: %w", context.DeadlineExceeded)},
+			504, problem.UpstreamTimeout, 0, full},
+		{"link 500", map[string]error{"LinkWithToken": &mgmt.UnavailableError{StatusCode: 500}},
+			502, problem.UpstreamUnavailable, 0, full},
+		{"primary read rate limited", map[string]error{"GetUser auth0|alice": &mgmt.RateLimitError{}},
+			503, problem.UpstreamRateLimited, time.Second, full[:1]},
+		{"secondary gone", map[string]error{"GetUser google-oauth2|1077": &mgmt.APIError{StatusCode: 404, Message: "User not found."}},
+			400, problem.InvalidLinkToken, 0, full[:2]},
+		{"secondary read timeout", map[string]error{"GetUser google-oauth2|1077": &mgmt.UnavailableError{Timeout: true}},
+			504, problem.UpstreamTimeout, 0, full[:2]},
+		{"PATCH fails: no link", map[string]error{"UpdateUserMetadata": &mgmt.UnavailableError{StatusCode: 500}},
+			502, problem.UpstreamUnavailable, 0, full[:3]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.up.fail = tt.fail
+			_, err := f.svc.Link(quietCtx(), alice, "tok-google")
+			p := wantProblem(t, err, tt.status, tt.code)
+			if p.RetryAfter != tt.retryAfter {
+				t.Errorf("RetryAfter = %v, want %v", p.RetryAfter, tt.retryAfter)
+			}
+			f.wantCalls(t, tt.calls...)
+		})
+	}
+}
+
+func TestLinkRefusalPassesAuth0Message(t *testing.T) {
+	f := newFixture(t, nil)
+	f.up.fail = map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 400, Message: "JWT (link_with) must have the same issuer as the calling user."}}
+	_, err := f.svc.Link(quietCtx(), alice, "tok-google")
+	p := wantProblem(t, err, 400, problem.InvalidLinkToken)
+	if !strings.Contains(p.Detail, "must have the same issuer as the calling user.") {
+		t.Errorf("detail %q does not pass on Auth0's message", p.Detail)
+	}
+}
+
+func TestLinkFailureDropsCachedView(t *testing.T) {
+	f := newFixture(t, nil)
+	if _, err := f.svc.List(quietCtx(), alice); err != nil {
+		t.Fatal(err)
+	}
+	f.up.fail = map[string]error{"LinkWithToken": &mgmt.UnavailableError{StatusCode: 500}}
+	if _, err := f.svc.Link(quietCtx(), alice, "tok-google"); err == nil {
+		t.Fatal("Link succeeded")
+	}
+	// The PATCH may have changed the primary: the next read goes upstream.
+	f.up.resetCalls()
+	if _, err := f.svc.List(quietCtx(), alice); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCalls(t, "GetUser auth0|alice")
+}
+
+func TestLinkRefusals(t *testing.T) {
+	// token changes the claims the verifier returns for raw.
+	token := func(raw string, change func(*auth.IDToken)) func(*fixture) {
+		return func(f *fixture) {
+			tok := f.ver.tokens[raw]
+			change(&tok)
+			f.ver.tokens[raw] = tok
+		}
+	}
+	tests := []struct {
+		name      string
+		configure func(*identity.Config)
+		setup     func(*fixture)
+		token     string
+		status    int
+		code      problem.Code
+		calls     []string // Management API calls made before the refusal
+	}{
+		{name: "invalid ID token", token: "forged", status: 400, code: problem.InvalidLinkToken},
+		{name: "JWKS unavailable", token: "tok-google",
+			setup:  func(f *fixture) { f.ver.err = errors.New("auth: fetching JWKS: connection refused") },
+			status: 502, code: problem.UpstreamUnavailable},
+		{name: "login older than MaxAge", token: "tok-google",
+			setup:  token("tok-google", func(tok *auth.IDToken) { tok.IssuedAt = tok.IssuedAt.Add(-4*time.Minute - time.Second) }),
+			status: 400, code: problem.LinkTokenTooOld},
+		{name: "old auth_time wins over fresh iat", token: "tok-google",
+			setup:  token("tok-google", func(tok *auth.IDToken) { tok.AuthTime = tok.IssuedAt.Add(-5 * time.Minute) }),
+			status: 400, code: problem.LinkTokenTooOld},
+		{name: "the caller itself", token: "tok-google",
+			setup:  token("tok-google", func(tok *auth.IDToken) { tok.Subject = alice }),
+			status: 409, code: problem.AlreadyLinked},
+		{name: "unverified email", token: "tok-google",
+			setup:  token("tok-google", func(tok *auth.IDToken) { tok.EmailVerified = false }),
+			status: 400, code: problem.EmailNotVerified},
+		{name: "nonce required but absent", token: "tok-google",
+			configure: func(c *identity.Config) { c.RequireNonce = true },
+			status:    400, code: problem.NonceMismatch},
+		{name: "nonce unknown", token: "tok-google",
+			configure: func(c *identity.Config) { c.RequireNonce = true },
+			setup:     token("tok-google", func(tok *auth.IDToken) { tok.Nonce = "never-issued" }),
+			status:    400, code: problem.NonceMismatch},
+		{name: "identity already on the account", token: "tok-github",
+			setup: func(f *fixture) {
+				u := f.up.users[alice]
+				u.Identities = append(u.Identities, mgmt.Identity{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true})
+			},
+			status: 409, code: problem.IdentityExists, calls: []string{"GetUser auth0|alice"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.configure)
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			_, err := f.svc.Link(quietCtx(), alice, tt.token)
+			wantProblem(t, err, tt.status, tt.code)
+			f.wantCalls(t, tt.calls...)
+		})
+	}
+}
+
+func TestLinkAtMaxAgeIsAccepted(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.ver.tokens["tok-google"]
+	tok.IssuedAt = f.clock.Now().Add(-time.Hour)
+	tok.AuthTime = f.clock.Now().Add(-5 * time.Minute) // a recent login in an older token
+	f.ver.tokens["tok-google"] = tok
+	if _, err := f.svc.Link(quietCtx(), alice, "tok-google"); err != nil {
+		t.Fatalf("Link with auth_time exactly MaxAge ago: %v", err)
+	}
+}
+
+func TestLinkWithoutVerifiedEmailPolicy(t *testing.T) {
+	f := newFixture(t, func(c *identity.Config) { c.RequireVerifiedEmail = false })
+	tok := f.ver.tokens["tok-google"]
+	tok.EmailVerified = false
+	f.ver.tokens["tok-google"] = tok
+	if _, err := f.svc.Link(quietCtx(), alice, "tok-google"); err != nil {
+		t.Fatalf("Link with the policy off: %v", err)
+	}
+}
+
+func TestLinkNonceIsBoundToCallerAndUsedOnce(t *testing.T) {
+	f := newFixture(t, func(c *identity.Config) { c.RequireNonce = true })
+	withNonce := func(raw, nonce string) {
+		tok := f.ver.tokens[raw]
+		tok.Nonce = nonce
+		tok.IssuedAt = f.clock.Now()
+		f.ver.tokens[raw] = tok
+	}
+	bobs, err := f.svc.NewIntent(quietCtx(), "auth0|bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withNonce("tok-google", bobs.Nonce)
+	_, err = f.svc.Link(quietCtx(), alice, "tok-google")
+	wantProblem(t, err, 400, problem.NonceMismatch)
+
+	in, err := f.svc.NewIntent(quietCtx(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ExpiresIn != 5*time.Minute || len(in.Nonce) < 32 || in.Nonce == bobs.Nonce {
+		t.Errorf("intent %+v: want a fresh nonce of at least 32 characters that expires in 5m", in)
+	}
+	withNonce("tok-google", in.Nonce)
+	if _, err := f.svc.Link(quietCtx(), alice, "tok-google"); err != nil {
+		t.Fatalf("Link with alice's nonce: %v", err)
+	}
+	f.up.resetCalls()
+	_, err = f.svc.Link(quietCtx(), alice, "tok-google")
+	wantProblem(t, err, 400, problem.NonceMismatch)
+	f.wantCalls(t)
+
+	expiring, err := f.svc.NewIntent(quietCtx(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(5*time.Minute + time.Second)
+	withNonce("tok-github", expiring.Nonce)
+	_, err = f.svc.Link(quietCtx(), alice, "tok-github")
+	wantProblem(t, err, 400, problem.NonceMismatch)
+}
+
+// TestConcurrentLinksOfOneUserAreSerialized lets Management API calls through one at
+// a time and checks that at every step only one call is in progress: a second link of
+// the same user waits for the whole first link, not just for one of its calls.
+func TestConcurrentLinksOfOneUserAreSerialized(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.up.gate = make(chan struct{})
+		errs := make(chan error, 2)
+		for _, tok := range []string{"tok-google", "tok-github"} {
+			go func() {
+				_, err := f.svc.Link(quietCtx(), alice, tok)
+				errs <- err
+			}()
+		}
+		for done := 0; ; {
+			synctest.Wait() // every goroutine is parked: at the gate, in Lock, or finished
+			for finished := true; finished; {
+				select {
+				case err := <-errs:
+					if err != nil {
+						t.Errorf("Link: %v", err)
+					}
+					done++
+				default:
+					finished = false
+				}
+			}
+			if done == 2 {
+				break
+			}
+			if n := f.up.inFlight.Load(); n != 1 {
+				t.Fatalf("%d Management API calls in progress, want 1; calls so far: %q", n, f.up.callLog())
+			}
+			f.up.gate <- struct{}{} // let the one waiting call through
+		}
+		google := []string{"GetUser auth0|alice", "GetUser google-oauth2|1077", `UpdateUserMetadata auth0|alice {"lang":"fr"}`, "LinkWithToken auth0|alice tok-google"}
+		github := []string{"GetUser auth0|alice", "GetUser github|4242", "LinkWithToken auth0|alice tok-github"}
+		got := f.up.callLog()
+		if !cmp.Equal(append(google[:len(google):len(google)], github...), got) && !cmp.Equal(append(github[:len(github):len(github)], google...), got) {
+			t.Errorf("the two links' calls interleaved: %q", got)
+		}
+	})
+}
+
+func TestListCachesViews(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := range 2 {
+		v, err := f.svc.List(quietCtx(), alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(aliceView, v); diff != "" {
+			t.Errorf("List #%d (-want +got):\n%s", i+1, diff)
+		}
+	}
+	f.wantCalls(t, "GetUser auth0|alice")
+
+	f.clock.Advance(cacheTTL + time.Nanosecond)
+	if _, err := f.svc.List(quietCtx(), alice); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCalls(t, "GetUser auth0|alice", "GetUser auth0|alice")
+}
+
+func TestListWithoutCache(t *testing.T) {
+	f := newFixture(t, func(c *identity.Config) { c.CacheTTL = 0 })
+	for range 2 {
+		if _, err := f.svc.List(quietCtx(), alice); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.wantCalls(t, "GetUser auth0|alice", "GetUser auth0|alice")
+	if _, ok, _ := f.store.GetView(context.Background(), alice); ok {
+		t.Error("a view was stored with the cache disabled")
+	}
+}
+
+func TestListViewOfLinkedAccount(t *testing.T) {
+	f := newFixture(t, nil)
+	u := f.up.users[alice]
+	u.Identities = f.up.linked
+	v, err := f.svc.List(quietCtx(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(linkedView, v); diff != "" {
+		t.Errorf("view (-want +got):\n%s", diff)
+	}
+}
+
+func TestListMapsUpstreamErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		status     int
+		code       problem.Code
+		retryAfter time.Duration
+	}{
+		{"rate limited without a hint", &mgmt.RateLimitError{}, 503, problem.UpstreamRateLimited, time.Second},
+		{"rate limited for 500ms", &mgmt.RateLimitError{RetryAfter: 500 * time.Millisecond}, 503, problem.UpstreamRateLimited, time.Second},
+		{"rate limited for 3s", &mgmt.RateLimitError{RetryAfter: 3 * time.Second}, 503, problem.UpstreamRateLimited, 3 * time.Second},
+		{"timeout", &mgmt.UnavailableError{Timeout: true}, 504, problem.UpstreamTimeout, 0},
+		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), 504, problem.UpstreamTimeout, 0},
+		{"5xx", &mgmt.UnavailableError{StatusCode: 503}, 502, problem.UpstreamUnavailable, 0},
+		{"connection refused", &mgmt.UnavailableError{Err: errors.New("connection refused")}, 502, problem.UpstreamUnavailable, 0},
+		{"refused by Auth0", &mgmt.APIError{StatusCode: 404, Message: "User not found."}, 502, problem.UpstreamError, 0},
+		{"anything else", errors.New("boom"), 500, problem.Internal, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.up.fail = map[string]error{"GetUser": tt.err}
+			_, err := f.svc.List(quietCtx(), alice)
+			p := wantProblem(t, err, tt.status, tt.code)
+			if p.RetryAfter != tt.retryAfter {
+				t.Errorf("RetryAfter = %v, want %v", p.RetryAfter, tt.retryAfter)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Errorf("problem %v lost its cause %v", err, tt.err)
+			}
+			// Failures are not cached.
+			f.up.fail = nil
+			if _, err := f.svc.List(quietCtx(), alice); err != nil {
+				t.Errorf("List after recovery: %v", err)
+			}
+			f.wantCalls(t, "GetUser auth0|alice", "GetUser auth0|alice")
+		})
+	}
+}
+
+func TestListCoalescesConcurrentMisses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.up.gate = make(chan struct{})
+		const n = 5
+		views := make(chan identity.View, n)
+		for range n {
+			go func() {
+				v, err := f.svc.List(quietCtx(), alice)
+				if err != nil {
+					t.Error(err)
+				}
+				views <- v
+			}()
+		}
+		synctest.Wait()
+		f.wantCalls(t, "GetUser auth0|alice")
+		close(f.up.gate)
+		for range n {
+			if diff := cmp.Diff(aliceView, <-views); diff != "" {
+				t.Errorf("view (-want +got):\n%s", diff)
+			}
+		}
+		f.wantCalls(t, "GetUser auth0|alice")
+	})
+}
+
+// newUnlinkFixture gives alice a linked GitHub identity; unlinking it leaves her alone.
+func newUnlinkFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t, nil)
+	u := f.up.users[alice]
+	u.Identities = append(u.Identities, mgmt.Identity{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true,
+		Profile: &mgmt.Profile{Name: "alice-gh"}})
+	f.up.unlinked = u.Identities[:1]
+	return f
+}
+
+func TestUnlinkRefusals(t *testing.T) {
+	tests := []struct {
+		name, provider, userID string
+		status                 int
+		code                   problem.Code
+		calls                  []string
+	}{
+		{"primary identity", "auth0", "alice", 400, problem.PrimaryIdentity, []string{"GetUser auth0|alice"}},
+		{"identity the caller lacks", "google-oauth2", "1077", 404, problem.IdentityNotFound, []string{"GetUser auth0|alice"}},
+		{"another user's primary", "auth0", "bob", 404, problem.IdentityNotFound, []string{"GetUser auth0|alice"}},
+		{"provider of a linked user_id", "gitlab", "4242", 404, problem.IdentityNotFound, []string{"GetUser auth0|alice"}},
+		{"invalid path", "github", "..", 400, problem.InvalidPath, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newUnlinkFixture(t)
+			_, err := f.svc.Unlink(quietCtx(), alice, tt.provider, tt.userID)
+			wantProblem(t, err, tt.status, tt.code)
+			f.wantCalls(t, tt.calls...)
+		})
+	}
+}
+
+func TestUnlinkUpdatesCache(t *testing.T) {
+	f := newUnlinkFixture(t)
+	if _, err := f.svc.List(quietCtx(), alice); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.svc.Unlink(quietCtx(), alice, "github", "4242")
+	if err != nil {
+		t.Fatalf("Unlink: %v", err)
+	}
+	if diff := cmp.Diff(aliceView, v); diff != "" {
+		t.Errorf("Unlink view (-want +got):\n%s", diff)
+	}
+	f.wantCalls(t, "GetUser auth0|alice", "Unlink auth0|alice github 4242")
+
+	f.up.resetCalls()
+	v, err = f.svc.List(quietCtx(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(aliceView, v); diff != "" {
+		t.Errorf("List after Unlink (-want +got):\n%s", diff)
+	}
+	f.wantCalls(t)
+}
+
+func TestUnlinkFailureDropsCachedView(t *testing.T) {
+	f := newUnlinkFixture(t)
+	f.up.fail = map[string]error{"Unlink": &mgmt.UnavailableError{Timeout: true}}
+	_, err := f.svc.Unlink(quietCtx(), alice, "github", "4242")
+	wantProblem(t, err, 504, problem.UpstreamTimeout)
+	f.up.fail = nil
+	f.up.resetCalls()
+	if _, err := f.svc.List(quietCtx(), alice); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCalls(t, "GetUser auth0|alice")
+}
+
+func TestLinkAndUnlinkWriteOneAuditRecordWithoutTokens(t *testing.T) {
+	f := newFixture(t, nil)
+	const secret = "eyJhbGciOiJSUzI1NiJ9.secret-link-token.sig"
+	f.ver.tokens[secret] = f.ver.tokens["tok-google"]
+	var buf bytes.Buffer
+	ctx := reqlog.With(context.Background(), slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+
+	if _, err := f.svc.Link(ctx, alice, secret); err != nil {
+		t.Fatal(err)
+	}
+	f.up.fail = map[string]error{"Unlink": &mgmt.APIError{StatusCode: 400, Message: "Main identity cannot be removed."}}
+	f.up.users[alice].Identities = f.up.linked
+	if err := f.store.DeleteView(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Unlink(ctx, alice, "google-oauth2", "1077"); err == nil {
+		t.Fatal("Unlink succeeded")
+	}
+
+	if strings.Contains(buf.String(), "secret-link-token") {
+		t.Errorf("the link token was logged:\n%s", buf.String())
+	}
+	type record struct {
+		Audit    bool   `json:"audit"`
+		Event    string `json:"event"`
+		UserID   string `json:"user_id"`
+		Identity string `json:"identity"`
+		Outcome  string `json:"outcome"`
+		Code     string `json:"code"`
+	}
+	var got []record
+	for line := range strings.Lines(buf.String()) {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if r.Audit {
+			got = append(got, r)
+		}
+	}
+	want := []record{
+		{Audit: true, Event: "link", UserID: alice, Identity: "google-oauth2|1077", Outcome: "success"},
+		{Audit: true, Event: "unlink", UserID: alice, Identity: "google-oauth2|1077", Outcome: "failure", Code: "upstream_error"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit records (-want +got):\n%s", diff)
+	}
+}
