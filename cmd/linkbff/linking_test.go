@@ -379,7 +379,11 @@ func TestBadRequestBodies(t *testing.T) {
 		t.Errorf("%d Management API calls, want 0", n)
 	}
 	wantProblem(t, a.do("GET", "/nope", "", nil), 404, "not_found")
-	wantProblem(t, a.do("PUT", "/me/identities", alice, nil), 405, "method_not_allowed")
+	r := a.do("PUT", "/me/identities", alice, nil)
+	wantProblem(t, r, 405, "method_not_allowed")
+	if got := r.header.Get("Allow"); got != "GET, POST" {
+		t.Errorf("Allow = %q, want GET, POST", got)
+	}
 }
 
 func TestCORS(t *testing.T) {

@@ -62,6 +62,15 @@ func NewKeySource(cfg KeySourceConfig) (*KeySource, error) {
 	if k.client == nil {
 		k.client = &http.Client{Timeout: 5 * time.Second}
 	}
+	// go-jwt-middleware decodes whatever JSON answers, so an error body such as
+	// {"statusCode":503,...} would replace the keys with an empty set: refuse non-2xx.
+	base := k.client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c := *k.client
+	c.Transport = statusCheckingTransport{base}
+	k.client = &c
 	if k.ttl == 0 {
 		k.ttl = 10 * time.Minute
 	}
@@ -92,7 +101,7 @@ func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet
 	}
 	p := k.newProvider()
 	fresh, err := k.keys(ctx, p)
-	if err != nil {
+	if err != nil || len(fresh.Keys) == 0 {
 		return set, nil // keep serving the old set; the token fails closed
 	}
 	k.current.Store(p)
@@ -126,4 +135,19 @@ func (k *KeySource) mayRefresh() bool {
 	}
 	k.lastForced = now
 	return true
+}
+
+// statusCheckingTransport turns a non-2xx JWKS answer into an error.
+type statusCheckingTransport struct{ base http.RoundTripper }
+
+func (t statusCheckingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		res.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", req.URL.Redacted(), res.Status)
+	}
+	return res, nil
 }

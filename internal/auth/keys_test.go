@@ -97,6 +97,7 @@ func TestKeySourceKeepsOldSetWhenRefreshFails(t *testing.T) {
 		wantRequests [2]int64
 	}{
 		{"503 with a page", func(s *jwksServer) { s.setFailure("html") }, [2]int64{2, 3}},
+		{"503 with a JSON error", func(s *jwksServer) { s.setFailure("json") }, [2]int64{2, 3}},
 		{"server gone", func(s *jwksServer) { s.Close() }, [2]int64{1, 1}},
 	}
 	for _, tt := range tests {

@@ -23,11 +23,25 @@ func frontendHandler(files fs.FS, tenant string, notFound http.HandlerFunc) http
 		if name == "" {
 			name = "."
 		}
-		if _, err := fs.Stat(files, name); err != nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		if !servable(files, name) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 			notFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Security-Policy", csp)
 		fileServer.ServeHTTP(w, r)
 	})
+}
+
+// servable reports whether name is a file, or a directory with an index.html (the
+// file server would list any other directory).
+func servable(files fs.FS, name string) bool {
+	info, err := fs.Stat(files, name)
+	if err != nil {
+		return false
+	}
+	if !info.IsDir() {
+		return true
+	}
+	_, err = fs.Stat(files, path.Join(name, "index.html"))
+	return err == nil
 }

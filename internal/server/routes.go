@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
@@ -31,8 +32,10 @@ func (s *server) routes() http.Handler {
 		notFound = frontendHandler(s.deps.Frontend, s.cfg.Client.Domain, s.notFound)
 	}
 	r.NotFound(notFound.ServeHTTP)
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, problem.New(http.StatusMethodNotAllowed, problem.MethodNotAllowed, "This route does not accept "+r.Method+"."))
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		p := problem.New(http.StatusMethodNotAllowed, problem.MethodNotAllowed, "This route does not accept "+req.Method+".")
+		// chi gives a custom 405 handler no list of methods; RFC 9110 requires Allow.
+		s.fail(w, req, p.WithHeader("Allow", strings.Join(allowedMethods(r, req.URL.Path), ", ")))
 	})
 
 	// The generated wrapper binds path and header parameters per the contract.
@@ -57,6 +60,17 @@ func (s *server) routes() http.Handler {
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, problem.New(http.StatusNotFound, problem.NotFound, "No such route."))
+}
+
+// allowedMethods lists the methods mux routes for path.
+func allowedMethods(mux *chi.Mux, path string) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		if mux.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 // requireAuth refuses requests that no earlier middleware authenticated.
