@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench generate build fmt vet staticcheck vulncheck race gencheck
+.PHONY: run test check bench generate build fmt vet staticcheck vulncheck race gencheck node-deps
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
@@ -18,8 +18,14 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/linkbff ./cmd/linkbff
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/devtenant ./cmd/devtenant
 
+## node-deps: install the Node interop test's dependencies (tests/node) from its lockfile
+node-deps:
+	@if [ ! -f tests/node/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the node-auth0 interop test will be skipped (CI=true fails it)"; fi
+
 ## test: install what the tests need, then run every test
-test:
+test: node-deps
 	$(GO) test -count=1 $(PKGS)
 
 ## check: formatting, vet, staticcheck, govulncheck, generated-code drift, race tests
@@ -39,7 +45,7 @@ vulncheck:
 	GO=$(GO) bash tools/vulndb.sh
 	$(GO) tool govulncheck -db file://$(abspath .cache/vulndb) $(PKGS)
 
-race:
+race: node-deps
 	$(GO) test -race -count=1 $(PKGS)
 
 ## generate: regenerate api/ from openapi.yaml
