@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench generate build fmt vet staticcheck vulncheck race gencheck node-deps
+.PHONY: run test check bench generate build fmt vet staticcheck vulncheck race gencheck node-deps test-deps chromium lock-deps
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
@@ -24,8 +24,27 @@ node-deps:
 	elif command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the node-auth0 interop test will be skipped (CI=true fails it)"; fi
 
+## chromium: install Debian's Chromium for the Lock browser test when it is missing (as root)
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "/usr/bin/chromium is missing: apt-get update -qq && apt-get install -y -qq chromium (about a minute)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			&& echo "installed $$(/usr/bin/chromium --version 2>/dev/null)"; } \
+			|| echo "installing chromium failed: the Lock browser test will be skipped (CI=true fails it)"; \
+	else echo "/usr/bin/chromium is missing and only root can apt-get install chromium: the Lock browser test will be skipped (CI=true fails it)"; fi
+
+## lock-deps: install Auth0 Lock and esbuild (tests/lock) from the lockfile and bundle Lock into tests/lock/dist
+lock-deps:
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/lock --no-audit --no-fund --loglevel=error && npm run --prefix tests/lock --silent build; \
+	else echo "npm not found: the Lock browser test will be skipped (CI=true fails it)"; fi
+
+## test-deps: everything the tests need besides Go
+test-deps: node-deps chromium lock-deps
+
 ## test: install what the tests need, then run every test
-test: node-deps
+test: test-deps
 	$(GO) test -count=1 $(PKGS)
 
 ## check: formatting, vet, staticcheck, govulncheck, generated-code drift, race tests
@@ -45,7 +64,7 @@ vulncheck:
 	GO=$(GO) bash tools/vulndb.sh
 	$(GO) tool govulncheck -db file://$(abspath .cache/vulndb) $(PKGS)
 
-race: node-deps
+race: test-deps
 	$(GO) test -race -count=1 $(PKGS)
 
 ## generate: regenerate api/ from openapi.yaml
