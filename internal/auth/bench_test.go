@@ -29,40 +29,50 @@ func benchStartTenant(b *testing.B) *devtenant.Tenant {
 }
 
 // BenchmarkBearer is Bearer.Middleware alone with warm keys and one valid access
-// token: everything linkbff does to authenticate a request, nothing else.
+// token: everything linkbff does to authenticate a request, nothing else. "cached"
+// is the default Bearer, which after the first request answers from its token cache;
+// "uncached" disables that cache, so every request verifies the token in full, as a
+// token's first request does.
 func BenchmarkBearer(b *testing.B) {
 	tenant := benchStartTenant(b)
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	bearer, err := NewBearer(BearerConfig{
-		Issuer: tenant.Issuer(), Audience: benchAudience, Keys: keys,
-		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-		},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := bearer.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := FromContext(r.Context()); !ok {
-			w.WriteHeader(http.StatusInternalServerError)
-		}
-	}))
 	tok, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: benchClientID, Audience: benchAudience})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := httptest.NewRequest(http.MethodGet, "/me/identities", nil)
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", w.Code, w.Body)
+	for _, c := range []struct {
+		name      string
+		cacheSize int
+	}{{"cached", 0}, {"uncached", -1}} {
+		bearer, err := NewBearer(BearerConfig{
+			Issuer: tenant.Issuer(), Audience: benchAudience, Keys: keys, CacheSize: c.cacheSize,
+			OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
+				http.Error(w, err.Error(), http.StatusUnauthorized)
+			},
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
+		h := bearer.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := FromContext(r.Context()); !ok {
+				w.WriteHeader(http.StatusInternalServerError)
+			}
+		}))
+		r := httptest.NewRequest(http.MethodGet, "/me/identities", nil)
+		r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }
 
