@@ -21,10 +21,10 @@ import (
 
 // Principal is who a request acts for.
 type Principal struct {
-	Subject  string // Auth0 user id ("auth0|abc")
-	ClientID string // azp of the access token
-	Scopes   []string
-	Method   string // "bearer" or "session"
+	Subject  string   // Auth0 user id ("auth0|abc")
+	ClientID string   // azp of the access token
+	Scopes   []string // shared with the token cache: read only
+	Method   string   // "bearer" or "session"
 }
 
 type principalKey struct{}
@@ -110,6 +110,8 @@ type accessClaims struct {
 	Scope string `json:"scope"`
 	Azp   string `json:"azp"`
 	Exp   *int64 `json:"exp"`
+
+	scopes []string // Scope split once at validation; the claims are cached and shared
 }
 
 // Validate requires exp: go-jose only checks it when present, and a token that never
@@ -131,8 +133,13 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := v.(*validator.ValidatedClaims); ok && b.cache != nil {
-		b.cache.put(token, c)
+	if c, ok := v.(*validator.ValidatedClaims); ok {
+		if ac, ok := c.CustomClaims.(*accessClaims); ok {
+			ac.scopes = strings.Fields(ac.Scope)
+		}
+		if b.cache != nil {
+			b.cache.put(token, c)
+		}
 	}
 	return v, nil
 }
@@ -152,7 +159,7 @@ func (b *Bearer) Middleware(next http.Handler) http.Handler {
 			b.onError(w, r, invalidToken(errors.New("token has no sub claim")))
 			return
 		}
-		p := Principal{Subject: vc.RegisteredClaims.Subject, ClientID: ac.Azp, Scopes: strings.Fields(ac.Scope), Method: "bearer"}
+		p := Principal{Subject: vc.RegisteredClaims.Subject, ClientID: ac.Azp, Scopes: ac.scopes, Method: "bearer"}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	}))
 }
