@@ -79,7 +79,7 @@ func (f *fakeUpstream) GetUser(_ context.Context, userID string) (*mgmt.User, er
 	defer f.mu.Unlock()
 	u, ok := f.users[userID]
 	if !ok {
-		return nil, &mgmt.APIError{StatusCode: 404, Message: "User not found.", ErrorCode: "inexistent_user"}
+		return nil, &mgmt.APIError{StatusCode: 404, Message: "The user does not exist.", ErrorCode: "inexistent_user"}
 	}
 	cp := *u
 	return &cp, nil

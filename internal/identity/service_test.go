@@ -191,7 +191,7 @@ func TestLinkUpstreamFailures(t *testing.T) {
 			502, problem.UpstreamUnavailable, 0, full},
 		{"primary read rate limited", map[string]error{"GetUser auth0|alice": &mgmt.RateLimitError{}},
 			503, problem.UpstreamRateLimited, time.Second, full[:1]},
-		{"secondary gone", map[string]error{"GetUser google-oauth2|1077": &mgmt.APIError{StatusCode: 404, Message: "User not found."}},
+		{"secondary gone", map[string]error{"GetUser google-oauth2|1077": &mgmt.APIError{StatusCode: 404, Message: "The user does not exist."}},
 			400, problem.InvalidLinkToken, 0, full[:2]},
 		{"secondary read timeout", map[string]error{"GetUser google-oauth2|1077": &mgmt.UnavailableError{Timeout: true}},
 			504, problem.UpstreamTimeout, 0, full[:2]},
@@ -468,7 +468,7 @@ func TestListMapsUpstreamErrors(t *testing.T) {
 		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), 504, problem.UpstreamTimeout, 0},
 		{"5xx", &mgmt.UnavailableError{StatusCode: 503}, 502, problem.UpstreamUnavailable, 0},
 		{"connection refused", &mgmt.UnavailableError{Err: errors.New("connection refused")}, 502, problem.UpstreamUnavailable, 0},
-		{"refused by Auth0", &mgmt.APIError{StatusCode: 404, Message: "User not found."}, 502, problem.UpstreamError, 0},
+		{"refused by Auth0", &mgmt.APIError{StatusCode: 404, Message: "The user does not exist."}, 502, problem.UpstreamError, 0},
 		{"anything else", errors.New("boom"), 500, problem.Internal, 0},
 	}
 	for _, tt := range tests {

@@ -233,10 +233,10 @@ func TestAPIErrors(t *testing.T) {
 		{
 			name: "user not found",
 			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, http.StatusNotFound, auth0Error(404, "Not Found", "User not found.", "inexistent_user"))
+				writeJSON(w, http.StatusNotFound, auth0Error(404, "Not Found", "The user does not exist.", "inexistent_user"))
 			},
 			call: func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|nobody"); return err },
-			want: &mgmt.APIError{StatusCode: 404, Message: "User not found.", ErrorCode: "inexistent_user"},
+			want: &mgmt.APIError{StatusCode: 404, Message: "The user does not exist.", ErrorCode: "inexistent_user"},
 		},
 		{
 			name: "main identity",
