@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/devtenant"
@@ -64,14 +65,16 @@ func printBanner(w io.Writer, cfg config.Config, tenant *devtenant.Tenant, seed 
 	fmt.Fprintf(&b, "(not Auth0, in memory, for local use only) runs at %s\n", tenant.URL())
 	fmt.Fprintf(&b, "  application (client id): %s\n  API audience:            %s\n", cfg.ClientID, cfg.Audience)
 	fmt.Fprintf(&b, "Demo logins:\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, u := range seed.Users {
 		if u.Password != "" {
-			fmt.Fprintf(&b, "  %-22s password %-16s (%s)\n", u.Email, u.Password, u.UserID)
+			fmt.Fprintf(tw, "  %s\tpassword %s\t%s\n", u.Email, u.Password, u.UserID)
 		} else {
-			fmt.Fprintf(&b, "  %-22s via the %s button    (%s)\n", u.Name, u.Connection, u.UserID)
+			fmt.Fprintf(tw, "  %s\tpick on the %s page\t%s\n", u.Name, u.Connection, u.UserID)
 		}
 	}
-	fmt.Fprintf(&b, "Open %s/ in a browser, or get a token for curl:\n", cfg.BaseURL)
+	tw.Flush()
+	fmt.Fprintf(&b, "API: %s/me/identities (contract: %s/openapi.yaml). An access token for curl:\n", cfg.BaseURL, cfg.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' \\\n", tenant.URL())
 	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\"}'\n", cfg.ClientID, cfg.Audience)
 	fmt.Fprint(w, b.String())
