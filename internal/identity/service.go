@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -37,6 +39,16 @@ type Service struct {
 	verifier TokenVerifier
 	store    Store
 	reads    singleflight.Group
+	// writes counts link/unlink results per user (striped by a hash of the user id):
+	// a read that started before a write must not cache what it read after the
+	// write put the newer view there.
+	writes [256]atomic.Uint64
+}
+
+func (s *Service) writeCounter(userID string) *atomic.Uint64 {
+	h := fnv.New32a()
+	h.Write([]byte(userID))
+	return &s.writes[h.Sum32()%uint32(len(s.writes))]
 }
 
 // New returns a Service.
@@ -47,7 +59,7 @@ func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Se
 	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store}
 }
 
-// readTimeout bounds a shared (coalesced) read, which outlives any one caller's context.
+// readTimeout bounds a shared (coalesced) read when its first caller has no deadline.
 const readTimeout = 20 * time.Second
 
 // List returns the caller's identities, from the cache when warm. Concurrent misses
@@ -61,8 +73,14 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 		}
 	}
 	ch := s.reads.DoChan(userID, func() (any, error) {
-		// Detached from the first caller: its cancellation must not fail the others.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+		// Detached from the first caller's cancellation, which must not fail the
+		// others, but bounded by its deadline, so that 429 back-off is planned against
+		// the time a caller really has.
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(readTimeout)
+		}
+		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
 		return s.fetch(rctx, userID)
 	})
@@ -85,13 +103,28 @@ func (s *Service) fetch(ctx context.Context, userID string) (View, error) {
 			return v, nil
 		}
 	}
+	writes := s.writeCounter(userID)
+	before := writes.Load()
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
 		return View{}, upstreamProblem(err)
 	}
 	v := viewFrom(userID, u.Identities, primaryProfile(u))
-	s.remember(ctx, v)
+	if writes.Load() == before {
+		s.remember(ctx, v)
+	}
 	return v, nil
+}
+
+// wrote records a link or unlink of userID (see Service.writes) and caches its
+// result, or forgets the cached view when the result is unknown.
+func (s *Service) wrote(ctx context.Context, userID string, v *View) {
+	s.writeCounter(userID).Add(1)
+	if v == nil {
+		_ = s.store.DeleteView(ctx, userID)
+		return
+	}
+	s.remember(ctx, *v)
 }
 
 func (s *Service) remember(ctx context.Context, v View) {
@@ -178,11 +211,12 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 		ids, err = s.upstream.LinkIdentity(ctx, userID, provider, secID)
 	}
 	if err != nil {
-		_ = s.store.DeleteView(ctx, userID) // metadata may have changed
+		s.wrote(ctx, userID, nil) // the link may or may not have happened
 		return View{}, linkProblem(err)
 	}
 	v = viewFrom(userID, ids, primaryProfile(primary))
-	s.remember(ctx, v)
+	s.wrote(ctx, userID, &v)
+	_ = s.store.DeleteView(ctx, tok.Subject) // the secondary user is gone
 	return v, nil
 }
 
@@ -219,10 +253,18 @@ func (s *Service) checkLinkToken(ctx context.Context, userID string, tok auth.ID
 
 // Unlink removes provider|identityUserID from the caller's account.
 func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID string) (v View, err error) {
-	defer func() { audit(ctx, "unlink", userID, provider+"|"+identityUserID, err) }()
+	identity := "(invalid path)" // never log unvalidated input
+	defer func() { audit(ctx, "unlink", userID, identity, err) }()
 	if err := ValidateIdentityPath(provider, identityUserID); err != nil {
 		return View{}, err
 	}
+	identity = provider + "|" + identityUserID
+	// Decide under the lock, so that concurrent unlinks see each other's result.
+	unlock, err := s.store.Lock(ctx, userID)
+	if err != nil {
+		return View{}, upstreamProblem(err)
+	}
+	defer unlock()
 	current, err := s.List(ctx, userID)
 	if err != nil {
 		return View{}, err
@@ -234,18 +276,14 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	case !found:
 		return View{}, problem.New(http.StatusNotFound, problem.IdentityNotFound, "Your account has no such identity.")
 	}
-	unlock, err := s.store.Lock(ctx, userID)
-	if err != nil {
-		return View{}, upstreamProblem(err)
-	}
-	defer unlock()
 	ids, err := s.upstream.Unlink(ctx, userID, provider, identityUserID)
 	if err != nil {
-		_ = s.store.DeleteView(ctx, userID)
+		s.wrote(ctx, userID, nil)
 		return View{}, upstreamProblem(err)
 	}
 	v = viewFrom(userID, ids, current.Identities[0].Profile)
-	s.remember(ctx, v)
+	s.wrote(ctx, userID, &v)
+	_ = s.store.DeleteView(ctx, identity) // a standalone user again, with a fresh view
 	return v, nil
 }
 

@@ -1,0 +1,84 @@
+package identity_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/mgmt"
+)
+
+// slowFirstRead answers the first GetUser with what it read, but only after the test
+// releases it: a read that overlaps a link.
+type slowFirstRead struct {
+	*fakeUpstream
+	once     sync.Once
+	readDone chan struct{}
+	release  chan struct{}
+	deadline chan time.Time
+}
+
+func (s *slowFirstRead) GetUser(ctx context.Context, userID string) (*mgmt.User, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	u, err := s.fakeUpstream.GetUser(ctx, userID)
+	if first {
+		dl, _ := ctx.Deadline()
+		s.deadline <- dl
+		close(s.readDone)
+		<-s.release
+	}
+	return u, err
+}
+
+// TestReadOverlappingLinkDoesNotCacheStaleView: a list that read the user before a
+// link finished must not overwrite the link's newer view in the cache.
+func TestReadOverlappingLinkDoesNotCacheStaleView(t *testing.T) {
+	f := newFixture(t, nil)
+	up := &slowFirstRead{fakeUpstream: f.up, readDone: make(chan struct{}), release: make(chan struct{}), deadline: make(chan time.Time, 1)}
+	svc := identity.New(identity.Config{ClientID: clientID, MaxAge: 5 * time.Minute, RequireVerifiedEmail: true, NonceTTL: time.Minute, CacheTTL: cacheTTL, Now: f.clock.Now}, up, f.ver, f.store)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	listed := make(chan identity.View, 1)
+	go func() {
+		v, err := svc.List(ctx, alice)
+		if err != nil {
+			t.Error(err)
+		}
+		listed <- v
+	}()
+	<-up.readDone // the read has seen one identity and is still in flight
+
+	if _, err := svc.Link(context.Background(), alice, "tok-google"); err != nil {
+		t.Fatal(err)
+	}
+	close(up.release)
+	if v := <-listed; len(v.Identities) != 1 {
+		t.Fatalf("overlapping read returned %d identities; it read before the link", len(v.Identities))
+	}
+
+	f.up.resetCalls()
+	v, err := svc.List(context.Background(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Identities) != 2 {
+		t.Errorf("after the link the list shows %d identities, want 2: the stale read overwrote the cache", len(v.Identities))
+	}
+	if calls := f.up.callLog(); len(calls) != 0 {
+		t.Errorf("list after link called upstream: %v", calls)
+	}
+
+	// The shared read ran under the first caller's deadline, not a fixed one.
+	want, _ := ctx.Deadline()
+	if got := <-up.deadline; !got.Equal(want) {
+		t.Errorf("shared read deadline = %v, want the caller's %v", got, want)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal("test took too long")
+	}
+}
