@@ -121,7 +121,7 @@ func (e ReadinessStatus) Valid() bool {
 // as its `configurationBaseUrl`, and `issuer` and `jwks_uri` as its
 // `overrides.__token_issuer` and `overrides.__jwks_uri`.
 //
-// Example: {"audience":"https://api.example.com/linkbff","client_id":"Fj0Xc3LxRzQp7bA1","configuration_base_url":"https://cdn.auth0.com","domain":"login.example.com","issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/.well-known/jwks.json"}
+// Example: {"audience":"https://api.example.com/linkbff","client_id":"Fj0Xc3LxRzQp7bA1","configuration_base_url":"https://cdn.auth0.com","domain":"https://login.example.com","issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/.well-known/jwks.json"}
 type ClientConfig struct {
 	// Audience The API audience, when one is configured.
 	//
@@ -133,14 +133,17 @@ type ClientConfig struct {
 	// Example: Fj0Xc3LxRzQp7bA1
 	ClientID string `json:"client_id"`
 
-	// ConfigurationBaseURL Where Lock loads the client's connection settings from.
+	// ConfigurationBaseURL Where Lock loads the client's connection settings from
+	// (LOCK_CONFIGURATION_BASE_URL): Auth0's regional CDN, or the
+	// development tenant itself.
+	//
 	//
 	// Example: https://cdn.auth0.com
 	ConfigurationBaseURL string `json:"configuration_base_url"`
 
-	// Domain The tenant's domain (a full `http(s)://` base URL for the development tenant).
+	// Domain The tenant's base URL, with its scheme (Lock and auth0.js accept it so).
 	//
-	// Example: login.example.com
+	// Example: https://login.example.com
 	Domain string `json:"domain"`
 
 	// Issuer The tenant's token issuer, with its trailing slash.

@@ -37,6 +37,9 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 		cfg.Audience = seed.APIs[0].Identifier
 	}
 	cfg.ManagementAudience = t.ManagementAudience()
+	if cfg.LockConfigurationBaseURL == "" {
+		cfg.LockConfigurationBaseURL = t.URL()
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Close()
 		return nil, seed, fmt.Errorf("configuration with the development tenant:\n%w", err)

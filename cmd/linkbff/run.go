@@ -149,10 +149,11 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		Client: server.ClientConfig{
-			Domain:   cfg.Auth0URL,
-			ClientID: cfg.ClientID,
-			Issuer:   cfg.Issuer(),
-			Audience: cfg.Audience,
+			Domain:               cfg.Auth0URL,
+			ConfigurationBaseURL: cfg.LockConfigurationBaseURL,
+			ClientID:             cfg.ClientID,
+			Issuer:               cfg.Issuer(),
+			Audience:             cfg.Audience,
 		},
 	}, server.Deps{
 		Logger:     log,

@@ -26,6 +26,11 @@ type Config struct {
 	ClientSecret       string // AUTH0_CLIENT_SECRET
 	ManagementAudience string // AUTH0_MANAGEMENT_AUDIENCE
 
+	// LockConfigurationBaseURL is where Auth0 Lock loads the client configuration
+	// (LOCK_CONFIGURATION_BASE_URL): Auth0's regional CDN for hosted tenants, the
+	// tenant itself for the development tenant.
+	LockConfigurationBaseURL string
+
 	LinkAllowedAudiences     []string      // LINK_ALLOWED_AUDIENCES: extra client ids whose ID tokens may be linked
 	LinkMaxAge               time.Duration // LINK_MAX_AGE
 	LinkRequireVerifiedEmail bool          // LINK_REQUIRE_VERIFIED_EMAIL
@@ -100,10 +105,33 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.ManagementAudience == "" && c.Auth0URL != "" {
 		c.ManagementAudience = c.Auth0URL + "/api/v2/"
 	}
+	c.LockConfigurationBaseURL = strings.TrimSuffix(getenv("LOCK_CONFIGURATION_BASE_URL"), "/")
+	if c.LockConfigurationBaseURL == "" && c.Auth0URL != "" {
+		c.LockConfigurationBaseURL = DefaultLockConfigurationBaseURL(c.Auth0URL)
+	}
 	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// DefaultLockConfigurationBaseURL is where Lock finds a tenant's client configuration:
+// Auth0's CDN for its region when the domain is TENANT[.REGION].auth0.com (as Lock
+// itself derives it), the US CDN for a custom domain (set LOCK_CONFIGURATION_BASE_URL
+// for another region), and the tenant itself for a loopback development tenant.
+func DefaultLockConfigurationBaseURL(auth0URL string) string {
+	u, err := url.Parse(auth0URL)
+	if err != nil {
+		return "https://cdn.auth0.com"
+	}
+	if isLoopback(u.Hostname()) {
+		return auth0URL
+	}
+	labels := strings.Split(u.Hostname(), ".")
+	if n := len(labels); n == 4 && labels[n-2] == "auth0" && labels[n-1] == "com" {
+		return "https://cdn." + labels[1] + ".auth0.com"
+	}
+	return "https://cdn.auth0.com"
 }
 
 // Issuer is the tenant's token issuer, with Auth0's trailing slash.
@@ -138,6 +166,11 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		bad("LISTEN_ADDR", "must be host:port: %v", err)
+	}
+	if c.LockConfigurationBaseURL != "" {
+		if u, err := url.Parse(c.LockConfigurationBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("LOCK_CONFIGURATION_BASE_URL", "must be an http(s) URL such as https://cdn.eu.auth0.com, got %q", c.LockConfigurationBaseURL)
+		}
 	}
 	if c.BaseURL != "" {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {

@@ -36,8 +36,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	}
 	want := Config{
 		Auth0URL: "https://tenant.eu.auth0.com", Audience: "https://api.example", ClientID: "cid", ClientSecret: "secret",
-		ManagementAudience: "https://tenant.eu.auth0.com/api/v2/",
-		LinkMaxAge:         5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
+		ManagementAudience: "https://tenant.eu.auth0.com/api/v2/", LockConfigurationBaseURL: "https://cdn.eu.auth0.com",
+		LinkMaxAge: 5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
 	}
@@ -122,5 +122,26 @@ func TestFromEnvLists(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"https://a.example", "https://b.example"}, c.CORSAllowedOrigins); diff != "" {
 		t.Error(diff)
+	}
+}
+
+func TestDefaultLockConfigurationBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://tenant.auth0.com":    "https://cdn.auth0.com",
+		"https://tenant.eu.auth0.com": "https://cdn.eu.auth0.com",
+		"https://tenant.jp.auth0.com": "https://cdn.jp.auth0.com",
+		"https://login.example.com":   "https://cdn.auth0.com",
+		"http://127.0.0.1:4000":       "http://127.0.0.1:4000",
+	} {
+		if got := DefaultLockConfigurationBaseURL(in); got != want {
+			t.Errorf("DefaultLockConfigurationBaseURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	c, err := FromEnv(env(with(prod, "LOCK_CONFIGURATION_BASE_URL", "https://cdn.au.auth0.com/")))
+	if err != nil || c.LockConfigurationBaseURL != "https://cdn.au.auth0.com" {
+		t.Errorf("explicit setting: %q, %v", c.LockConfigurationBaseURL, err)
+	}
+	if _, err := FromEnv(env(with(prod, "LOCK_CONFIGURATION_BASE_URL", "cdn"))); err == nil || !strings.Contains(err.Error(), "LOCK_CONFIGURATION_BASE_URL:") {
+		t.Errorf("bad setting not named: %v", err)
 	}
 }

@@ -105,7 +105,7 @@ func (s *server) GetClientConfig(w http.ResponseWriter, _ *http.Request) {
 		Domain:               c.Domain,
 		ClientID:             c.ClientID,
 		Issuer:               c.Issuer,
-		ConfigurationBaseURL: c.Domain,
+		ConfigurationBaseURL: c.ConfigurationBaseURL,
 		JwksURI:              c.Issuer + ".well-known/jwks.json",
 	}
 	if c.Audience != "" {

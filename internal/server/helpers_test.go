@@ -186,7 +186,7 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 	}
 	h := server.New(server.Config{
 		RequestTimeout: 10 * time.Second,
-		Client:         server.ClientConfig{Domain: tenantURL, ClientID: clientID, Issuer: tenantURL + "/", Audience: opts.audience},
+		Client:         server.ClientConfig{Domain: tenantURL, ConfigurationBaseURL: tenantURL, ClientID: clientID, Issuer: tenantURL + "/", Audience: opts.audience},
 	}, deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -29,10 +29,12 @@ type Config struct {
 // ClientConfig describes the tenant and application to the browser. Nothing in it is
 // secret.
 type ClientConfig struct {
-	Domain   string // base URL of the tenant, with scheme
-	ClientID string
-	Issuer   string
-	Audience string
+	Domain string // base URL of the tenant, with scheme
+	// ConfigurationBaseURL is where Lock loads the client configuration from.
+	ConfigurationBaseURL string
+	ClientID             string
+	Issuer               string
+	Audience             string
 }
 
 // Identities is the identity service as the handlers use it.
