@@ -10,7 +10,8 @@ import (
 )
 
 // httpMetrics are the request metrics. Routes are labelled by their pattern, never by
-// the raw path, so label cardinality stays bounded.
+// the raw path, and methods outside the standard set by "OTHER" (Go accepts any token
+// as a method), so label cardinality stays bounded.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -36,8 +37,19 @@ func (m *httpMetrics) observe(route, method string, status int, d time.Duration)
 	if route == "" {
 		route = "unmatched"
 	}
+	method = metricMethod(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// metricMethod is method as a label value: one of the methods an HTTP API uses, or
+// "OTHER", so a client cannot create a series per made-up method.
+func metricMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return method
+	}
+	return "OTHER"
 }
 
 func metricsHandler(g prometheus.Gatherer) http.Handler {
