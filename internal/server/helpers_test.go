@@ -158,6 +158,7 @@ type serverOptions struct {
 	frontend fstest.MapFS
 	audience string
 	ready    func(context.Context) error
+	cors     []string // CORS_ALLOWED_ORIGINS
 }
 
 const openAPIDoc = "openapi: 3.0.3\ninfo:\n  title: linkbff\n"
@@ -185,8 +186,9 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 		deps.Frontend = opts.frontend
 	}
 	h := server.New(server.Config{
-		RequestTimeout: 10 * time.Second,
-		Client:         server.ClientConfig{Domain: tenantURL, ConfigurationBaseURL: tenantURL, ClientID: clientID, Issuer: tenantURL + "/", Audience: opts.audience},
+		RequestTimeout:     10 * time.Second,
+		CORSAllowedOrigins: opts.cors,
+		Client:             server.ClientConfig{Domain: tenantURL, ConfigurationBaseURL: tenantURL, ClientID: clientID, Issuer: tenantURL + "/", Audience: opts.audience},
 	}, deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

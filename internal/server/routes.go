@@ -17,14 +17,19 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.withRequestContext, securityHeaders)
 	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.
-	r.Use(cors.Handler(cors.Options{
-		AllowedOrigins:   s.cfg.CORSAllowedOrigins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id", "Retry-After", "WWW-Authenticate"},
-		AllowCredentials: false,
-		MaxAge:           600,
-	}))
+	// go-chi/cors reads an empty AllowedOrigins as "every origin", so with no origin
+	// configured the middleware is not installed at all: no response then carries
+	// Access-Control-Allow-Origin (a preflight gets what the router answers).
+	if len(s.cfg.CORSAllowedOrigins) > 0 {
+		r.Use(cors.Handler(cors.Options{
+			AllowedOrigins:   s.cfg.CORSAllowedOrigins,
+			AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+			ExposedHeaders:   []string{"X-Request-Id", "Retry-After", "WWW-Authenticate"},
+			AllowCredentials: false,
+			MaxAge:           600,
+		}))
+	}
 	// The page's files are served where no route matches, so that an unknown API
 	// path is a 404 problem and a wrong method on a route a 405.
 	notFound := http.Handler(http.HandlerFunc(s.notFound))
