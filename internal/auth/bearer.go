@@ -100,6 +100,12 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 	b.mw = jwtmiddleware.New(b.validate,
 		jwtmiddleware.WithCredentialsOptional(true),
 		jwtmiddleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+			// The middleware wraps the validation error (invalidError unwraps to it),
+			// which wraps the key function's.
+			if errors.Is(err, ErrKeysUnavailable) {
+				b.onError(w, r, keysUnavailable(err))
+				return
+			}
 			b.onError(w, r, invalidToken(err))
 		}))
 	return b, nil
@@ -169,6 +175,15 @@ func (b *Bearer) Middleware(next http.Handler) http.Handler {
 func invalidToken(err error) *problem.Error {
 	return problem.Wrap(err, http.StatusUnauthorized, problem.InvalidToken, "The access token is missing, malformed, expired or not issued for this API.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
+}
+
+// keysUnavailable is the 503 problem for a token that cannot be checked because
+// Auth0's signing keys cannot be fetched (and none were fetched before): the token
+// may be fine, so no invalid_token challenge.
+func keysUnavailable(err error) *problem.Error {
+	p := problem.Wrap(err, http.StatusServiceUnavailable, problem.UpstreamUnavailable, "Auth0's signing keys cannot be fetched.")
+	p.RetryAfter = keyFetchBackoff
+	return p
 }
 
 // Unauthenticated is the 401 problem for a request that carries no credentials.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +30,18 @@ type bearerRecorder struct {
 
 func newBearerRecorder(t *testing.T, srv *jwksServer) *bearerRecorder {
 	t.Helper()
+	return newBearerRecorderWith(t, srv, newKeySource(t, srv, newFakeClock()), 0)
+}
+
+// newBearerRecorderWith builds the Bearer over keys; cacheSize is BearerConfig's.
+func newBearerRecorderWith(t *testing.T, srv *jwksServer, keys *auth.KeySource, cacheSize int) *bearerRecorder {
+	t.Helper()
 	rec := &bearerRecorder{}
 	b, err := auth.NewBearer(auth.BearerConfig{
-		Issuer:   srv.issuer(),
-		Audience: apiAudience,
-		Keys:     newKeySource(t, srv, newFakeClock()),
+		Issuer:    srv.issuer(),
+		Audience:  apiAudience,
+		Keys:      keys,
+		CacheSize: cacheSize,
 		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
 			rec.errs = append(rec.errs, err)
 			problem.Write(w, "", err)
@@ -157,5 +165,100 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 				t.Errorf("status %d, want 401", w.Code)
 			}
 		})
+	}
+}
+
+// validAccessToken signs a valid access token of the tenant key k1 for alice.
+func validAccessToken(t *testing.T, srv *jwksServer) string {
+	t.Helper()
+	now := time.Now() // the validator reads the real clock
+	return sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+		"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+}
+
+// While Auth0's signing keys cannot be fetched (and never were), a token cannot be
+// checked: that is a 503 to retry, not a 401 telling the client its token is bad, and
+// the JWKS endpoint is asked once per back-off period, not once per request.
+func TestBearerMiddlewareKeysUnavailable(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	srv.setFailure("html")
+	clock := newFakeClock()
+	rec := newBearerRecorderWith(t, srv, newKeySource(t, srv, clock), 0)
+	tok := validAccessToken(t, srv)
+	for i := range 20 {
+		w := rec.serve("Bearer " + tok)
+		if rec.nextCalled {
+			t.Fatalf("request %d: next handler called", i+1)
+		}
+		if len(rec.errs) != 1 {
+			t.Fatalf("request %d: OnError called %d times, want 1", i+1, len(rec.errs))
+		}
+		var p *problem.Error
+		if !errors.As(rec.errs[0], &p) {
+			t.Fatalf("request %d: OnError got %T (%v), want a *problem.Error", i+1, rec.errs[0], rec.errs[0])
+		}
+		if w.Code != http.StatusServiceUnavailable || p.Code != problem.UpstreamUnavailable {
+			t.Fatalf("request %d: %d %s, want 503 upstream_unavailable", i+1, w.Code, p.Code)
+		}
+		if p.Detail != "Auth0's signing keys cannot be fetched." {
+			t.Errorf("request %d: detail %q", i+1, p.Detail)
+		}
+		if got := w.Header().Get("Retry-After"); got != "5" {
+			t.Errorf("request %d: Retry-After = %q, want 5", i+1, got)
+		}
+		if got := w.Header().Get("WWW-Authenticate"); got != "" {
+			t.Errorf("request %d: WWW-Authenticate = %q; the token was not found invalid", i+1, got)
+		}
+	}
+	if got := srv.requests.Load(); got != 1 {
+		t.Errorf("%d JWKS requests for 20 requests within the back-off, want 1", got)
+	}
+
+	clock.Advance(keyFetchBackoff)
+	srv.setFailure("")
+	rec.serve("Bearer " + tok)
+	if len(rec.errs) != 0 || rec.principal == nil || rec.principal.Subject != "auth0|alice" {
+		t.Fatalf("after the back-off with the JWKS back: errors %v, principal %+v", rec.errs, rec.principal)
+	}
+	if got := srv.requests.Load(); got != 2 {
+		t.Errorf("%d JWKS requests, want 2", got)
+	}
+}
+
+// Once keys were fetched, a failing JWKS endpoint does not lock users out: when the
+// provider's copy expires and its refresh fails, tokens keep validating against the
+// last good set.
+func TestBearerMiddlewareKeepsValidatingWithLastGoodKeys(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	// No token cache: every request reaches the keys.
+	rec := newBearerRecorderWith(t, srv, newExpiringKeySource(t, srv, newFakeClock()), -1)
+	tok := validAccessToken(t, srv)
+	serveOK := func() {
+		t.Helper()
+		w := rec.serve("Bearer " + tok)
+		if w.Code != http.StatusNoContent || rec.principal == nil {
+			t.Fatalf("after %d JWKS requests: status %d, errors %v; want the token accepted", srv.requests.Load(), w.Code, rec.errs)
+		}
+	}
+	serveOK()
+	srv.setFailure("json")
+	// See TestKeySourceServesLastGoodSetWhenTheProviderLosesIt: request 2 is the
+	// provider's failed background refresh, request 3 its synchronous fetch after it
+	// dropped its copy.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.requests.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the provider made %d JWKS requests, want 3", srv.requests.Load())
+		}
+		serveOK()
+		runtime.Gosched()
+	}
+	for range 5 {
+		serveOK()
+	}
+	if got := srv.requests.Load(); got != 3 {
+		t.Errorf("%d JWKS requests, want 3 (none within the back-off)", got)
 	}
 }

@@ -165,4 +165,14 @@ func TestIDTokenVerifierJWKSFetchFailure(t *testing.T) {
 	if errors.Is(err, auth.ErrInvalidIDToken) {
 		t.Errorf("Verify error %q wraps ErrInvalidIDToken; a JWKS outage is not the token's fault", err)
 	}
+	if !errors.Is(err, auth.ErrKeysUnavailable) {
+		t.Errorf("Verify error %q does not wrap ErrKeysUnavailable", err)
+	}
+	// Within the back-off too (the JWKS endpoint is not asked again).
+	if _, err := v.Verify(context.Background(), raw); errors.Is(err, auth.ErrInvalidIDToken) || !errors.Is(err, auth.ErrKeysUnavailable) {
+		t.Errorf("second Verify: err = %v, want ErrKeysUnavailable and not ErrInvalidIDToken", err)
+	}
+	if got := srv.requests.Load(); got != 1 {
+		t.Errorf("%d JWKS requests, want 1", got)
+	}
 }

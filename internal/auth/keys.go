@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,6 +20,12 @@ import (
 // once per MinRefreshInterval, so a key rotation is picked up at once while a flood of
 // forged kids cannot turn linkbff into a JWKS-fetching amplifier. Past that, unknown
 // kids fail closed.
+//
+// It also remembers the last key set a fetch returned: the provider has no cache before its
+// first fetch and drops its cache when a background refresh fails, after which every
+// call would fetch synchronously. When a fetch fails, the last good set is served,
+// and the provider is not asked again for keyFetchBackoff; with no good set yet, Keys
+// fails with ErrKeysUnavailable meanwhile.
 type KeySource struct {
 	jwksURL     *url.URL
 	client      *http.Client
@@ -27,11 +34,33 @@ type KeySource struct {
 	now         func() time.Time
 
 	current atomic.Pointer[jwks.CachingProvider]
+	good    atomic.Pointer[josev2.JSONWebKeySet] // the last set a fetch returned
+
+	// fetchMu is held while the current provider is asked for keys, so that while it
+	// fetches synchronously other callers get the last good set instead of queueing
+	// up behind (or repeating) a fetch that may fail.
+	fetchMu sync.Mutex
+
+	failed atomic.Pointer[fetchFailure] // the last fetch's failure; nil once one succeeds
 
 	mu         sync.Mutex
 	lastForced time.Time
 	rotated    []func() // called after a forced refresh brought new keys
 }
+
+// fetchFailure is a failed JWKS fetch: when, and why.
+type fetchFailure struct {
+	at  time.Time
+	err error
+}
+
+// ErrKeysUnavailable is wrapped by the error Keys returns when the signing keys cannot
+// be fetched and no earlier key set is known: the token cannot be checked, which is
+// not the token's fault.
+var ErrKeysUnavailable = errors.New("auth: signing keys unavailable")
+
+// keyFetchBackoff is how long after a failed JWKS fetch the provider is left alone.
+const keyFetchBackoff = 5 * time.Second
 
 // onRotate registers f to run when an unknown kid brought a new key set (so caches
 // derived from the old keys can be dropped).
@@ -92,18 +121,23 @@ func (k *KeySource) newProvider() *jwks.CachingProvider {
 
 // Keys returns the key set, refreshed first if kid is unknown and a refresh is allowed.
 func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet, error) {
-	set, err := k.keys(ctx, k.current.Load())
+	set, err := k.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if kid == "" || len(set.Key(kid)) > 0 || !k.mayRefresh() {
+	if kid == "" || len(set.Key(kid)) > 0 || k.backingOff() != nil || !k.mayRefresh() {
 		return set, nil
 	}
 	p := k.newProvider()
 	fresh, err := k.keys(ctx, p)
-	if err != nil || len(fresh.Keys) == 0 {
+	if err != nil {
+		k.fetchFailed(ctx, err)
 		return set, nil // keep serving the old set; the token fails closed
 	}
+	if len(fresh.Keys) == 0 {
+		return set, nil
+	}
+	k.good.Store(fresh)
 	k.current.Store(p)
 	k.mu.Lock()
 	hooks := k.rotated
@@ -112,6 +146,70 @@ func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet
 		f()
 	}
 	return fresh, nil
+}
+
+// load returns the current provider's key set, or the last good set while the
+// provider fails or another caller is asking it.
+func (k *KeySource) load(ctx context.Context) (*josev2.JSONWebKeySet, error) {
+	good := k.good.Load()
+	if f := k.backingOff(); f != nil {
+		return k.goodOr(good, f.error(k.now()))
+	}
+	if !k.fetchMu.TryLock() {
+		if good != nil {
+			return good, nil
+		}
+		k.fetchMu.Lock()
+	}
+	defer k.fetchMu.Unlock()
+	if f := k.backingOff(); f != nil { // the fetch we waited for failed
+		return k.goodOr(k.good.Load(), f.error(k.now()))
+	}
+	set, err := k.keys(ctx, k.current.Load())
+	if err != nil {
+		k.fetchFailed(ctx, err)
+		return k.goodOr(k.good.Load(), fmt.Errorf("%w: %w", ErrKeysUnavailable, err))
+	}
+	k.good.Store(set)
+	if k.failed.Load() != nil {
+		k.failed.Store(nil)
+	}
+	return set, nil
+}
+
+func (k *KeySource) goodOr(good *josev2.JSONWebKeySet, err error) (*josev2.JSONWebKeySet, error) {
+	if good != nil {
+		return good, nil
+	}
+	return nil, err
+}
+
+// backingOff returns the failed fetch while the provider is left alone after it, nil
+// otherwise.
+func (k *KeySource) backingOff() *fetchFailure {
+	f := k.failed.Load()
+	if f == nil {
+		return nil
+	}
+	if since := k.now().Sub(f.at); since >= keyFetchBackoff || since < 0 {
+		return nil
+	}
+	return f
+}
+
+// error is what Keys returns during the back-off when it has no key set to serve.
+func (f *fetchFailure) error(now time.Time) error {
+	return fmt.Errorf("%w: the last JWKS fetch failed, the next is in %s: %w",
+		ErrKeysUnavailable, (keyFetchBackoff - now.Sub(f.at)).Round(time.Millisecond), f.err)
+}
+
+// fetchFailed starts the back-off, unless the fetch failed only because the caller
+// went away (that says nothing about the JWKS endpoint).
+func (k *KeySource) fetchFailed(ctx context.Context, err error) {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return
+	}
+	k.failed.Store(&fetchFailure{at: k.now(), err: err})
 }
 
 func (k *KeySource) keys(ctx context.Context, p *jwks.CachingProvider) (*josev2.JSONWebKeySet, error) {

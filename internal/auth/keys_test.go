@@ -2,7 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -13,13 +15,35 @@ import (
 	"github.com/linkbff/linkbff/internal/auth"
 )
 
-const minRefresh = 30 * time.Second
+const (
+	minRefresh = 30 * time.Second
+	// keyFetchBackoff is how long the KeySource leaves the JWKS endpoint alone after
+	// a failed fetch.
+	keyFetchBackoff = 5 * time.Second
+)
 
 func newKeySource(t *testing.T, srv *jwksServer, clock *fakeClock) *auth.KeySource {
 	t.Helper()
 	ks, err := auth.NewKeySource(auth.KeySourceConfig{
 		Issuer:             srv.issuer(),
 		Client:             srv.Client(),
+		MinRefreshInterval: minRefresh,
+		Now:                clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// newExpiringKeySource is a KeySource whose provider's copy of the keys expires at
+// once (go-jwt-middleware reads the real clock for that).
+func newExpiringKeySource(t *testing.T, srv *jwksServer, clock *fakeClock) *auth.KeySource {
+	t.Helper()
+	ks, err := auth.NewKeySource(auth.KeySourceConfig{
+		Issuer:             srv.issuer(),
+		Client:             srv.Client(),
+		CacheTTL:           time.Nanosecond,
 		MinRefreshInterval: minRefresh,
 		Now:                clock.Now,
 	})
@@ -122,12 +146,80 @@ func TestKeySourceKeepsOldSetWhenRefreshFails(t *testing.T) {
 func TestKeySourceFirstFetchFailureIsAnError(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	srv.setFailure("html")
-	ks := newKeySource(t, srv, newFakeClock())
-	if _, err := ks.Keys(context.Background(), "k1"); err == nil {
-		t.Fatal("Keys with the JWKS endpoint down: err = nil, want an error")
+	clock := newFakeClock()
+	ks := newKeySource(t, srv, clock)
+	if _, err := ks.Keys(context.Background(), "k1"); !errors.Is(err, auth.ErrKeysUnavailable) {
+		t.Fatalf("Keys with the JWKS endpoint down: err = %v, want ErrKeysUnavailable", err)
 	}
 	srv.setFailure("")
+	clock.Advance(keyFetchBackoff)
 	keysFor(t, ks, srv, "k1", []string{"k1"}, 2) // nothing bad was cached
+}
+
+// While the JWKS endpoint fails and no key set was ever fetched, the endpoint is
+// asked once per back-off period, not once per token.
+func TestKeySourceBacksOffAfterAFailedFetch(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	srv.setFailure("json")
+	clock := newFakeClock()
+	ks := newKeySource(t, srv, clock)
+	for i := range 20 {
+		if _, err := ks.Keys(context.Background(), "k1"); !errors.Is(err, auth.ErrKeysUnavailable) {
+			t.Fatalf("Keys #%d: err = %v, want ErrKeysUnavailable", i+1, err)
+		}
+	}
+	if got := srv.requests.Load(); got != 1 {
+		t.Fatalf("%d JWKS requests for 20 calls within the back-off, want 1", got)
+	}
+	clock.Advance(keyFetchBackoff - time.Nanosecond)
+	if _, err := ks.Keys(context.Background(), "k1"); !errors.Is(err, auth.ErrKeysUnavailable) {
+		t.Fatalf("Keys just before the back-off ends: err = %v, want ErrKeysUnavailable", err)
+	}
+	if got := srv.requests.Load(); got != 1 {
+		t.Fatalf("%d JWKS requests before the back-off ended, want 1", got)
+	}
+
+	// After the back-off the endpoint is asked again; this time it answers.
+	clock.Advance(time.Nanosecond)
+	srv.setFailure("")
+	keysFor(t, ks, srv, "k1", []string{"k1"}, 2)
+	keysFor(t, ks, srv, "k1", []string{"k1"}, 2)
+}
+
+// go-jwt-middleware's provider drops its cache when a background refresh fails, and
+// then fetches synchronously on every call: the KeySource serves the last good set
+// instead of failing, and backs off.
+func TestKeySourceServesLastGoodSetWhenTheProviderLosesIt(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	clock := newFakeClock()
+	ks := newExpiringKeySource(t, srv, clock)
+	keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
+
+	srv.setFailure("html")
+	// Each call finds the provider's copy expired. The first starts a background
+	// refresh (request 2), which fails and drops that copy; the next call then
+	// fetches synchronously (request 3), fails, and must still get the keys.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.requests.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the provider made %d JWKS requests, want 3", srv.requests.Load())
+		}
+		set, err := ks.Keys(context.Background(), "k1")
+		if err != nil {
+			t.Fatalf("Keys while the JWKS endpoint fails (after %d requests): %v", srv.requests.Load(), err)
+		}
+		if diff := cmp.Diff([]string{"k1"}, kidsOf(set)); diff != "" {
+			t.Fatalf("Keys kids (-want +got):\n%s", diff)
+		}
+		runtime.Gosched()
+	}
+	// Within the back-off nothing is fetched, and the last good set is served.
+	for range 5 {
+		keysFor(t, ks, srv, "k1", []string{"k1"}, 3)
+	}
+	clock.Advance(keyFetchBackoff)
+	srv.setFailure("")
+	keysFor(t, ks, srv, "k1", []string{"k1"}, 4)
 }
 
 func TestKeySourceConcurrentUnknownKidsRefreshOnce(t *testing.T) {
@@ -156,5 +248,35 @@ func TestKeySourceConcurrentUnknownKidsRefreshOnce(t *testing.T) {
 	}
 	if got := srv.requests.Load(); got != 2 {
 		t.Errorf("%d JWKS requests for %d concurrent unknown kids, want 2 (first fetch + one refresh)", got, n)
+	}
+}
+
+// Concurrent callers while the JWKS endpoint fails share one fetch: those that waited
+// for it find the back-off instead of repeating it.
+func TestKeySourceConcurrentCallsDuringAnOutageFetchOnce(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	srv.setFailure("html")
+	ks := newKeySource(t, srv, newFakeClock())
+	const n = 16
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			<-start
+			_, err := ks.Keys(context.Background(), "k1")
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, auth.ErrKeysUnavailable) {
+			t.Errorf("Keys: err = %v, want ErrKeysUnavailable", err)
+		}
+	}
+	if got := srv.requests.Load(); got != 1 {
+		t.Errorf("%d JWKS requests for %d concurrent calls, want 1", got, n)
 	}
 }
