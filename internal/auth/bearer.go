@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,21 +114,49 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 
 // accessClaims are the claims beyond the registered ones that we read or require.
 type accessClaims struct {
-	Scope string `json:"scope"`
-	Azp   string `json:"azp"`
-	Exp   *int64 `json:"exp"`
+	Scope string    `json:"scope"`
+	Azp   string    `json:"azp"`
+	Exp   *int64    `json:"exp"`
+	Gty   grantType `json:"gty"`
 
 	scopes []string // Scope split once at validation; the claims are cached and shared
 }
 
 // Validate requires exp: go-jose only checks it when present, and a token that never
 // expires is not one Auth0 issues.
+//
+// It also refuses machine-to-machine tokens: a client-credentials grant (gty
+// "client-credentials", sub "{client_id}@clients") acts for an application, not a
+// user, and has no identities to list or link.
 func (c *accessClaims) Validate(context.Context) error {
 	if c.Exp == nil {
 		return errors.New("token has no exp claim")
 	}
+	if c.Gty.has("client-credentials") {
+		return errors.New("token is a client-credentials grant: it acts for no user")
+	}
 	return nil
 }
+
+// grantType is Auth0's gty claim: a string, or a list of strings when a token comes
+// from more than one grant (e.g. a refresh of a password grant).
+type grantType []string
+
+func (g *grantType) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*g = grantType{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("gty claim: %w", err)
+	}
+	*g = many
+	return nil
+}
+
+func (g grantType) has(gty string) bool { return slices.Contains(g, gty) }
 
 func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 	if b.cache != nil {

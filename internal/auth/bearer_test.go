@@ -141,6 +141,9 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 		{"RS384", "Bearer " + sign(t, jose.RS384, tenantKey(), "k1", claims(nil))},
 		{"not yet valid", "Bearer " + rs256(map[string]any{"nbf": now.Add(time.Hour).Unix()})},
 		{"bad signature", "Bearer " + sign(t, jose.RS256, foreignKey(), "k1", claims(nil))},
+		// A machine-to-machine token for the API acts for an application, not a user.
+		{"client credentials", "Bearer " + rs256(map[string]any{"gty": "client-credentials", "sub": "m2m-client@clients", "azp": "m2m-client"})},
+		{"client credentials among grants", "Bearer " + rs256(map[string]any{"gty": []string{"refresh_token", "client-credentials"}})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +168,21 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 				t.Errorf("status %d, want 401", w.Code)
 			}
 		})
+	}
+}
+
+func TestBearerMiddlewareAcceptsUserGrantTypes(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	rec := newBearerRecorder(t, srv)
+	now := time.Now()
+	for _, gty := range []any{"password", []string{"refresh_token", "password"}} {
+		rec.serve("Bearer " + sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+			"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client", "gty": gty,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		}))
+		if len(rec.errs) != 0 || rec.principal == nil {
+			t.Errorf("gty %v: errors %v, principal %+v; want the token accepted", gty, rec.errs, rec.principal)
+		}
 	}
 }
 
