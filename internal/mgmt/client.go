@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,9 @@ const (
 	// few KiB, so anything near this is a broken or hostile upstream.
 	maxBodyBytes = 1 << 20
 	userAgent    = "linkbff"
+	// tokenBackoff is how long after a failed token request calls fail at once
+	// with that failure instead of asking the token endpoint again.
+	tokenBackoff = 5 * time.Second
 )
 
 // ErrInvalidArgument reports an id or provider that cannot name a Management API
@@ -68,7 +72,8 @@ type Config struct {
 	// MaxRetries is how many times a 429 is retried (default 2; negative: never).
 	MaxRetries int
 	// Now is the clock used to read x-ratelimit-reset (unix seconds) and
-	// HTTP-date Retry-After values; default time.Now.
+	// HTTP-date Retry-After values, and to time the back-off after a failed token
+	// request; default time.Now.
 	Now func() time.Time
 }
 
@@ -83,6 +88,18 @@ type Client struct {
 	maxRetries  int
 	now         func() time.Time
 	remaining   atomic.Int64 // last x-ratelimit-remaining; -1 until seen
+
+	lastToken atomic.Pointer[oauth2.Token] // the last token obtained
+	// fetchMu serializes token requests, so that callers queued behind one that
+	// failed see the back-off instead of repeating it.
+	fetchMu     sync.Mutex
+	tokenFailed atomic.Pointer[tokenFailure] // the last token request's failure; nil once one succeeds
+}
+
+// tokenFailure is a failed token request: when, and the error callers got.
+type tokenFailure struct {
+	at  time.Time
+	err *UnavailableError
 }
 
 // New checks cfg, applies defaults and builds the client. It makes no request:
@@ -264,26 +281,75 @@ func (c *Client) send(ctx context.Context, method, escapedPath string, payload [
 // token returns the shared cached token, fetching it when it is missing or
 // about to expire. The fetch itself runs to completion under the token HTTP
 // client's timeout (other callers may be queued on it); this caller stops
-// waiting as soon as its own ctx is done.
+// waiting as soon as its own ctx is done. For tokenBackoff after a failed fetch,
+// calls fail at once with that failure.
 func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	// Fast path: the token in hand is good (Valid allows for oauth2's early-expiry
+	// window), so no goroutine and no trip through the token source.
+	if tok := c.lastToken.Load(); tok.Valid() {
+		return tok, nil
+	}
+	if err := c.tokenBackoffError(); err != nil {
+		return nil, err
+	}
 	type result struct {
 		tok *oauth2.Token
 		err error
 	}
 	ch := make(chan result, 1) // buffered: an abandoned fetch must not block
 	go func() {
-		tok, err := c.tokens.Token()
+		tok, err := c.fetchToken()
 		ch <- result{tok, err}
 	}()
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return nil, c.tokenError(r.err)
+			return nil, r.err
 		}
 		return r.tok, nil
 	case <-ctx.Done():
 		return nil, unavailable(0, fmt.Errorf("mgmt: waiting for the management API token: %w", context.Cause(ctx)))
 	}
+}
+
+// fetchToken asks the token source (which requests a token only when its cached
+// one is about to expire) and records the outcome. A failure starts the
+// back-off, whether or not the caller still waits for it.
+func (c *Client) fetchToken() (*oauth2.Token, error) {
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	if tok := c.lastToken.Load(); tok.Valid() { // fetched while we waited
+		return tok, nil
+	}
+	if err := c.tokenBackoffError(); err != nil { // failed while we waited
+		return nil, err
+	}
+	tok, err := c.tokens.Token()
+	if err != nil {
+		ue := c.tokenError(err)
+		c.tokenFailed.Store(&tokenFailure{at: c.now(), err: ue})
+		return nil, ue
+	}
+	c.lastToken.Store(tok)
+	c.tokenFailed.Store(nil)
+	return tok, nil
+}
+
+// tokenBackoffError returns, within tokenBackoff of a failed token request, the
+// UnavailableError that request gave (a copy, saying that the endpoint was not
+// asked again); nil otherwise.
+func (c *Client) tokenBackoffError() error {
+	f := c.tokenFailed.Load()
+	if f == nil {
+		return nil
+	}
+	since := c.now().Sub(f.at)
+	if since >= tokenBackoff || since < 0 {
+		return nil
+	}
+	e := *f.err
+	e.Err = fmt.Errorf("%w (%s ago; not asked again for %s)", f.err.Err, since.Round(time.Millisecond), tokenBackoff)
+	return &e
 }
 
 // tokenError turns a token acquisition failure into an UnavailableError that
