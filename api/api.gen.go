@@ -304,7 +304,7 @@ type Problem struct {
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 	// | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
-	// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx; `503` with `Retry-After` when Auth0's signing keys cannot be fetched, so an access token cannot be checked. |
+	// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so an access token cannot be checked (then with `Retry-After`). |
 	// | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 	// | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
 	// | `internal_error` | 500 | Internal error | A bug or an unavailable internal dependency; see the server log for `request_id`. |
@@ -363,7 +363,7 @@ type Problem struct {
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 // | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
-// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx; `503` with `Retry-After` when Auth0's signing keys cannot be fetched, so an access token cannot be checked. |
+// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so an access token cannot be checked (then with `Retry-After`). |
 // | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 // | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
 // | `internal_error` | 500 | Internal error | A bug or an unavailable internal dependency; see the server log for `request_id`. |

@@ -210,7 +210,7 @@ func invalidToken(err error) *problem.Error {
 // Auth0's signing keys cannot be fetched (and none were fetched before): the token
 // may be fine, so no invalid_token challenge.
 func keysUnavailable(err error) *problem.Error {
-	p := problem.Wrap(err, http.StatusServiceUnavailable, problem.UpstreamUnavailable, "Auth0's signing keys cannot be fetched.")
+	p := problem.Wrap(err, http.StatusBadGateway, problem.UpstreamUnavailable, "Auth0's signing keys cannot be fetched.")
 	p.RetryAfter = keyFetchBackoff
 	return p
 }

@@ -197,7 +197,7 @@ func validAccessToken(t *testing.T, srv *jwksServer) string {
 }
 
 // While Auth0's signing keys cannot be fetched (and never were), a token cannot be
-// checked: that is a 503 to retry, not a 401 telling the client its token is bad, and
+// checked: that is a 502 to retry, not a 401 telling the client its token is bad, and
 // the JWKS endpoint is asked once per back-off period, not once per request.
 func TestBearerMiddlewareKeysUnavailable(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
@@ -217,8 +217,8 @@ func TestBearerMiddlewareKeysUnavailable(t *testing.T) {
 		if !errors.As(rec.errs[0], &p) {
 			t.Fatalf("request %d: OnError got %T (%v), want a *problem.Error", i+1, rec.errs[0], rec.errs[0])
 		}
-		if w.Code != http.StatusServiceUnavailable || p.Code != problem.UpstreamUnavailable {
-			t.Fatalf("request %d: %d %s, want 503 upstream_unavailable", i+1, w.Code, p.Code)
+		if w.Code != http.StatusBadGateway || p.Code != problem.UpstreamUnavailable {
+			t.Fatalf("request %d: %d %s, want 502 upstream_unavailable", i+1, w.Code, p.Code)
 		}
 		if p.Detail != "Auth0's signing keys cannot be fetched." {
 			t.Errorf("request %d: detail %q", i+1, p.Detail)
