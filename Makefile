@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench generate build fmt vet staticcheck vulncheck race gencheck node-deps test-deps chromium lock-deps
+.PHONY: run test check bench generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium lock-deps
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
@@ -48,7 +48,11 @@ test: test-deps
 	$(GO) test -count=1 $(PKGS)
 
 ## check: formatting, vet, staticcheck, govulncheck, generated-code drift, race tests
-check: fmt vet staticcheck vulncheck gencheck race
+check: fmt tidy vet staticcheck vulncheck gencheck race
+
+## tidy: go.mod and go.sum must be exactly what the imports need
+tidy:
+	$(GO) mod tidy -diff
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
