@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/linkbff/linkbff/internal/devtenant"
 )
 
@@ -239,25 +237,6 @@ func (a *app) nonce(token string) string {
 		a.t.Fatalf("nonce: status %d: %s", r.status, r.body)
 	}
 	return r.json(a.t)["nonce"].(string)
-}
-
-// signWithKey signs claims with a key the tenant never published.
-func signWithKey(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
-	t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(claims)
-	obj, err := s.Sign(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func newRSAKey(t *testing.T) *rsa.PrivateKey {

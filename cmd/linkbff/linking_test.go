@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // grantIdPTokens lets linkbff's client read IdP tokens, so the tenant sends them and
@@ -182,10 +183,10 @@ func TestForgedAccessTokensNeverReachAuth0(t *testing.T) {
 		{"wrong audience", signed(map[string]any{"aud": "https://other.example/api"}), ""},
 		{"no exp", signed(map[string]any{"exp": nil}), ""},
 		{"no sub", signed(map[string]any{"sub": nil}), ""},
-		{"HS256", signWithKey(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), a.tenant.SigningKeyID(), claims(nil)), ""},
+		{"HS256", testkit.SignJWT(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), a.tenant.SigningKeyID(), claims(nil)), ""},
 		{"alg none", b64(map[string]string{"alg": "none", "typ": "JWT"}) + "." + b64(claims(nil)) + ".", ""},
-		{"unknown kid", signWithKey(t, jose.RS256, foreign, "attacker-kid", claims(nil)), ""},
-		{"known kid, foreign key", signWithKey(t, jose.RS256, foreign, a.tenant.SigningKeyID(), claims(nil)), ""},
+		{"unknown kid", testkit.SignJWT(t, jose.RS256, foreign, "attacker-kid", claims(nil)), ""},
+		{"known kid, foreign key", testkit.SignJWT(t, jose.RS256, foreign, a.tenant.SigningKeyID(), claims(nil)), ""},
 		{"basic scheme", "", "Basic YWxpY2U6cHc="},
 	}
 	for _, tt := range tests {
@@ -232,7 +233,7 @@ func TestUnknownKidRefreshesJWKSAtMostOnce(t *testing.T) {
 	}
 	foreign := newRSAKey(t)
 	for i := 0; i < 5; i++ {
-		tok := signWithKey(t, jose.RS256, foreign, "forged-"+string(rune('a'+i)), map[string]any{"iss": a.tenant.Issuer(), "sub": "auth0|alice", "aud": testAudience, "exp": time.Now().Add(time.Hour).Unix()})
+		tok := testkit.SignJWT(t, jose.RS256, foreign, "forged-"+string(rune('a'+i)), map[string]any{"iss": a.tenant.Issuer(), "sub": "auth0|alice", "aud": testAudience, "exp": time.Now().Add(time.Hour).Unix()})
 		wantProblem(t, a.do("GET", "/me/identities", tok, nil), 401, "invalid_token")
 	}
 	if n := a.tenant.RequestCount(devtenant.EndpointJWKS); n != 1 {
@@ -269,10 +270,10 @@ func TestRejectedLinkTokensNeverReachAuth0(t *testing.T) {
 			return a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: n, IDTokenClaims: map[string]any{"iss": "https://evil.example/"}}).IDToken
 		}, 400, "invalid_link_token"},
 		{"foreign key", func(n string) string {
-			return signWithKey(t, jose.RS256, newRSAKey(t), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n, "email_verified": true})
+			return testkit.SignJWT(t, jose.RS256, newRSAKey(t), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n, "email_verified": true})
 		}, 400, "invalid_link_token"},
 		{"HS256", func(n string) string {
-			return signWithKey(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n})
+			return testkit.SignJWT(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n})
 		}, 400, "invalid_link_token"},
 		{"without nonce", func(string) string {
 			return a.mint(devtenant.MintRequest{UserID: "github|4242"}).IDToken

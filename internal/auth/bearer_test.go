@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const apiAudience = "https://api.example/linkbff"
@@ -30,7 +31,7 @@ type bearerRecorder struct {
 
 func newBearerRecorder(t *testing.T, srv *jwksServer) *bearerRecorder {
 	t.Helper()
-	return newBearerRecorderWith(t, srv, newKeySource(t, srv, newFakeClock()), 0)
+	return newBearerRecorderWith(t, srv, newKeySource(t, srv, testkit.NewClock()), 0)
 }
 
 // newBearerRecorderWith builds the Bearer over keys; cacheSize is BearerConfig's.
@@ -91,7 +92,7 @@ func TestBearerMiddlewareValidToken(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	rec := newBearerRecorder(t, srv)
 	now := time.Now() // the validator reads the real clock
-	tok := sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+	tok := testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", map[string]any{
 		"iss":   srv.issuer(),
 		"sub":   "auth0|alice",
 		"aud":   []string{apiAudience, srv.issuer() + "userinfo"},
@@ -120,7 +121,9 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		}, over)
 	}
-	rs256 := func(over map[string]any) string { return sign(t, jose.RS256, tenantKey(), "k1", claims(over)) }
+	rs256 := func(over map[string]any) string {
+		return testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", claims(over))
+	}
 	tests := []struct {
 		name          string
 		authorization string
@@ -134,13 +137,13 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 		{"missing sub", "Bearer " + rs256(map[string]any{"sub": nil})},
 		{"wrong issuer", "Bearer " + rs256(map[string]any{"iss": "https://evil.example/"})},
 		{"wrong audience", "Bearer " + rs256(map[string]any{"aud": "https://other.example/api"})},
-		{"HS256", "Bearer " + sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "k1", claims(nil))},
+		{"HS256", "Bearer " + testkit.SignJWT(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "k1", claims(nil))},
 		{"alg none", "Bearer " + unsigned(t, "k1", claims(nil))},
-		{"unknown kid", "Bearer " + sign(t, jose.RS256, foreignKey(), "k9", claims(nil))},
-		{"no kid", "Bearer " + sign(t, jose.RS256, tenantKey(), "", claims(nil))},
-		{"RS384", "Bearer " + sign(t, jose.RS384, tenantKey(), "k1", claims(nil))},
+		{"unknown kid", "Bearer " + testkit.SignJWT(t, jose.RS256, foreignKey(), "k9", claims(nil))},
+		{"no kid", "Bearer " + testkit.SignJWT(t, jose.RS256, tenantKey(), "", claims(nil))},
+		{"RS384", "Bearer " + testkit.SignJWT(t, jose.RS384, tenantKey(), "k1", claims(nil))},
 		{"not yet valid", "Bearer " + rs256(map[string]any{"nbf": now.Add(time.Hour).Unix()})},
-		{"bad signature", "Bearer " + sign(t, jose.RS256, foreignKey(), "k1", claims(nil))},
+		{"bad signature", "Bearer " + testkit.SignJWT(t, jose.RS256, foreignKey(), "k1", claims(nil))},
 		// A machine-to-machine token for the API acts for an application, not a user.
 		{"client credentials", "Bearer " + rs256(map[string]any{"gty": "client-credentials", "sub": "m2m-client@clients", "azp": "m2m-client"})},
 		{"client credentials among grants", "Bearer " + rs256(map[string]any{"gty": []string{"refresh_token", "client-credentials"}})},
@@ -176,7 +179,7 @@ func TestBearerMiddlewareAcceptsUserGrantTypes(t *testing.T) {
 	rec := newBearerRecorder(t, srv)
 	now := time.Now()
 	for _, gty := range []any{"password", []string{"refresh_token", "password"}} {
-		rec.serve("Bearer " + sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+		rec.serve("Bearer " + testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", map[string]any{
 			"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client", "gty": gty,
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		}))
@@ -190,7 +193,7 @@ func TestBearerMiddlewareAcceptsUserGrantTypes(t *testing.T) {
 func validAccessToken(t *testing.T, srv *jwksServer) string {
 	t.Helper()
 	now := time.Now() // the validator reads the real clock
-	return sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+	return testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", map[string]any{
 		"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client",
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	})
@@ -202,7 +205,7 @@ func validAccessToken(t *testing.T, srv *jwksServer) string {
 func TestBearerMiddlewareKeysUnavailable(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	srv.setFailure("html")
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	rec := newBearerRecorderWith(t, srv, newKeySource(t, srv, clock), 0)
 	tok := validAccessToken(t, srv)
 	for i := range 20 {
@@ -251,7 +254,7 @@ func TestBearerMiddlewareKeysUnavailable(t *testing.T) {
 func TestBearerMiddlewareKeepsValidatingWithLastGoodKeys(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	// No token cache: every request reaches the keys.
-	rec := newBearerRecorderWith(t, srv, newExpiringKeySource(t, srv, newFakeClock()), -1)
+	rec := newBearerRecorderWith(t, srv, newExpiringKeySource(t, srv, testkit.NewClock()), -1)
 	tok := validAccessToken(t, srv)
 	serveOK := func() {
 		t.Helper()

@@ -11,10 +11,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func TestIDTokenVerifier(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	now := clock.Now()
 	base := func(iss string) map[string]any {
 		return map[string]any{
@@ -37,7 +38,7 @@ func TestIDTokenVerifier(t *testing.T) {
 		IssuedAt:      now.Add(-10 * time.Second),
 	}
 	rs256 := func(t *testing.T, claims map[string]any) string {
-		return sign(t, jose.RS256, tenantKey(), "k1", claims)
+		return testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", claims)
 	}
 	tests := []struct {
 		name  string
@@ -72,17 +73,19 @@ func TestIDTokenVerifier(t *testing.T) {
 		{name: "large but within the size limit", over: map[string]any{"pad": strings.Repeat("x", 10<<10)}, want: &valid},
 
 		{name: "HS256", token: func(t *testing.T, c map[string]any) string {
-			return sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "k1", c)
+			return testkit.SignJWT(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "k1", c)
 		}},
 		{name: "RS384 with the tenant key", token: func(t *testing.T, c map[string]any) string {
-			return sign(t, jose.RS384, tenantKey(), "k1", c)
+			return testkit.SignJWT(t, jose.RS384, tenantKey(), "k1", c)
 		}},
 		{name: "alg none", token: func(t *testing.T, c map[string]any) string { return unsigned(t, "k1", c) }},
 		{name: "not a JWT", token: func(*testing.T, map[string]any) string { return "a.b.c" }},
-		{name: "no kid", token: func(t *testing.T, c map[string]any) string { return sign(t, jose.RS256, tenantKey(), "", c) }},
-		{name: "unknown kid", token: func(t *testing.T, c map[string]any) string { return sign(t, jose.RS256, foreignKey(), "k9", c) }},
+		{name: "no kid", token: func(t *testing.T, c map[string]any) string { return testkit.SignJWT(t, jose.RS256, tenantKey(), "", c) }},
+		{name: "unknown kid", token: func(t *testing.T, c map[string]any) string {
+			return testkit.SignJWT(t, jose.RS256, foreignKey(), "k9", c)
+		}},
 		{name: "bad signature (known kid, foreign key)", token: func(t *testing.T, c map[string]any) string {
-			return sign(t, jose.RS256, foreignKey(), "k1", c)
+			return testkit.SignJWT(t, jose.RS256, foreignKey(), "k1", c)
 		}},
 		{name: "tampered payload", token: func(t *testing.T, c map[string]any) string {
 			good := strings.Split(rs256(t, c), ".")
@@ -145,7 +148,7 @@ func TestIDTokenVerifier(t *testing.T) {
 // A JWKS that cannot be fetched is not the token's fault: the error must not say the
 // token is invalid (the caller answers 502, not 400).
 func TestIDTokenVerifierJWKSFetchFailure(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	srv.setFailure("html")
 	v := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
@@ -155,7 +158,7 @@ func TestIDTokenVerifierJWKSFetchFailure(t *testing.T) {
 		Now:       clock.Now,
 	})
 	now := clock.Now()
-	raw := sign(t, jose.RS256, tenantKey(), "k1", map[string]any{
+	raw := testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", map[string]any{
 		"iss": srv.issuer(), "sub": "github|4242", "aud": "client-a", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	})
 	_, err := v.Verify(context.Background(), raw)

@@ -13,6 +13,7 @@ import (
 	josev2 "gopkg.in/go-jose/go-jose.v2"
 
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -22,7 +23,7 @@ const (
 	keyFetchBackoff = 5 * time.Second
 )
 
-func newKeySource(t *testing.T, srv *jwksServer, clock *fakeClock) *auth.KeySource {
+func newKeySource(t *testing.T, srv *jwksServer, clock *testkit.Clock) *auth.KeySource {
 	t.Helper()
 	ks, err := auth.NewKeySource(auth.KeySourceConfig{
 		Issuer:             srv.issuer(),
@@ -38,7 +39,7 @@ func newKeySource(t *testing.T, srv *jwksServer, clock *fakeClock) *auth.KeySour
 
 // newExpiringKeySource is a KeySource whose provider's copy of the keys expires at
 // once (go-jwt-middleware reads the real clock for that).
-func newExpiringKeySource(t *testing.T, srv *jwksServer, clock *fakeClock) *auth.KeySource {
+func newExpiringKeySource(t *testing.T, srv *jwksServer, clock *testkit.Clock) *auth.KeySource {
 	t.Helper()
 	ks, err := auth.NewKeySource(auth.KeySourceConfig{
 		Issuer:             srv.issuer(),
@@ -79,7 +80,7 @@ func keysFor(t *testing.T, ks *auth.KeySource, srv *jwksServer, kid string, want
 
 func TestKeySourceFetchesLazilyAndCaches(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	ks := newKeySource(t, srv, newFakeClock())
+	ks := newKeySource(t, srv, testkit.NewClock())
 	if got := srv.requests.Load(); got != 0 {
 		t.Fatalf("NewKeySource fetched the JWKS %d times, want 0", got)
 	}
@@ -90,7 +91,7 @@ func TestKeySourceFetchesLazilyAndCaches(t *testing.T) {
 
 func TestKeySourceUnknownKidRefreshesOncePerInterval(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	ks := newKeySource(t, srv, clock)
 	keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
 
@@ -127,7 +128,7 @@ func TestKeySourceKeepsOldSetWhenRefreshFails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-			clock := newFakeClock()
+			clock := testkit.NewClock()
 			ks := newKeySource(t, srv, clock)
 			keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
 
@@ -146,7 +147,7 @@ func TestKeySourceKeepsOldSetWhenRefreshFails(t *testing.T) {
 func TestKeySourceFirstFetchFailureIsAnError(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	srv.setFailure("html")
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	ks := newKeySource(t, srv, clock)
 	if _, err := ks.Keys(context.Background(), "k1"); !errors.Is(err, auth.ErrKeysUnavailable) {
 		t.Fatalf("Keys with the JWKS endpoint down: err = %v, want ErrKeysUnavailable", err)
@@ -161,7 +162,7 @@ func TestKeySourceFirstFetchFailureIsAnError(t *testing.T) {
 func TestKeySourceBacksOffAfterAFailedFetch(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	srv.setFailure("json")
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	ks := newKeySource(t, srv, clock)
 	for i := range 20 {
 		if _, err := ks.Keys(context.Background(), "k1"); !errors.Is(err, auth.ErrKeysUnavailable) {
@@ -191,7 +192,7 @@ func TestKeySourceBacksOffAfterAFailedFetch(t *testing.T) {
 // instead of failing, and backs off.
 func TestKeySourceServesLastGoodSetWhenTheProviderLosesIt(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	ks := newExpiringKeySource(t, srv, clock)
 	keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
 
@@ -224,7 +225,7 @@ func TestKeySourceServesLastGoodSetWhenTheProviderLosesIt(t *testing.T) {
 
 func TestKeySourceConcurrentUnknownKidsRefreshOnce(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	ks := newKeySource(t, srv, newFakeClock())
+	ks := newKeySource(t, srv, testkit.NewClock())
 	keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
 
 	const n = 16
@@ -256,7 +257,7 @@ func TestKeySourceConcurrentUnknownKidsRefreshOnce(t *testing.T) {
 func TestKeySourceConcurrentCallsDuringAnOutageFetchOnce(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 	srv.setFailure("html")
-	ks := newKeySource(t, srv, newFakeClock())
+	ks := newKeySource(t, srv, testkit.NewClock())
 	const n = 16
 	start := make(chan struct{})
 	errs := make(chan error, n)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/mgmt"
@@ -133,26 +132,6 @@ func (v *fakeVerifier) Verify(_ context.Context, raw string) (auth.IDToken, erro
 		return auth.IDToken{}, fmt.Errorf("%w: not a token of this test", auth.ErrInvalidIDToken)
 	}
 	return tok, nil
-}
-
-// fakeClock is a clock that only moves when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1_750_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // quietCtx is a request context whose logger discards (the audit records).

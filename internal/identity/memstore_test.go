@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func consume(t *testing.T, s *identity.MemoryStore, nonce, subject string) bool {
@@ -22,7 +23,7 @@ func consume(t *testing.T, s *identity.MemoryStore, nonce, subject string) bool 
 }
 
 func TestMemoryStoreIntentIsConsumedOnce(t *testing.T) {
-	s := identity.NewMemoryStore(newFakeClock().Now)
+	s := identity.NewMemoryStore(testkit.NewClock().Now)
 	ctx := context.Background()
 	if err := s.PutIntent(ctx, "n1", "auth0|alice", time.Minute); err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestMemoryStoreIntentIsConsumedOnce(t *testing.T) {
 }
 
 func TestMemoryStoreIntentExpires(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	s := identity.NewMemoryStore(clock.Now)
 	ctx := context.Background()
 	for _, n := range []string{"at-ttl", "past-ttl"} {
@@ -72,7 +73,7 @@ func TestMemoryStoreIntentExpires(t *testing.T) {
 }
 
 func TestMemoryStoreViewTTL(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	s := identity.NewMemoryStore(clock.Now)
 	ctx := context.Background()
 	v := identity.View{UserID: "auth0|alice", Identities: []identity.Identity{{Provider: "auth0", UserID: "alice", Primary: true}}}

@@ -19,6 +19,7 @@ import (
 	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -30,7 +31,7 @@ const (
 // fixture is a Service over a fake Management API, a fake token verifier and a
 // MemoryStore, all on one fake clock.
 type fixture struct {
-	clock *fakeClock
+	clock *testkit.Clock
 	up    *fakeUpstream
 	ver   *fakeVerifier
 	store *identity.MemoryStore
@@ -39,7 +40,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, configure func(*identity.Config)) *fixture {
 	t.Helper()
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	loggedIn := clock.Now().Add(-time.Minute)
 	up := &fakeUpstream{
 		users: map[string]*mgmt.User{

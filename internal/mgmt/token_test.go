@@ -10,29 +10,12 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // tokenBackoff is how long the client leaves the token endpoint alone after a
 // failed token request.
 const tokenBackoff = 5 * time.Second
-
-// movingClock is a clock that only moves when told to.
-type movingClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *movingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *movingClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // A valid token in hand is used as is: no trip through the token source, and so
 // no goroutine per call (each call that reaches the source runs on its own).
@@ -85,7 +68,7 @@ func TestTokenEndpointFailureBacksOff(t *testing.T) {
 	var failing atomic.Bool
 	failing.Store(true)
 	f := newFake(t, writeRaw(http.StatusOK, userJSON), func(f *fake) { f.token = failingTokenEndpoint(&failing) })
-	clock := &movingClock{t: time.Unix(1_700_000_000, 0)}
+	clock := testkit.NewClock()
 	c := newClient(t, f, func(c *mgmt.Config) { c.Now = clock.Now })
 
 	_, err := c.GetUser(t.Context(), "auth0|a")
@@ -118,7 +101,7 @@ func TestTokenEndpointFailureConcurrentCallsAskOnce(t *testing.T) {
 	var failing atomic.Bool
 	failing.Store(true)
 	f := newFake(t, writeRaw(http.StatusOK, userJSON), func(f *fake) { f.token = failingTokenEndpoint(&failing) })
-	clock := &movingClock{t: time.Unix(1_700_000_000, 0)}
+	clock := testkit.NewClock()
 	c := newClient(t, f, func(c *mgmt.Config) { c.Now = clock.Now })
 	const n = 16
 	start := make(chan struct{})

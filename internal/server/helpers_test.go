@@ -21,6 +21,7 @@ import (
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/server"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -57,24 +58,11 @@ func newJWKS(t *testing.T) string {
 // accessToken signs an access token for subject, valid for an hour.
 func accessToken(t *testing.T, issuer, subject string) string {
 	t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: signingKey(), KeyID: "k1"}}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	b, _ := json.Marshal(map[string]any{
+	return testkit.SignJWT(t, jose.RS256, signingKey(), "k1", map[string]any{
 		"iss": issuer, "sub": subject, "aud": apiAudience, "azp": clientID, "scope": "openid",
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	})
-	obj, err := s.Sign(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // fakeIdentities is the identity service as the handlers see it: canned answers and
