@@ -16,8 +16,8 @@ import (
 type Code string
 
 // The codes clients may rely on. openapi.yaml documents each code a route can return
-// (its test checks the titles agree); InvalidRequest (499, client went away),
-// InsufficientScope and CSRFFailed are reserved and not returned by any route yet.
+// (its test checks the titles agree); InvalidRequest only marks a request whose client
+// went away (499), which no client receives.
 const (
 	InvalidRequest       Code = "invalid_request"
 	InvalidBody          Code = "invalid_body"
@@ -26,8 +26,6 @@ const (
 	NotFound             Code = "not_found"
 	MethodNotAllowed     Code = "method_not_allowed"
 	InvalidToken         Code = "invalid_token"
-	InsufficientScope    Code = "insufficient_scope"
-	CSRFFailed           Code = "csrf_failed"
 	InvalidLinkToken     Code = "invalid_link_token"
 	LinkTokenTooOld      Code = "link_token_too_old"
 	NonceMismatch        Code = "nonce_mismatch"
@@ -54,8 +52,6 @@ var titles = map[Code]string{
 	NotFound:             "Not found",
 	MethodNotAllowed:     "Method not allowed",
 	InvalidToken:         "Invalid or missing access token",
-	InsufficientScope:    "Insufficient scope",
-	CSRFFailed:           "Cross-site request refused",
 	InvalidLinkToken:     "Invalid link token",
 	LinkTokenTooOld:      "Link token too old",
 	NonceMismatch:        "Link nonce mismatch",
