@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 )
 
@@ -78,13 +79,15 @@ func problemCodes(t *testing.T, doc *openapi3.T) ([]string, map[string]codeRow) 
 	return enum, table
 }
 
-// TestProblemCodesDocumentedOnce checks that each code of the ProblemCode enum
-// has exactly one row in the table of codes and exactly one named example in
-// components/examples, that both agree with each other, and that the titles
-// are the ones internal/problem sends.
-func TestProblemCodesDocumentedOnce(t *testing.T) {
+// TestProblemTableMatchesSpec holds internal/problem's table (code -> status ->
+// title), which decides every error response, against openapi.yaml: the
+// ProblemCode enum and the table in its description list exactly the codes of
+// internal/problem's table, each with its status and title; each code sent to
+// clients has exactly one example in components/examples, and every example agrees
+// with the table. (TestErrorResponses checks the responses that use them.)
+func TestProblemTableMatchesSpec(t *testing.T) {
 	doc := loadSpec(t)
-	enum, table := problemCodes(t, doc)
+	enum, specTable := problemCodes(t, doc)
 
 	seen := map[string]bool{}
 	for _, c := range enum {
@@ -93,12 +96,24 @@ func TestProblemCodesDocumentedOnce(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	var tableCodes []string
-	for c := range table {
+	var tableCodes, codes []string
+	for c := range specTable {
 		tableCodes = append(tableCodes, c)
 	}
-	if diff := cmp.Diff(sorted(enum), sorted(tableCodes)); diff != "" {
-		t.Errorf("ProblemCode enum vs rows of its table (-enum +table):\n%s", diff)
+	for _, c := range problem.Codes() {
+		codes = append(codes, string(c))
+	}
+	if diff := cmp.Diff(sorted(codes), sorted(enum)); diff != "" {
+		t.Errorf("internal/problem's codes vs the ProblemCode enum (-code +spec):\n%s", diff)
+	}
+	if diff := cmp.Diff(sorted(codes), sorted(tableCodes)); diff != "" {
+		t.Errorf("internal/problem's codes vs the rows of ProblemCode's table (-code +spec):\n%s", diff)
+	}
+	for _, c := range problem.Codes() {
+		want := codeRow{Status: problem.Status(c), Title: problem.Title(c)}
+		if got, ok := specTable[string(c)]; ok && got != want {
+			t.Errorf("code %s: openapi.yaml says %d %q, internal/problem sends %d %q", c, got.Status, got.Title, want.Status, want.Title)
+		}
 	}
 
 	examples := map[string][]string{} // code -> names of component examples
@@ -115,32 +130,29 @@ func TestProblemCodesDocumentedOnce(t *testing.T) {
 		if name != code {
 			t.Errorf("example %s shows code %s; name it after its code", name, code)
 		}
-		checkProblemExample(t, "components.examples."+name, p, table)
+		checkProblemExample(t, "components.examples."+name, p)
 	}
-	for _, c := range enum {
-		if n := len(examples[c]); n != 1 {
-			t.Errorf("code %s has %d examples in components/examples (%v), want exactly 1", c, n, examples[c])
+	for _, c := range problem.Codes() {
+		want := 1
+		if problem.Status(c) == problem.StatusClientClosed {
+			want = 0 // never sent, so never shown
 		}
-		if got, want := table[c].Title, problem.Title(problem.Code(c)); got != want {
-			t.Errorf("code %s: openapi.yaml title %q, internal/problem sends %q", c, got, want)
-		}
-	}
-	for c := range examples {
-		if !seen[c] {
-			t.Errorf("components/examples shows code %s, which is not in the ProblemCode enum", c)
+		if n := len(examples[string(c)]); n != want {
+			t.Errorf("code %s has %d examples in components/examples (%v), want %d", c, n, examples[string(c)], want)
 		}
 	}
 }
 
-// checkProblemExample checks one problem example against the table of codes.
-func checkProblemExample(t *testing.T, where string, p map[string]any, table map[string]codeRow) {
+// checkProblemExample checks one problem example against internal/problem's table.
+func checkProblemExample(t *testing.T, where string, p map[string]any) {
 	t.Helper()
 	code, _ := p["code"].(string)
-	row, ok := table[code]
-	if !ok {
-		t.Errorf("%s: code %q is not a documented code", where, code)
+	c := fault.Code(code)
+	if !slices.Contains(problem.Codes(), c) {
+		t.Errorf("%s: code %q is not a code of internal/problem", where, code)
 		return
 	}
+	row := codeRow{Status: problem.Status(c), Title: problem.Title(c)}
 	if got, want := p["type"], "urn:linkbff:problem:"+code; got != want {
 		t.Errorf("%s: type = %v, want %s", where, got, want)
 	}
@@ -154,10 +166,10 @@ func checkProblemExample(t *testing.T, where string, p map[string]any, table map
 
 // TestErrorResponses checks each operation's error responses: every 4xx and
 // 5xx is a Problem with at least one example, each example's code has that
-// HTTP status, 401s document WWW-Authenticate and 503 problems Retry-After.
+// HTTP status in internal/problem's table, 401s document WWW-Authenticate and 503
+// problems Retry-After.
 func TestErrorResponses(t *testing.T) {
 	doc := loadSpec(t)
-	_, table := problemCodes(t, doc)
 
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -194,7 +206,7 @@ func TestErrorResponses(t *testing.T) {
 				}
 				for name, ex := range mt.Examples {
 					p, _ := ex.Value.Value.(map[string]any)
-					checkProblemExample(t, where+" example "+name, p, table)
+					checkProblemExample(t, where+" example "+name, p)
 					if got := fmt.Sprint(p["status"]); got != status {
 						t.Errorf("%s: example %s has status %s", where, name, got)
 					}

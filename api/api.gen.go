@@ -30,6 +30,7 @@ func (e HealthStatus) Valid() bool {
 const (
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
+	ProblemCodeClientClosed          ProblemCode = "client_closed"
 	ProblemCodeEmailNotVerified      ProblemCode = "email_not_verified"
 	ProblemCodeIdentityAlreadyExists ProblemCode = "identity_already_exists"
 	ProblemCodeIdentityNotFound      ProblemCode = "identity_not_found"
@@ -56,6 +57,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeAlreadyLinked:
 		return true
 	case ProblemCodeBodyTooLarge:
+		return true
+	case ProblemCodeClientClosed:
 		return true
 	case ProblemCodeEmailNotVerified:
 		return true
@@ -284,7 +287,8 @@ type LinkRequest struct {
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type Problem struct {
 	// Code A stable machine-readable error code. Each code always comes with the
-	// same HTTP status and title:
+	// same HTTP status and title (`client_closed` is only ever logged: its
+	// client has gone away before the answer):
 	//
 	// | code | status | title | when |
 	// | --- | --- | --- | --- |
@@ -304,10 +308,11 @@ type Problem struct {
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 	// | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
-	// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so an access token cannot be checked (then with `Retry-After`). |
+	// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so a token (the access token, or `link_with`) cannot be checked (then with `Retry-After`). |
 	// | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 	// | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
 	// | `internal_error` | 500 | Internal error | A bug or an unavailable internal dependency; see the server log for `request_id`. |
+	// | `client_closed` | 499 | Client closed request | Never sent: the client went away before the answer. It appears only in the server's log and metrics. |
 	//
 	//
 	// Example: identity_not_found
@@ -343,7 +348,8 @@ type Problem struct {
 }
 
 // ProblemCode A stable machine-readable error code. Each code always comes with the
-// same HTTP status and title:
+// same HTTP status and title (`client_closed` is only ever logged: its
+// client has gone away before the answer):
 //
 // | code | status | title | when |
 // | --- | --- | --- | --- |
@@ -363,10 +369,11 @@ type Problem struct {
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 // | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
-// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so an access token cannot be checked (then with `Retry-After`). |
+// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so a token (the access token, or `link_with`) cannot be checked (then with `Retry-After`). |
 // | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 // | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
 // | `internal_error` | 500 | Internal error | A bug or an unavailable internal dependency; see the server log for `request_id`. |
+// | `client_closed` | 499 | Client closed request | Never sent: the client went away before the answer. It appears only in the server's log and metrics. |
 //
 // Example: identity_not_found
 type ProblemCode string

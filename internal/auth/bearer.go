@@ -17,6 +17,8 @@ import (
 
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
+
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 )
 
@@ -52,7 +54,8 @@ type BearerConfig struct {
 	CacheSize   int
 	CacheMaxAge time.Duration
 	Now         func() time.Time
-	// OnError writes an authentication failure (a *problem.Error).
+	// OnError writes an authentication failure: a *problem.Error (invalid_token
+	// with its challenge) or the *fault.Error of signing keys that cannot be fetched.
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -102,9 +105,9 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 		jwtmiddleware.WithCredentialsOptional(true),
 		jwtmiddleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 			// The middleware wraps the validation error (invalidError unwraps to it),
-			// which wraps the key function's.
-			if errors.Is(err, ErrKeysUnavailable) {
-				b.onError(w, r, keysUnavailable(err))
+			// which wraps the key function's: signing keys that cannot be fetched.
+			if f, ok := errors.AsType[*fault.Error](err); ok {
+				b.onError(w, r, f)
 				return
 			}
 			b.onError(w, r, invalidToken(err))
@@ -202,22 +205,13 @@ func (b *Bearer) Middleware(next http.Handler) http.Handler {
 // invalidToken turns a validation failure into a 401 problem with the RFC 6750
 // challenge. The cause (why the token failed) is logged, not sent.
 func invalidToken(err error) *problem.Error {
-	return problem.Wrap(err, http.StatusUnauthorized, problem.InvalidToken, "The access token is missing, malformed, expired or not issued for this API.").
+	return problem.Wrap(err, fault.InvalidToken, "The access token is missing, malformed, expired or not issued for this API.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
-}
-
-// keysUnavailable is the 503 problem for a token that cannot be checked because
-// Auth0's signing keys cannot be fetched (and none were fetched before): the token
-// may be fine, so no invalid_token challenge.
-func keysUnavailable(err error) *problem.Error {
-	p := problem.Wrap(err, http.StatusBadGateway, problem.UpstreamUnavailable, "Auth0's signing keys cannot be fetched.")
-	p.RetryAfter = keyFetchBackoff
-	return p
 }
 
 // Unauthenticated is the 401 problem for a request that carries no credentials.
 func Unauthenticated() *problem.Error {
-	return problem.New(http.StatusUnauthorized, problem.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token.").
+	return problem.New(fault.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff"`)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
@@ -161,8 +162,8 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 			if !errors.As(rec.errs[0], &p) {
 				t.Fatalf("OnError got %T (%v), want a *problem.Error", rec.errs[0], rec.errs[0])
 			}
-			if p.Status != http.StatusUnauthorized || p.Code != problem.InvalidToken {
-				t.Errorf("problem %d %s, want 401 invalid_token", p.Status, p.Code)
+			if p.Status() != http.StatusUnauthorized || p.Fault.Code != fault.InvalidToken {
+				t.Errorf("problem %d %s, want 401 invalid_token", p.Status(), p.Fault.Code)
 			}
 			if got := p.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer ") || !strings.Contains(got, `error="invalid_token"`) {
 				t.Errorf("WWW-Authenticate = %q, want a Bearer challenge with error=\"invalid_token\"", got)
@@ -216,11 +217,11 @@ func TestBearerMiddlewareKeysUnavailable(t *testing.T) {
 		if len(rec.errs) != 1 {
 			t.Fatalf("request %d: OnError called %d times, want 1", i+1, len(rec.errs))
 		}
-		var p *problem.Error
-		if !errors.As(rec.errs[0], &p) {
-			t.Fatalf("request %d: OnError got %T (%v), want a *problem.Error", i+1, rec.errs[0], rec.errs[0])
+		p, ok := errors.AsType[*fault.Error](rec.errs[0])
+		if !ok {
+			t.Fatalf("request %d: OnError got %T (%v), want a *fault.Error", i+1, rec.errs[0], rec.errs[0])
 		}
-		if w.Code != http.StatusBadGateway || p.Code != problem.UpstreamUnavailable {
+		if w.Code != http.StatusBadGateway || p.Code != fault.UpstreamUnavailable {
 			t.Fatalf("request %d: %d %s, want 502 upstream_unavailable", i+1, w.Code, p.Code)
 		}
 		if p.Detail != "Auth0's signing keys cannot be fetched." {

@@ -3,13 +3,15 @@ package auth
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/linkbff/linkbff/internal/account"
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
 // IDTokenVerifier verifies the ID token of a secondary login (the link_with token)
@@ -46,26 +48,18 @@ func NewIDTokenVerifier(cfg IDTokenVerifierConfig) *IDTokenVerifier {
 	return v
 }
 
-// IDToken holds the verified claims linking needs.
-type IDToken struct {
-	Subject       string
-	Audience      string // the allowed audience the token was issued to
-	Nonce         string
-	Email         string
-	EmailVerified bool
-	IssuedAt      time.Time
-	AuthTime      time.Time // zero when absent
-}
-
-// ErrInvalidIDToken wraps every reason an ID token is refused.
-var ErrInvalidIDToken = errors.New("invalid ID token")
+// ErrInvalidIDToken is wrapped by every reason an ID token is refused. It is a
+// fault.Invalid failure, which is how the linking rules recognize a refused token.
+var ErrInvalidIDToken error = fault.Failure{Kind: fault.Invalid, Message: "invalid ID token"}
 
 const maxIDTokenSize = 16 << 10
 
-// Verify checks raw and returns its claims.
-func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (IDToken, error) {
-	fail := func(format string, args ...any) (IDToken, error) {
-		return IDToken{}, fmt.Errorf("%w: "+format, append([]any{ErrInvalidIDToken}, args...)...)
+// Verify checks raw and returns its claims. A refused token's error wraps
+// ErrInvalidIDToken; while the signing keys cannot be fetched the error is the
+// *fault.Error of KeySource.Keys.
+func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (account.IDToken, error) {
+	fail := func(format string, args ...any) (account.IDToken, error) {
+		return account.IDToken{}, fmt.Errorf("%w: "+format, append([]any{ErrInvalidIDToken}, args...)...)
 	}
 	if len(raw) > maxIDTokenSize {
 		return fail("token larger than %d bytes", maxIDTokenSize)
@@ -80,7 +74,7 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (IDToken, erro
 	}
 	set, err := v.keys.Keys(ctx, kid)
 	if err != nil {
-		return IDToken{}, err // an infrastructure failure, not the token's fault
+		return account.IDToken{}, err // an infrastructure failure, not the token's fault
 	}
 	keys := set.Key(kid)
 	if len(keys) == 0 {
@@ -119,7 +113,7 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (IDToken, erro
 	if std.Subject == "" {
 		return fail("no sub")
 	}
-	out := IDToken{Subject: std.Subject, Audience: aud, Nonce: extra.Nonce, Email: extra.Email, IssuedAt: std.IssuedAt.Time()}
+	out := account.IDToken{Subject: std.Subject, Audience: aud, Nonce: extra.Nonce, Email: extra.Email, IssuedAt: std.IssuedAt.Time()}
 	if extra.EmailVerified != nil {
 		out.EmailVerified = *extra.EmailVerified
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -29,7 +31,7 @@ func TestIDTokenVerifier(t *testing.T) {
 			"email_verified": true,
 		}
 	}
-	valid := auth.IDToken{
+	valid := account.IDToken{
 		Subject:       "google-oauth2|1077",
 		Audience:      "client-a",
 		Nonce:         "n-1",
@@ -45,25 +47,25 @@ func TestIDTokenVerifier(t *testing.T) {
 		over  map[string]any // claims to change (nil value: remove)
 		token func(t *testing.T, claims map[string]any) string
 		iss   func(issuer string) string // the iss claim, from the tenant's issuer
-		want  *auth.IDToken              // nil: refused with ErrInvalidIDToken
+		want  *account.IDToken           // nil: refused with ErrInvalidIDToken
 	}{
 		{name: "valid", want: &valid},
-		{name: "auth_time parsed", over: map[string]any{"auth_time": now.Add(-time.Minute).Unix()}, want: func() *auth.IDToken {
+		{name: "auth_time parsed", over: map[string]any{"auth_time": now.Add(-time.Minute).Unix()}, want: func() *account.IDToken {
 			v := valid
 			v.AuthTime = time.Unix(now.Add(-time.Minute).Unix(), 0)
 			return &v
 		}()},
-		{name: "email_verified absent is false", over: map[string]any{"email_verified": nil}, want: func() *auth.IDToken {
+		{name: "email_verified absent is false", over: map[string]any{"email_verified": nil}, want: func() *account.IDToken {
 			v := valid
 			v.EmailVerified = false
 			return &v
 		}()},
-		{name: "email_verified false", over: map[string]any{"email_verified": false}, want: func() *auth.IDToken {
+		{name: "email_verified false", over: map[string]any{"email_verified": false}, want: func() *account.IDToken {
 			v := valid
 			v.EmailVerified = false
 			return &v
 		}()},
-		{name: "second allowed audience", over: map[string]any{"aud": "client-b"}, want: func() *auth.IDToken {
+		{name: "second allowed audience", over: map[string]any{"aud": "client-b"}, want: func() *account.IDToken {
 			v := valid
 			v.Audience = "client-b"
 			return &v
@@ -127,10 +129,10 @@ func TestIDTokenVerifier(t *testing.T) {
 
 			got, err := v.Verify(context.Background(), raw)
 			if tt.want == nil {
-				if !errors.Is(err, auth.ErrInvalidIDToken) {
-					t.Fatalf("Verify = %+v, %v; want an error wrapping ErrInvalidIDToken", got, err)
+				if !errors.Is(err, auth.ErrInvalidIDToken) || fault.FailureOf(err).Kind != fault.Invalid {
+					t.Fatalf("Verify = %+v, %v; want an error wrapping ErrInvalidIDToken, of kind fault.Invalid", got, err)
 				}
-				if diff := cmp.Diff(auth.IDToken{}, got); diff != "" {
+				if diff := cmp.Diff(account.IDToken{}, got); diff != "" {
 					t.Errorf("refused token returned claims (-want +got):\n%s", diff)
 				}
 				return
@@ -170,6 +172,13 @@ func TestIDTokenVerifierJWKSFetchFailure(t *testing.T) {
 	}
 	if !errors.Is(err, auth.ErrKeysUnavailable) {
 		t.Errorf("Verify error %q does not wrap ErrKeysUnavailable", err)
+	}
+	// The same answer as the bearer middleware's (TestBearerMiddlewareKeysUnavailable).
+	if f, ok := errors.AsType[*fault.Error](err); !ok || f.Code != fault.UpstreamUnavailable || f.Detail != "Auth0's signing keys cannot be fetched." || f.RetryAfter != 5*time.Second {
+		t.Errorf("Verify error %#v, want the upstream_unavailable fault with RetryAfter 5s", err)
+	}
+	if k := fault.FailureOf(err).Kind; k == fault.Invalid {
+		t.Errorf("Verify error %q is of kind %s; a JWKS outage is not the token's fault", err, k)
 	}
 	// Within the back-off too (the JWKS endpoint is not asked again).
 	if _, err := v.Verify(context.Background(), raw); errors.Is(err, auth.ErrInvalidIDToken) || !errors.Is(err, auth.ErrKeysUnavailable) {

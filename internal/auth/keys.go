@@ -12,6 +12,8 @@ import (
 
 	"github.com/auth0/go-jwt-middleware/v2/jwks"
 	josev2 "gopkg.in/go-jose/go-jose.v2"
+
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
 // KeySource serves the tenant's signing keys (JWKS) to both token verifiers. It wraps
@@ -58,6 +60,16 @@ type fetchFailure struct {
 // be fetched and no earlier key set is known: the token cannot be checked, which is
 // not the token's fault.
 var ErrKeysUnavailable = errors.New("auth: signing keys unavailable")
+
+// keysUnavailable is the error of Keys, and so of both verifiers, while no key set
+// can be served (err wraps ErrKeysUnavailable): 502 upstream_unavailable, as for any
+// Auth0 outage, with Retry-After at the end of the fetch back-off. The token may be
+// fine, so it is not an invalid_token.
+func keysUnavailable(err error) *fault.Error {
+	f := fault.Wrap(err, fault.UpstreamUnavailable, "Auth0's signing keys cannot be fetched.")
+	f.RetryAfter = keyFetchBackoff
+	return f
+}
 
 // keyFetchBackoff is how long after a failed JWKS fetch the provider is left alone.
 const keyFetchBackoff = 5 * time.Second
@@ -120,10 +132,11 @@ func (k *KeySource) newProvider() *jwks.CachingProvider {
 }
 
 // Keys returns the key set, refreshed first if kid is unknown and a refresh is allowed.
+// While no set can be served it fails with a *fault.Error wrapping ErrKeysUnavailable.
 func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet, error) {
 	set, err := k.load(ctx)
 	if err != nil {
-		return nil, err
+		return nil, keysUnavailable(err)
 	}
 	if kid == "" || len(set.Key(kid)) > 0 || k.backingOff() != nil || !k.mayRefresh() {
 		return set, nil

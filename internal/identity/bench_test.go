@@ -13,33 +13,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/account"
 )
 
 // benchUpstream answers GetUser with one fixed user and counts the reads; the other
 // calls are not used by these benchmarks.
 type benchUpstream struct {
 	Upstream
-	user  *mgmt.User
+	user  *account.User
 	reads int
 }
 
-func (u *benchUpstream) GetUser(context.Context, string) (*mgmt.User, error) {
+func (u *benchUpstream) GetUser(context.Context, string) (*account.User, error) {
 	u.reads++
 	return u.user, nil
 }
 
 // benchUser has a primary and two linked identities, as after two links.
-func benchUser() *mgmt.User {
-	return &mgmt.User{
+func benchUser() *account.User {
+	return &account.User{
 		UserID: "auth0|alice", Email: "alice@example.com", EmailVerified: true,
 		Name: "Alice Example", Picture: "https://avatars.example/alice.png",
-		Identities: []mgmt.Identity{
+		Identities: []account.Identity{
 			{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication"},
 			{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true,
-				Profile: &mgmt.Profile{Email: "alice@users.noreply.example", EmailVerified: true, Name: "alice-gh", Picture: "https://avatars.example/gh.png"}},
+				Profile: &account.Profile{Email: "alice@users.noreply.example", EmailVerified: true, Name: "alice-gh", Picture: "https://avatars.example/gh.png"}},
 			{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true,
-				Profile: &mgmt.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G"}},
+				Profile: &account.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G"}},
 		},
 	}
 }
@@ -95,7 +95,7 @@ type slowUpstream struct {
 	reads atomic.Int64
 }
 
-func (u *slowUpstream) GetUser(context.Context, string) (*mgmt.User, error) {
+func (u *slowUpstream) GetUser(context.Context, string) (*account.User, error) {
 	u.reads.Add(1)
 	time.Sleep(u.delay)
 	return benchUser(), nil

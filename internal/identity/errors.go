@@ -1,55 +1,51 @@
 package identity
 
 import (
-	"context"
 	"errors"
-	"net/http"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/mgmt"
-	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
-// upstreamProblem maps a Management API (or shared-state) failure to a problem.
-func upstreamProblem(err error) error {
-	var (
-		p   *problem.Error
-		rl  *mgmt.RateLimitError
-		un  *mgmt.UnavailableError
-		api *mgmt.APIError
-	)
-	switch {
-	case errors.As(err, &p):
-		return p
-	case errors.As(err, &rl):
-		p := problem.Wrap(err, http.StatusServiceUnavailable, problem.UpstreamRateLimited, "Auth0's Management API rate limit is reached; retry later.")
-		p.RetryAfter = max(rl.RetryAfter, time.Second) // a 503 always tells when to come back
-		return p
-	case errors.As(err, &un) && un.Timeout, errors.Is(err, context.DeadlineExceeded):
-		return problem.Wrap(err, http.StatusGatewayTimeout, problem.UpstreamTimeout, "Auth0 did not answer in time.")
-	case errors.As(err, &un):
-		return problem.Wrap(err, http.StatusBadGateway, problem.UpstreamUnavailable, "Auth0 is unavailable.")
-	case errors.As(err, &api):
-		return problem.Wrap(err, http.StatusBadGateway, problem.UpstreamError, "Auth0 refused the request.")
-	case errors.Is(err, context.Canceled):
-		return problem.Wrap(err, 499, problem.InvalidRequest, "The request was cancelled.")
+// failureOf is the kind of failure err reports (fault.FailureOf), or Unknown when err
+// already says what to answer: a *fault.Error chosen by a dependency (the verifier,
+// the store) is passed on, not decided again.
+func failureOf(err error) fault.Failure {
+	if _, ok := errors.AsType[*fault.Error](err); ok {
+		return fault.Failure{Kind: fault.Unknown}
+	}
+	return fault.FailureOf(err)
+}
+
+// upstreamFault says what a failed Management API call means to the caller, from the
+// kind of failure the client reports.
+func upstreamFault(err error) error {
+	switch f := failureOf(err); f.Kind {
+	case fault.RateLimited:
+		e := fault.Wrap(err, fault.UpstreamRateLimited, "Auth0's Management API rate limit is reached; retry later.")
+		e.RetryAfter = max(f.RetryAfter, time.Second) // a 503 always tells when to come back
+		return e
+	case fault.Timeout:
+		return fault.Wrap(err, fault.UpstreamTimeout, "Auth0 did not answer in time.")
+	case fault.Unavailable:
+		return fault.Wrap(err, fault.UpstreamUnavailable, "Auth0 is unavailable.")
+	case fault.NotFound, fault.Conflict, fault.Invalid, fault.Refused:
+		return fault.Wrap(err, fault.UpstreamError, "Auth0 refused the request.")
 	default:
-		return problem.Wrap(err, http.StatusInternalServerError, problem.Internal, "An unexpected error occurred.")
+		return fault.From(err) // already decided, cancelled, or a bug
 	}
 }
 
-// linkProblem maps the link call's documented refusals to what they mean for the caller.
-func linkProblem(err error) error {
-	var api *mgmt.APIError
-	if errors.As(err, &api) {
-		switch api.StatusCode {
-		case http.StatusConflict:
-			return problem.Wrap(err, http.StatusConflict, problem.IdentityExists, "This identity is already linked to an account.")
-		case http.StatusBadRequest:
-			// Auth0's messages for link_with are public and precise ("JWT (link_with)
-			// must have …"); pass them on.
-			return problem.Wrap(err, http.StatusBadRequest, problem.InvalidLinkToken, "Auth0 refused to link: "+api.Message)
-		}
+// linkFault says what a failed link call means: the link call's documented refusals
+// are the caller's concern, anything else is an upstream failure.
+func linkFault(err error) error {
+	switch f := failureOf(err); f.Kind {
+	case fault.Conflict:
+		return fault.Wrap(err, fault.IdentityExists, "This identity is already linked to an account.")
+	case fault.Invalid:
+		// Auth0's messages for link_with are public and precise ("JWT (link_with)
+		// must have …"); pass them on.
+		return fault.Wrap(err, fault.InvalidLinkToken, "Auth0 refused to link: "+f.Message)
 	}
-	return upstreamProblem(err)
+	return upstreamFault(err)
 }

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/linkbff/linkbff/internal/auth"
-	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/account"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
@@ -18,13 +18,13 @@ import (
 // unlink answers, injected errors, and a record of every call in order.
 type fakeUpstream struct {
 	mu    sync.Mutex
-	users map[string]*mgmt.User
+	users map[string]*account.User
 	calls []string
 	// fail holds errors to return, keyed "Op firstArg" (e.g. "GetUser github|4242")
 	// or "Op" for any call of that operation.
 	fail map[string]error
 	// linked and unlinked are what link and unlink calls answer.
-	linked, unlinked []mgmt.Identity
+	linked, unlinked []account.Identity
 
 	// gate, when set, holds every call (after it is recorded) until it receives a
 	// value or is closed.
@@ -69,7 +69,7 @@ func (f *fakeUpstream) resetCalls() {
 	f.calls = nil
 }
 
-func (f *fakeUpstream) GetUser(_ context.Context, userID string) (*mgmt.User, error) {
+func (f *fakeUpstream) GetUser(_ context.Context, userID string) (*account.User, error) {
 	defer f.leave()
 	if err := f.enter("GetUser", userID); err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (f *fakeUpstream) GetUser(_ context.Context, userID string) (*mgmt.User, er
 	defer f.mu.Unlock()
 	u, ok := f.users[userID]
 	if !ok {
-		return nil, &mgmt.APIError{StatusCode: 404, Message: "The user does not exist.", ErrorCode: "inexistent_user"}
+		return nil, fault.Failure{Kind: fault.NotFound, Message: "The user does not exist."}
 	}
 	cp := *u
 	return &cp, nil
@@ -93,7 +93,7 @@ func (f *fakeUpstream) UpdateUserMetadata(_ context.Context, userID string, md m
 	return f.enter("UpdateUserMetadata", userID, string(b))
 }
 
-func (f *fakeUpstream) LinkWithToken(_ context.Context, primaryUserID, idToken string) ([]mgmt.Identity, error) {
+func (f *fakeUpstream) LinkWithToken(_ context.Context, primaryUserID, idToken string) ([]account.Identity, error) {
 	defer f.leave()
 	if err := f.enter("LinkWithToken", primaryUserID, idToken); err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (f *fakeUpstream) LinkWithToken(_ context.Context, primaryUserID, idToken s
 	return f.linked, nil
 }
 
-func (f *fakeUpstream) LinkIdentity(_ context.Context, primaryUserID, provider, userID string) ([]mgmt.Identity, error) {
+func (f *fakeUpstream) LinkIdentity(_ context.Context, primaryUserID, provider, userID string) ([]account.Identity, error) {
 	defer f.leave()
 	if err := f.enter("LinkIdentity", primaryUserID, provider, userID); err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (f *fakeUpstream) LinkIdentity(_ context.Context, primaryUserID, provider, 
 	return f.linked, nil
 }
 
-func (f *fakeUpstream) Unlink(_ context.Context, primaryUserID, provider, userID string) ([]mgmt.Identity, error) {
+func (f *fakeUpstream) Unlink(_ context.Context, primaryUserID, provider, userID string) ([]account.Identity, error) {
 	defer f.leave()
 	if err := f.enter("Unlink", primaryUserID, provider, userID); err != nil {
 		return nil, err
@@ -119,17 +119,17 @@ func (f *fakeUpstream) Unlink(_ context.Context, primaryUserID, provider, userID
 
 // fakeVerifier knows a fixed set of raw tokens; any other is invalid.
 type fakeVerifier struct {
-	tokens map[string]auth.IDToken
+	tokens map[string]account.IDToken
 	err    error // returned for every token when set
 }
 
-func (v *fakeVerifier) Verify(_ context.Context, raw string) (auth.IDToken, error) {
+func (v *fakeVerifier) Verify(_ context.Context, raw string) (account.IDToken, error) {
 	if v.err != nil {
-		return auth.IDToken{}, v.err
+		return account.IDToken{}, v.err
 	}
 	tok, ok := v.tokens[raw]
 	if !ok {
-		return auth.IDToken{}, fmt.Errorf("%w: not a token of this test", auth.ErrInvalidIDToken)
+		return account.IDToken{}, fmt.Errorf("%w: not a token of this test", fault.Failure{Kind: fault.Invalid, Message: "invalid ID token"})
 	}
 	return tok, nil
 }

@@ -2,15 +2,16 @@
 // (cached, coalesced), issuing one-time link intents, linking a secondary login after
 // verifying it ourselves and merging its metadata, and unlinking. It talks to Auth0
 // only through the Upstream interface and to shared state through Store interfaces,
-// so replicas can share that state (Redis) or keep it in memory.
+// so replicas can share that state (Redis) or keep it in memory. It knows no HTTP:
+// it speaks account's types and answers with fault errors, deciding on the kinds of
+// failure (fault.FailureOf) its dependencies report, never on their error types.
 package identity
 
 import (
 	"context"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/auth"
-	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/account"
 )
 
 // View is what a user sees of their account: the primary user id and every identity,
@@ -38,18 +39,22 @@ type Profile struct {
 	Picture       string `json:"picture,omitempty"`
 }
 
-// Upstream is what the service needs of Auth0's Management API.
+// Upstream is what the service needs of Auth0's Management API. Its errors say
+// their kind (fault.FailureOf): NotFound, Conflict, Invalid (with Auth0's message),
+// Refused, RateLimited (with how long to wait), Unavailable or Timeout.
 type Upstream interface {
-	GetUser(ctx context.Context, userID string) (*mgmt.User, error)
+	GetUser(ctx context.Context, userID string) (*account.User, error)
 	UpdateUserMetadata(ctx context.Context, userID string, userMetadata map[string]any) error
-	LinkWithToken(ctx context.Context, primaryUserID, idToken string) ([]mgmt.Identity, error)
-	LinkIdentity(ctx context.Context, primaryUserID, provider, userID string) ([]mgmt.Identity, error)
-	Unlink(ctx context.Context, primaryUserID, provider, userID string) ([]mgmt.Identity, error)
+	LinkWithToken(ctx context.Context, primaryUserID, idToken string) ([]account.Identity, error)
+	LinkIdentity(ctx context.Context, primaryUserID, provider, userID string) ([]account.Identity, error)
+	Unlink(ctx context.Context, primaryUserID, provider, userID string) ([]account.Identity, error)
 }
 
-// TokenVerifier verifies the secondary login's ID token.
+// TokenVerifier verifies the secondary login's ID token. A token it refuses gets an
+// error of kind fault.Invalid; any other error (a *fault.Error such as signing keys
+// that cannot be fetched) is passed on to the caller as it is.
 type TokenVerifier interface {
-	Verify(ctx context.Context, raw string) (auth.IDToken, error)
+	Verify(ctx context.Context, raw string) (account.IDToken, error)
 }
 
 // IntentStore keeps one-time link intents (nonces) bound to the user who asked.
@@ -81,7 +86,7 @@ type Store interface {
 	Locker
 }
 
-func viewFrom(userID string, ids []mgmt.Identity, primary Profile) View {
+func viewFrom(userID string, ids []account.Identity, primary Profile) View {
 	v := View{UserID: userID, Identities: make([]Identity, 0, len(ids))}
 	for i, id := range ids {
 		it := Identity{Provider: id.Provider, UserID: id.UserID, Connection: id.Connection, IsSocial: id.IsSocial, Primary: i == 0}
@@ -96,7 +101,7 @@ func viewFrom(userID string, ids []mgmt.Identity, primary Profile) View {
 	return v
 }
 
-func primaryProfile(u *mgmt.User) Profile {
+func primaryProfile(u *account.User) Profile {
 	return Profile{Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Picture: u.Picture}
 }
 

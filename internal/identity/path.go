@@ -1,10 +1,9 @@
 package identity
 
 import (
-	"net/http"
 	"regexp"
 
-	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
 var providerPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
@@ -15,17 +14,17 @@ const maxIdentityUserIDLen = 256
 // must be printable ASCII without path, query or fragment syntax ('/', '\', '?', '#',
 // '%') and not a dot segment, at most 256 bytes; it is escaped again toward Auth0.
 func ValidateIdentityPath(provider, userID string) error {
-	var fields []problem.FieldError
+	var fields []fault.FieldError
 	if !providerPattern.MatchString(provider) {
-		fields = append(fields, problem.FieldError{Field: "provider", Message: "must match [a-z0-9-]{1,64}"})
+		fields = append(fields, fault.FieldError{Field: "provider", Message: "must match [a-z0-9-]{1,64}"})
 	}
 	if msg := checkUserID(userID); msg != "" {
-		fields = append(fields, problem.FieldError{Field: "user_id", Message: msg})
+		fields = append(fields, fault.FieldError{Field: "user_id", Message: msg})
 	}
 	if len(fields) == 0 {
 		return nil
 	}
-	p := problem.New(http.StatusBadRequest, problem.InvalidPath, "The identity in the path is not valid.")
+	p := fault.New(fault.InvalidPath, "The identity in the path is not valid.")
 	p.Fields = fields
 	return p
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
 )
@@ -58,12 +59,12 @@ func TestValidateIdentityPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := identity.ValidateIdentityPath(tt.provider, tt.userID)
-			var want []problem.FieldError
+			var want []fault.FieldError
 			if tt.providerMsg != "" {
-				want = append(want, problem.FieldError{Field: "provider", Message: tt.providerMsg})
+				want = append(want, fault.FieldError{Field: "provider", Message: tt.providerMsg})
 			}
 			if tt.userIDMsg != "" {
-				want = append(want, problem.FieldError{Field: "user_id", Message: tt.userIDMsg})
+				want = append(want, fault.FieldError{Field: "user_id", Message: tt.userIDMsg})
 			}
 			if want == nil {
 				if err != nil {
@@ -71,12 +72,12 @@ func TestValidateIdentityPath(t *testing.T) {
 				}
 				return
 			}
-			var p *problem.Error
-			if !errors.As(err, &p) {
-				t.Fatalf("ValidateIdentityPath(%q, %q) = %v, want a *problem.Error", tt.provider, tt.userID, err)
+			p, ok := errors.AsType[*fault.Error](err)
+			if !ok {
+				t.Fatalf("ValidateIdentityPath(%q, %q) = %v, want a *fault.Error", tt.provider, tt.userID, err)
 			}
-			if p.Status != http.StatusBadRequest || p.Code != problem.InvalidPath {
-				t.Errorf("problem %d %s, want 400 invalid_path", p.Status, p.Code)
+			if problem.Status(p.Code) != http.StatusBadRequest || p.Code != fault.InvalidPath {
+				t.Errorf("problem %d %s, want 400 invalid_path", problem.Status(p.Code), p.Code)
 			}
 			if diff := cmp.Diff(want, p.Fields); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)

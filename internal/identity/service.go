@@ -4,20 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/linkbff/linkbff/internal/auth"
-	"github.com/linkbff/linkbff/internal/mgmt"
-	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/account"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
@@ -91,7 +88,7 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 		}
 		return res.Val.(View), nil
 	case <-ctx.Done():
-		return View{}, upstreamProblem(ctx.Err())
+		return View{}, upstreamFault(ctx.Err())
 	}
 }
 
@@ -107,7 +104,7 @@ func (s *Service) fetch(ctx context.Context, userID string) (View, error) {
 	before := writes.Load()
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
-		return View{}, upstreamProblem(err)
+		return View{}, upstreamFault(err)
 	}
 	v := viewFrom(userID, u.Identities, primaryProfile(u))
 	if writes.Load() == before {
@@ -164,11 +161,11 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 
 	tok, err := s.verifier.Verify(ctx, linkToken)
 	if err != nil {
-		if errors.Is(err, auth.ErrInvalidIDToken) {
-			return View{}, problem.Wrap(err, http.StatusBadRequest, problem.InvalidLinkToken,
+		if failureOf(err).Kind == fault.Invalid {
+			return View{}, fault.Wrap(err, fault.InvalidLinkToken,
 				"link_with is not a valid ID token of this tenant for an allowed application, or it has expired.")
 		}
-		return View{}, problem.Wrap(err, http.StatusBadGateway, problem.UpstreamUnavailable, "Could not fetch Auth0's signing keys.")
+		return View{}, err // the verifier's own failure, e.g. signing keys that cannot be fetched
 	}
 	secondary = tok.Subject
 	if err := s.checkLinkToken(ctx, userID, tok); err != nil {
@@ -177,34 +174,33 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 
 	unlock, err := s.store.Lock(ctx, userID)
 	if err != nil {
-		return View{}, upstreamProblem(err)
+		return View{}, upstreamFault(err)
 	}
 	defer unlock()
 
 	primary, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
-		return View{}, upstreamProblem(err)
+		return View{}, upstreamFault(err)
 	}
 	provider, secID, _ := strings.Cut(tok.Subject, "|")
 	if found, _ := viewFrom(userID, primary.Identities, Profile{}).has(provider, secID); found {
-		return View{}, problem.New(http.StatusConflict, problem.IdentityExists, "This identity is already linked to your account.")
+		return View{}, fault.New(fault.IdentityExists, "This identity is already linked to your account.")
 	}
 	sec, err := s.upstream.GetUser(ctx, tok.Subject)
 	if err != nil {
-		var apiErr *mgmt.APIError
-		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
-			return View{}, problem.Wrap(err, http.StatusBadRequest, problem.InvalidLinkToken, "The account of link_with no longer exists.")
+		if failureOf(err).Kind == fault.NotFound {
+			return View{}, fault.Wrap(err, fault.InvalidLinkToken, "The account of link_with no longer exists.")
 		}
-		return View{}, upstreamProblem(err)
+		return View{}, upstreamFault(err)
 	}
 	// Metadata first: Auth0 discards the secondary's metadata on link, so merge it
 	// into the primary while both exist. If the link then fails, nothing is lost.
 	if patch := metadataPatch(primary.UserMetadata, sec.UserMetadata); len(patch) > 0 {
 		if err := s.upstream.UpdateUserMetadata(ctx, userID, patch); err != nil {
-			return View{}, upstreamProblem(err)
+			return View{}, upstreamFault(err)
 		}
 	}
-	var ids []mgmt.Identity
+	var ids []account.Identity
 	if tok.Audience == s.cfg.ClientID {
 		ids, err = s.upstream.LinkWithToken(ctx, userID, linkToken)
 	} else {
@@ -212,7 +208,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 	}
 	if err != nil {
 		s.wrote(ctx, userID, nil) // the link may or may not have happened
-		return View{}, linkProblem(err)
+		return View{}, linkFault(err)
 	}
 	v = viewFrom(userID, ids, primaryProfile(primary))
 	s.wrote(ctx, userID, &v)
@@ -221,32 +217,32 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 }
 
 // checkLinkToken applies the rules that need no upstream call.
-func (s *Service) checkLinkToken(ctx context.Context, userID string, tok auth.IDToken) error {
+func (s *Service) checkLinkToken(ctx context.Context, userID string, tok account.IDToken) error {
 	loginAt := tok.IssuedAt
 	if !tok.AuthTime.IsZero() {
 		loginAt = tok.AuthTime
 	}
 	if s.cfg.Now().Sub(loginAt) > s.cfg.MaxAge {
-		return problem.New(http.StatusBadRequest, problem.LinkTokenTooOld,
+		return fault.New(fault.LinkTokenTooOld,
 			fmt.Sprintf("The secondary login is older than %s; sign in with it again.", s.cfg.MaxAge))
 	}
 	if s.cfg.RequireNonce {
 		if tok.Nonce == "" {
-			return problem.New(http.StatusBadRequest, problem.NonceMismatch, "link_with carries no nonce; request one from POST /me/identities/nonce and pass it to the secondary login.")
+			return fault.New(fault.NonceMismatch, "link_with carries no nonce; request one from POST /me/identities/nonce and pass it to the secondary login.")
 		}
 		ok, err := s.store.ConsumeIntent(ctx, tok.Nonce, userID)
 		if err != nil {
-			return upstreamProblem(err)
+			return upstreamFault(err)
 		}
 		if !ok {
-			return problem.New(http.StatusBadRequest, problem.NonceMismatch, "The nonce of link_with is unknown, expired, already used or was issued to someone else.")
+			return fault.New(fault.NonceMismatch, "The nonce of link_with is unknown, expired, already used or was issued to someone else.")
 		}
 	}
 	if tok.Subject == userID {
-		return problem.New(http.StatusConflict, problem.AlreadyLinked, "The secondary login is this account itself (or an identity already linked to it).")
+		return fault.New(fault.AlreadyLinked, "The secondary login is this account itself (or an identity already linked to it).")
 	}
 	if s.cfg.RequireVerifiedEmail && !tok.EmailVerified {
-		return problem.New(http.StatusBadRequest, problem.EmailNotVerified, "The secondary account's email address is not verified.")
+		return fault.New(fault.EmailNotVerified, "The secondary account's email address is not verified.")
 	}
 	return nil
 }
@@ -262,7 +258,7 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	// Decide under the lock, so that concurrent unlinks see each other's result.
 	unlock, err := s.store.Lock(ctx, userID)
 	if err != nil {
-		return View{}, upstreamProblem(err)
+		return View{}, upstreamFault(err)
 	}
 	defer unlock()
 	current, err := s.List(ctx, userID)
@@ -272,14 +268,14 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	found, primary := current.has(provider, identityUserID)
 	switch {
 	case primary:
-		return View{}, problem.New(http.StatusBadRequest, problem.PrimaryIdentity, "The primary identity of an account cannot be unlinked.")
+		return View{}, fault.New(fault.PrimaryIdentity, "The primary identity of an account cannot be unlinked.")
 	case !found:
-		return View{}, problem.New(http.StatusNotFound, problem.IdentityNotFound, "Your account has no such identity.")
+		return View{}, fault.New(fault.IdentityNotFound, "Your account has no such identity.")
 	}
 	ids, err := s.upstream.Unlink(ctx, userID, provider, identityUserID)
 	if err != nil {
 		s.wrote(ctx, userID, nil)
-		return View{}, upstreamProblem(err)
+		return View{}, upstreamFault(err)
 	}
 	v = viewFrom(userID, ids, current.Identities[0].Profile)
 	s.wrote(ctx, userID, &v)
@@ -292,9 +288,8 @@ func audit(ctx context.Context, event, userID, identity string, err error) {
 	outcome, level := "success", slog.LevelInfo
 	attrs := []any{"audit", true, "event", event, "user_id", userID, "identity", identity}
 	if err != nil {
-		p := problem.From(err)
 		outcome, level = "failure", slog.LevelWarn
-		attrs = append(attrs, "code", string(p.Code))
+		attrs = append(attrs, "code", string(fault.From(err).Code))
 	}
 	attrs = append(attrs, "outcome", outcome)
 	reqlog.From(ctx).Log(ctx, level, "audit "+event, attrs...)

@@ -14,9 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/account"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
-	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/reqlog"
 	"github.com/linkbff/linkbff/internal/testkit"
@@ -43,34 +43,34 @@ func newFixture(t *testing.T, configure func(*identity.Config)) *fixture {
 	clock := testkit.NewClock()
 	loggedIn := clock.Now().Add(-time.Minute)
 	up := &fakeUpstream{
-		users: map[string]*mgmt.User{
+		users: map[string]*account.User{
 			alice: {
 				UserID: alice, Email: "alice@example.com", EmailVerified: true, Name: "Alice", Picture: "https://img.example/alice",
-				Identities:   []mgmt.Identity{{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication"}},
+				Identities:   []account.Identity{{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication"}},
 				UserMetadata: map[string]any{"theme": "dark"},
 			},
 			"google-oauth2|1077": {
 				UserID:       "google-oauth2|1077",
-				Identities:   []mgmt.Identity{{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true}},
+				Identities:   []account.Identity{{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true}},
 				UserMetadata: map[string]any{"theme": "light", "lang": "fr"},
 			},
 			"github|4242": {
 				UserID:       "github|4242",
-				Identities:   []mgmt.Identity{{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true}},
+				Identities:   []account.Identity{{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true}},
 				UserMetadata: map[string]any{"theme": "light"},
 			},
 			"oauth2|conn|id": {
 				UserID:     "oauth2|conn|id",
-				Identities: []mgmt.Identity{{Provider: "oauth2", UserID: "conn|id", Connection: "conn"}},
+				Identities: []account.Identity{{Provider: "oauth2", UserID: "conn|id", Connection: "conn"}},
 			},
 		},
-		linked: []mgmt.Identity{
+		linked: []account.Identity{
 			{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication"},
 			{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true,
-				Profile: &mgmt.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G", Picture: "https://img.example/g"}},
+				Profile: &account.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G", Picture: "https://img.example/g"}},
 		},
 	}
-	ver := &fakeVerifier{tokens: map[string]auth.IDToken{
+	ver := &fakeVerifier{tokens: map[string]account.IDToken{
 		"tok-google": {Subject: "google-oauth2|1077", Audience: clientID, EmailVerified: true, IssuedAt: loggedIn},
 		"tok-github": {Subject: "github|4242", Audience: clientID, EmailVerified: true, IssuedAt: loggedIn},
 		"tok-native": {Subject: "oauth2|conn|id", Audience: "native-client", EmailVerified: true, IssuedAt: loggedIn},
@@ -97,14 +97,13 @@ func (f *fixture) wantCalls(t *testing.T, want ...string) {
 	}
 }
 
-func wantProblem(t *testing.T, err error, status int, code problem.Code) *problem.Error {
+// wantProblem checks that err is the fault a client sees as a status code problem
+// (the HTTP edge's table gives each code its status).
+func wantProblem(t *testing.T, err error, status int, code fault.Code) *fault.Error {
 	t.Helper()
-	var p *problem.Error
-	if !errors.As(err, &p) {
-		t.Fatalf("err = %v (%T), want a %d %s problem", err, err, status, code)
-	}
-	if p.Status != status || p.Code != code {
-		t.Errorf("problem %d %s (%v), want %d %s", p.Status, p.Code, p, status, code)
+	p := fault.From(err)
+	if got := problem.Status(p.Code); got != status || p.Code != code {
+		t.Errorf("problem %d %s (%v), want %d %s", got, p.Code, p, status, code)
 	}
 	return p
 }
@@ -170,34 +169,34 @@ func TestLinkUpstreamFailures(t *testing.T) {
 		name       string
 		fail       map[string]error
 		status     int
-		code       problem.Code
+		code       fault.Code
 		retryAfter time.Duration
 		calls      []string
 	}{
-		{"link 409", map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 409, Message: "Specified identity already exists."}},
-			409, problem.IdentityExists, 0, full},
-		{"link 400", map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 400, Message: "JWT (link_with) must have an alg of RS256."}},
-			400, problem.InvalidLinkToken, 0, full},
-		{"link 403", map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 403, Message: "Insufficient scope"}},
-			502, problem.UpstreamError, 0, full},
-		{"link rate limited without a hint", map[string]error{"LinkWithToken": &mgmt.RateLimitError{}},
-			503, problem.UpstreamRateLimited, time.Second, full},
-		{"link rate limited for 7s", map[string]error{"LinkWithToken": &mgmt.RateLimitError{RetryAfter: 7 * time.Second}},
-			503, problem.UpstreamRateLimited, 7 * time.Second, full},
-		{"link timeout", map[string]error{"LinkWithToken": &mgmt.UnavailableError{Timeout: true}},
-			504, problem.UpstreamTimeout, 0, full},
+		{"link 409", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Conflict, Message: "Specified identity already exists."}},
+			409, fault.IdentityExists, 0, full},
+		{"link 400", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Invalid, Message: "JWT (link_with) must have an alg of RS256."}},
+			400, fault.InvalidLinkToken, 0, full},
+		{"link 403", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Refused, Message: "Insufficient scope"}},
+			502, fault.UpstreamError, 0, full},
+		{"link rate limited without a hint", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.RateLimited}},
+			503, fault.UpstreamRateLimited, time.Second, full},
+		{"link rate limited for 7s", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.RateLimited, RetryAfter: 7 * time.Second}},
+			503, fault.UpstreamRateLimited, 7 * time.Second, full},
+		{"link timeout", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Timeout}},
+			504, fault.UpstreamTimeout, 0, full},
 		{"link deadline", map[string]error{"LinkWithToken": fmt.Errorf("link: %w", context.DeadlineExceeded)},
-			504, problem.UpstreamTimeout, 0, full},
-		{"link 500", map[string]error{"LinkWithToken": &mgmt.UnavailableError{StatusCode: 500}},
-			502, problem.UpstreamUnavailable, 0, full},
-		{"primary read rate limited", map[string]error{"GetUser auth0|alice": &mgmt.RateLimitError{}},
-			503, problem.UpstreamRateLimited, time.Second, full[:1]},
-		{"secondary gone", map[string]error{"GetUser google-oauth2|1077": &mgmt.APIError{StatusCode: 404, Message: "The user does not exist."}},
-			400, problem.InvalidLinkToken, 0, full[:2]},
-		{"secondary read timeout", map[string]error{"GetUser google-oauth2|1077": &mgmt.UnavailableError{Timeout: true}},
-			504, problem.UpstreamTimeout, 0, full[:2]},
-		{"PATCH fails: no link", map[string]error{"UpdateUserMetadata": &mgmt.UnavailableError{StatusCode: 500}},
-			502, problem.UpstreamUnavailable, 0, full[:3]},
+			504, fault.UpstreamTimeout, 0, full},
+		{"link 500", map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Unavailable}},
+			502, fault.UpstreamUnavailable, 0, full},
+		{"primary read rate limited", map[string]error{"GetUser auth0|alice": fault.Failure{Kind: fault.RateLimited}},
+			503, fault.UpstreamRateLimited, time.Second, full[:1]},
+		{"secondary gone", map[string]error{"GetUser google-oauth2|1077": fault.Failure{Kind: fault.NotFound, Message: "The user does not exist."}},
+			400, fault.InvalidLinkToken, 0, full[:2]},
+		{"secondary read timeout", map[string]error{"GetUser google-oauth2|1077": fault.Failure{Kind: fault.Timeout}},
+			504, fault.UpstreamTimeout, 0, full[:2]},
+		{"PATCH fails: no link", map[string]error{"UpdateUserMetadata": fault.Failure{Kind: fault.Unavailable}},
+			502, fault.UpstreamUnavailable, 0, full[:3]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,9 +214,9 @@ func TestLinkUpstreamFailures(t *testing.T) {
 
 func TestLinkRefusalPassesAuth0Message(t *testing.T) {
 	f := newFixture(t, nil)
-	f.up.fail = map[string]error{"LinkWithToken": &mgmt.APIError{StatusCode: 400, Message: "JWT (link_with) must have the same issuer as the calling user."}}
+	f.up.fail = map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Invalid, Message: "JWT (link_with) must have the same issuer as the calling user."}}
 	_, err := f.svc.Link(quietCtx(), alice, "tok-google")
-	p := wantProblem(t, err, 400, problem.InvalidLinkToken)
+	p := wantProblem(t, err, 400, fault.InvalidLinkToken)
 	if !strings.Contains(p.Detail, "must have the same issuer as the calling user.") {
 		t.Errorf("detail %q does not pass on Auth0's message", p.Detail)
 	}
@@ -228,7 +227,7 @@ func TestLinkFailureDropsCachedView(t *testing.T) {
 	if _, err := f.svc.List(quietCtx(), alice); err != nil {
 		t.Fatal(err)
 	}
-	f.up.fail = map[string]error{"LinkWithToken": &mgmt.UnavailableError{StatusCode: 500}}
+	f.up.fail = map[string]error{"LinkWithToken": fault.Failure{Kind: fault.Unavailable}}
 	if _, err := f.svc.Link(quietCtx(), alice, "tok-google"); err == nil {
 		t.Fatal("Link succeeded")
 	}
@@ -242,7 +241,7 @@ func TestLinkFailureDropsCachedView(t *testing.T) {
 
 func TestLinkRefusals(t *testing.T) {
 	// token changes the claims the verifier returns for raw.
-	token := func(raw string, change func(*auth.IDToken)) func(*fixture) {
+	token := func(raw string, change func(*account.IDToken)) func(*fixture) {
 		return func(f *fixture) {
 			tok := f.ver.tokens[raw]
 			change(&tok)
@@ -255,38 +254,43 @@ func TestLinkRefusals(t *testing.T) {
 		setup     func(*fixture)
 		token     string
 		status    int
-		code      problem.Code
+		code      fault.Code
 		calls     []string // Management API calls made before the refusal
 	}{
-		{name: "invalid ID token", token: "forged", status: 400, code: problem.InvalidLinkToken},
-		{name: "JWKS unavailable", token: "tok-google",
-			setup:  func(f *fixture) { f.ver.err = errors.New("auth: fetching JWKS: connection refused") },
-			status: 502, code: problem.UpstreamUnavailable},
+		{name: "invalid ID token", token: "forged", status: 400, code: fault.InvalidLinkToken},
+		{name: "JWKS unavailable: the verifier's answer is passed on", token: "tok-google",
+			setup: func(f *fixture) {
+				f.ver.err = fault.Wrap(errors.New("auth: fetching JWKS: connection refused"), fault.UpstreamUnavailable, "Auth0's signing keys cannot be fetched.")
+			},
+			status: 502, code: fault.UpstreamUnavailable},
+		{name: "verifier fails without a kind", token: "tok-google",
+			setup:  func(f *fixture) { f.ver.err = errors.New("a bug in the verifier") },
+			status: 500, code: fault.Internal},
 		{name: "login older than MaxAge", token: "tok-google",
-			setup:  token("tok-google", func(tok *auth.IDToken) { tok.IssuedAt = tok.IssuedAt.Add(-4*time.Minute - time.Second) }),
-			status: 400, code: problem.LinkTokenTooOld},
+			setup:  token("tok-google", func(tok *account.IDToken) { tok.IssuedAt = tok.IssuedAt.Add(-4*time.Minute - time.Second) }),
+			status: 400, code: fault.LinkTokenTooOld},
 		{name: "old auth_time wins over fresh iat", token: "tok-google",
-			setup:  token("tok-google", func(tok *auth.IDToken) { tok.AuthTime = tok.IssuedAt.Add(-5 * time.Minute) }),
-			status: 400, code: problem.LinkTokenTooOld},
+			setup:  token("tok-google", func(tok *account.IDToken) { tok.AuthTime = tok.IssuedAt.Add(-5 * time.Minute) }),
+			status: 400, code: fault.LinkTokenTooOld},
 		{name: "the caller itself", token: "tok-google",
-			setup:  token("tok-google", func(tok *auth.IDToken) { tok.Subject = alice }),
-			status: 409, code: problem.AlreadyLinked},
+			setup:  token("tok-google", func(tok *account.IDToken) { tok.Subject = alice }),
+			status: 409, code: fault.AlreadyLinked},
 		{name: "unverified email", token: "tok-google",
-			setup:  token("tok-google", func(tok *auth.IDToken) { tok.EmailVerified = false }),
-			status: 400, code: problem.EmailNotVerified},
+			setup:  token("tok-google", func(tok *account.IDToken) { tok.EmailVerified = false }),
+			status: 400, code: fault.EmailNotVerified},
 		{name: "nonce required but absent", token: "tok-google",
 			configure: func(c *identity.Config) { c.RequireNonce = true },
-			status:    400, code: problem.NonceMismatch},
+			status:    400, code: fault.NonceMismatch},
 		{name: "nonce unknown", token: "tok-google",
 			configure: func(c *identity.Config) { c.RequireNonce = true },
-			setup:     token("tok-google", func(tok *auth.IDToken) { tok.Nonce = "never-issued" }),
-			status:    400, code: problem.NonceMismatch},
+			setup:     token("tok-google", func(tok *account.IDToken) { tok.Nonce = "never-issued" }),
+			status:    400, code: fault.NonceMismatch},
 		{name: "identity already on the account", token: "tok-github",
 			setup: func(f *fixture) {
 				u := f.up.users[alice]
-				u.Identities = append(u.Identities, mgmt.Identity{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true})
+				u.Identities = append(u.Identities, account.Identity{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true})
 			},
-			status: 409, code: problem.IdentityExists, calls: []string{"GetUser auth0|alice"}},
+			status: 409, code: fault.IdentityExists, calls: []string{"GetUser auth0|alice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,7 +340,7 @@ func TestLinkNonceIsBoundToCallerAndUsedOnce(t *testing.T) {
 	}
 	withNonce("tok-google", bobs.Nonce)
 	_, err = f.svc.Link(quietCtx(), alice, "tok-google")
-	wantProblem(t, err, 400, problem.NonceMismatch)
+	wantProblem(t, err, 400, fault.NonceMismatch)
 
 	in, err := f.svc.NewIntent(quietCtx(), alice)
 	if err != nil {
@@ -351,7 +355,7 @@ func TestLinkNonceIsBoundToCallerAndUsedOnce(t *testing.T) {
 	}
 	f.up.resetCalls()
 	_, err = f.svc.Link(quietCtx(), alice, "tok-google")
-	wantProblem(t, err, 400, problem.NonceMismatch)
+	wantProblem(t, err, 400, fault.NonceMismatch)
 	f.wantCalls(t)
 
 	expiring, err := f.svc.NewIntent(quietCtx(), alice)
@@ -361,7 +365,7 @@ func TestLinkNonceIsBoundToCallerAndUsedOnce(t *testing.T) {
 	f.clock.Advance(5*time.Minute + time.Second)
 	withNonce("tok-github", expiring.Nonce)
 	_, err = f.svc.Link(quietCtx(), alice, "tok-github")
-	wantProblem(t, err, 400, problem.NonceMismatch)
+	wantProblem(t, err, 400, fault.NonceMismatch)
 }
 
 // TestConcurrentLinksOfOneUserAreSerialized lets Management API calls through one at
@@ -459,18 +463,18 @@ func TestListMapsUpstreamErrors(t *testing.T) {
 		name       string
 		err        error
 		status     int
-		code       problem.Code
+		code       fault.Code
 		retryAfter time.Duration
 	}{
-		{"rate limited without a hint", &mgmt.RateLimitError{}, 503, problem.UpstreamRateLimited, time.Second},
-		{"rate limited for 500ms", &mgmt.RateLimitError{RetryAfter: 500 * time.Millisecond}, 503, problem.UpstreamRateLimited, time.Second},
-		{"rate limited for 3s", &mgmt.RateLimitError{RetryAfter: 3 * time.Second}, 503, problem.UpstreamRateLimited, 3 * time.Second},
-		{"timeout", &mgmt.UnavailableError{Timeout: true}, 504, problem.UpstreamTimeout, 0},
-		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), 504, problem.UpstreamTimeout, 0},
-		{"5xx", &mgmt.UnavailableError{StatusCode: 503}, 502, problem.UpstreamUnavailable, 0},
-		{"connection refused", &mgmt.UnavailableError{Err: errors.New("connection refused")}, 502, problem.UpstreamUnavailable, 0},
-		{"refused by Auth0", &mgmt.APIError{StatusCode: 404, Message: "The user does not exist."}, 502, problem.UpstreamError, 0},
-		{"anything else", errors.New("boom"), 500, problem.Internal, 0},
+		{"rate limited without a hint", fault.Failure{Kind: fault.RateLimited}, 503, fault.UpstreamRateLimited, time.Second},
+		{"rate limited for 500ms", fault.Failure{Kind: fault.RateLimited, RetryAfter: 500 * time.Millisecond}, 503, fault.UpstreamRateLimited, time.Second},
+		{"rate limited for 3s", fault.Failure{Kind: fault.RateLimited, RetryAfter: 3 * time.Second}, 503, fault.UpstreamRateLimited, 3 * time.Second},
+		{"timeout", fault.Failure{Kind: fault.Timeout}, 504, fault.UpstreamTimeout, 0},
+		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), 504, fault.UpstreamTimeout, 0},
+		{"5xx", fault.Failure{Kind: fault.Unavailable}, 502, fault.UpstreamUnavailable, 0},
+		{"connection refused", fault.Failure{Kind: fault.Unavailable, Message: "connection refused"}, 502, fault.UpstreamUnavailable, 0},
+		{"refused by Auth0", fault.Failure{Kind: fault.NotFound, Message: "The user does not exist."}, 502, fault.UpstreamError, 0},
+		{"anything else", errors.New("boom"), 500, fault.Internal, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -526,8 +530,8 @@ func newUnlinkFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixture(t, nil)
 	u := f.up.users[alice]
-	u.Identities = append(u.Identities, mgmt.Identity{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true,
-		Profile: &mgmt.Profile{Name: "alice-gh"}})
+	u.Identities = append(u.Identities, account.Identity{Provider: "github", UserID: "4242", Connection: "github", IsSocial: true,
+		Profile: &account.Profile{Name: "alice-gh"}})
 	f.up.unlinked = u.Identities[:1]
 	return f
 }
@@ -536,14 +540,14 @@ func TestUnlinkRefusals(t *testing.T) {
 	tests := []struct {
 		name, provider, userID string
 		status                 int
-		code                   problem.Code
+		code                   fault.Code
 		calls                  []string
 	}{
-		{"primary identity", "auth0", "alice", 400, problem.PrimaryIdentity, []string{"GetUser auth0|alice"}},
-		{"identity the caller lacks", "google-oauth2", "1077", 404, problem.IdentityNotFound, []string{"GetUser auth0|alice"}},
-		{"another user's primary", "auth0", "bob", 404, problem.IdentityNotFound, []string{"GetUser auth0|alice"}},
-		{"provider of a linked user_id", "gitlab", "4242", 404, problem.IdentityNotFound, []string{"GetUser auth0|alice"}},
-		{"invalid path", "github", "..", 400, problem.InvalidPath, nil},
+		{"primary identity", "auth0", "alice", 400, fault.PrimaryIdentity, []string{"GetUser auth0|alice"}},
+		{"identity the caller lacks", "google-oauth2", "1077", 404, fault.IdentityNotFound, []string{"GetUser auth0|alice"}},
+		{"another user's primary", "auth0", "bob", 404, fault.IdentityNotFound, []string{"GetUser auth0|alice"}},
+		{"provider of a linked user_id", "gitlab", "4242", 404, fault.IdentityNotFound, []string{"GetUser auth0|alice"}},
+		{"invalid path", "github", "..", 400, fault.InvalidPath, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -582,9 +586,9 @@ func TestUnlinkUpdatesCache(t *testing.T) {
 
 func TestUnlinkFailureDropsCachedView(t *testing.T) {
 	f := newUnlinkFixture(t)
-	f.up.fail = map[string]error{"Unlink": &mgmt.UnavailableError{Timeout: true}}
+	f.up.fail = map[string]error{"Unlink": fault.Failure{Kind: fault.Timeout}}
 	_, err := f.svc.Unlink(quietCtx(), alice, "github", "4242")
-	wantProblem(t, err, 504, problem.UpstreamTimeout)
+	wantProblem(t, err, 504, fault.UpstreamTimeout)
 	f.up.fail = nil
 	f.up.resetCalls()
 	if _, err := f.svc.List(quietCtx(), alice); err != nil {
@@ -603,7 +607,7 @@ func TestLinkAndUnlinkWriteOneAuditRecordWithoutTokens(t *testing.T) {
 	if _, err := f.svc.Link(ctx, alice, secret); err != nil {
 		t.Fatal(err)
 	}
-	f.up.fail = map[string]error{"Unlink": &mgmt.APIError{StatusCode: 400, Message: "Main identity cannot be removed."}}
+	f.up.fail = map[string]error{"Unlink": fault.Failure{Kind: fault.Invalid, Message: "Main identity cannot be removed."}}
 	f.up.users[alice].Identities = f.up.linked
 	if err := f.store.DeleteView(ctx, alice); err != nil {
 		t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/identity"
-	"github.com/linkbff/linkbff/internal/mgmt"
 )
 
 // slowFirstRead answers the first GetUser with what it read, but only after the test
@@ -21,7 +21,7 @@ type slowFirstRead struct {
 	deadline chan time.Time
 }
 
-func (s *slowFirstRead) GetUser(ctx context.Context, userID string) (*mgmt.User, error) {
+func (s *slowFirstRead) GetUser(ctx context.Context, userID string) (*account.User, error) {
 	first := false
 	s.once.Do(func() { first = true })
 	u, err := s.fakeUpstream.GetUser(ctx, userID)

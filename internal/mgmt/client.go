@@ -1,7 +1,8 @@
 // Package mgmt owns all HTTP traffic to Auth0's Management API v2: acquiring and
 // caching the client-credentials token, the few user and identity calls linkbff
 // makes, 429 handling within the caller's deadline, and turning Auth0's answers
-// into concrete types and errors (APIError, RateLimitError, UnavailableError).
+// into linkbff's account types and into errors (APIError, RateLimitError,
+// UnavailableError) that say which fault.Kind they are.
 //
 // The returned types carry only what linkbff shows or needs. Identity provider
 // tokens that the Management API may include in identities are never decoded, so

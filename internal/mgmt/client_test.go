@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/mgmt"
 )
 
@@ -213,6 +214,13 @@ func TestTokenEndpointFailure(t *testing.T) {
 			if ue.StatusCode != tt.wantStatus || ue.Timeout != tt.wantTimeout {
 				t.Errorf("UnavailableError{StatusCode: %d, Timeout: %v}, want {%d, %v}", ue.StatusCode, ue.Timeout, tt.wantStatus, tt.wantTimeout)
 			}
+			wantKind := fault.Unavailable
+			if tt.wantTimeout {
+				wantKind = fault.Timeout
+			}
+			if k := fault.FailureOf(err).Kind; k != wantKind {
+				t.Errorf("FailureOf(err).Kind = %s, want %s", k, wantKind)
+			}
 			if msg := fmt.Sprintf("%v %+v", err, err); strings.Contains(msg, testSecret) {
 				t.Errorf("error leaks the client secret: %s", msg)
 			}
@@ -229,6 +237,7 @@ func TestAPIErrors(t *testing.T) {
 		handler http.HandlerFunc
 		call    func(context.Context, *mgmt.Client) error
 		want    *mgmt.APIError
+		kind    fault.Kind // what the refusal means to the linking rules
 	}{
 		{
 			name: "user not found",
@@ -237,6 +246,7 @@ func TestAPIErrors(t *testing.T) {
 			},
 			call: func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|nobody"); return err },
 			want: &mgmt.APIError{StatusCode: 404, Message: "The user does not exist.", ErrorCode: "inexistent_user"},
+			kind: fault.NotFound,
 		},
 		{
 			name: "main identity",
@@ -248,6 +258,7 @@ func TestAPIErrors(t *testing.T) {
 				return err
 			},
 			want: &mgmt.APIError{StatusCode: 400, Message: "Main identity cannot be removed."},
+			kind: fault.Invalid,
 		},
 		{
 			name: "already linked",
@@ -259,6 +270,7 @@ func TestAPIErrors(t *testing.T) {
 				return err
 			},
 			want: &mgmt.APIError{StatusCode: 409, Message: "Specified identity already exists."},
+			kind: fault.Conflict,
 		},
 		{
 			name: "link_with audience",
@@ -270,6 +282,7 @@ func TestAPIErrors(t *testing.T) {
 				return err
 			},
 			want: &mgmt.APIError{StatusCode: 400, Message: "JWT (link_with) must have an aud claim that matches that of the calling token's azp.", ErrorCode: "invalid_body"},
+			kind: fault.Invalid,
 		},
 		{
 			name: "insufficient scope",
@@ -280,24 +293,28 @@ func TestAPIErrors(t *testing.T) {
 				return c.UpdateUserMetadata(ctx, "auth0|a", map[string]any{"a": 1})
 			},
 			want: &mgmt.APIError{StatusCode: 403, Message: "Insufficient scope, expected any of: update:users", ErrorCode: "insufficient_scope"},
+			kind: fault.Refused,
 		},
 		{
 			name:    "only an error title",
 			handler: writeRaw(http.StatusBadRequest, `{"statusCode":400,"error":"Bad Request"}`),
 			call:    func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
 			want:    &mgmt.APIError{StatusCode: 400, Message: "Bad Request"},
+			kind:    fault.Invalid,
 		},
 		{
 			name:    "not Auth0-shaped",
 			handler: writeRaw(http.StatusForbidden, `<html><body>blocked by proxy</body></html>`),
 			call:    func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
 			want:    &mgmt.APIError{StatusCode: 403, Message: "Forbidden"},
+			kind:    fault.Refused,
 		},
 		{
 			name:    "empty body",
 			handler: writeRaw(http.StatusUnauthorized, ""),
 			call:    func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
 			want:    &mgmt.APIError{StatusCode: 401, Message: "Unauthorized"},
+			kind:    fault.Refused,
 		},
 	}
 	for _, tt := range tests {
@@ -311,6 +328,9 @@ func TestAPIErrors(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("APIError (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(fault.Failure{Kind: tt.kind, Message: tt.want.Message}, fault.FailureOf(err)); diff != "" {
+				t.Errorf("FailureOf (-want +got):\n%s", diff)
 			}
 			if msg := err.Error(); !strings.Contains(msg, strconv.Itoa(tt.want.StatusCode)) || !strings.Contains(msg, tt.want.Message) {
 				t.Errorf("Error() = %q, want status and message in it", msg)

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
 // APIError is an Auth0 4xx answer other than 429: the request reached Auth0
@@ -17,6 +19,22 @@ type APIError struct {
 	StatusCode int    // HTTP status of the answer
 	Message    string // Auth0's "message", else its "error", else the status text
 	ErrorCode  string // Auth0's "errorCode" (e.g. "inexistent_user"); may be empty
+}
+
+// Fault says what the refusal means to the linking rules: 404 NotFound, 409
+// Conflict, 400 Invalid (Auth0's message says why, and may be shown), anything else
+// Refused.
+func (e *APIError) Fault() fault.Failure {
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return fault.Failure{Kind: fault.NotFound, Message: e.Message}
+	case http.StatusConflict:
+		return fault.Failure{Kind: fault.Conflict, Message: e.Message}
+	case http.StatusBadRequest:
+		return fault.Failure{Kind: fault.Invalid, Message: e.Message}
+	default:
+		return fault.Failure{Kind: fault.Refused, Message: e.Message}
+	}
 }
 
 func (e *APIError) Error() string {
@@ -32,6 +50,11 @@ func (e *APIError) Error() string {
 type RateLimitError struct {
 	// RetryAfter is how long the last 429 asked to wait (may be 0).
 	RetryAfter time.Duration
+}
+
+// Fault says the call was rate limited, and for how long Auth0 asked to wait.
+func (e *RateLimitError) Fault() fault.Failure {
+	return fault.Failure{Kind: fault.RateLimited, RetryAfter: e.RetryAfter}
 }
 
 func (e *RateLimitError) Error() string {
@@ -63,6 +86,14 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Fault says Auth0 gave no answer in time (Timeout) or no usable one (Unavailable).
+func (e *UnavailableError) Fault() fault.Failure {
+	if e.Timeout {
+		return fault.Failure{Kind: fault.Timeout}
+	}
+	return fault.Failure{Kind: fault.Unavailable}
+}
 
 func unavailable(status int, err error) *UnavailableError {
 	return &UnavailableError{StatusCode: status, Timeout: isTimeout(err), Err: err}

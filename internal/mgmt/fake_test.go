@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/mgmt"
 )
 
@@ -196,12 +197,12 @@ const userJSON = `{
   "identities": ` + identitiesJSON + `
 }`
 
-var wantIdentities = []mgmt.Identity{
+var wantIdentities = []account.Identity{
 	{Provider: "auth0", UserID: "5f7c8ec7c33c6c004bbafe82", Connection: "Username-Password-Authentication"},
 	{Provider: "google-oauth2", UserID: "108091299999329986433", Connection: "google-oauth2", IsSocial: true,
-		Profile: &mgmt.Profile{Email: "ada@gmail.com", EmailVerified: true, Name: "Ada G", Picture: "https://lh3.example/ada.jpg"}},
+		Profile: &account.Profile{Email: "ada@gmail.com", EmailVerified: true, Name: "Ada G", Picture: "https://lh3.example/ada.jpg"}},
 	{Provider: "github", UserID: "12345678901234", Connection: "github", IsSocial: true,
-		Profile: &mgmt.Profile{Email: "ada@users.noreply.github.com", Name: "ada-gh"}},
+		Profile: &account.Profile{Email: "ada@users.noreply.github.com", Name: "ada-gh"}},
 	{Provider: "twitter", UserID: "987654", Connection: "twitter", IsSocial: true,
-		Profile: &mgmt.Profile{Name: "Ada T"}},
+		Profile: &account.Profile{Name: "Ada T"}},
 }

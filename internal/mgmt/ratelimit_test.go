@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/mgmt"
 )
 
@@ -133,6 +134,9 @@ func TestRateLimitExhausted(t *testing.T) {
 			}
 			if diff := cmp.Diff(&mgmt.RateLimitError{RetryAfter: 7 * time.Second}, got); diff != "" {
 				t.Errorf("RateLimitError (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(fault.Failure{Kind: fault.RateLimited, RetryAfter: 7 * time.Second}, fault.FailureOf(err)); diff != "" {
+				t.Errorf("FailureOf (-want +got):\n%s", diff)
 			}
 			if n := f.apiRequests.Load(); n != tt.wantRequests {
 				t.Errorf("API requests = %d, want %d", n, tt.wantRequests)

@@ -6,41 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/linkbff/linkbff/internal/account"
 )
 
-// User is the part of an Auth0 user that linkbff uses.
-type User struct {
-	UserID        string
-	Email         string
-	EmailVerified bool
-	Name          string
-	Picture       string
-	Identities    []Identity // Identities[0] is the primary
-	// UserMetadata holds JSON numbers as json.Number, so writing it back with
-	// UpdateUserMetadata does not change them.
-	UserMetadata map[string]any
-}
-
-// Identity is one login identity of a user. It deliberately has no fields for
-// the identity provider's tokens.
-type Identity struct {
-	Provider   string
-	UserID     string // always a string; Auth0 sends a JSON number for some providers (GitHub)
-	Connection string
-	IsSocial   bool
-	Profile    *Profile // from profileData: set for secondary identities only
-}
-
-// Profile is what the identity provider said about a secondary identity.
-type Profile struct {
-	Email         string
-	EmailVerified bool
-	Name          string
-	Picture       string
-}
-
 // GetUser reads a user: GET /api/v2/users/{id}.
-func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
+func (c *Client) GetUser(ctx context.Context, userID string) (*account.User, error) {
 	id, err := escapeSegment("user id", userID)
 	if err != nil {
 		return nil, err
@@ -72,7 +43,7 @@ func (c *Client) UpdateUserMetadata(ctx context.Context, userID string, userMeta
 // LinkWithToken links the user whose ID token is idToken into primaryUserID:
 // POST /api/v2/users/{id}/identities {"link_with": …}. It returns the primary's
 // identities after the link.
-func (c *Client) LinkWithToken(ctx context.Context, primaryUserID, idToken string) ([]Identity, error) {
+func (c *Client) LinkWithToken(ctx context.Context, primaryUserID, idToken string) ([]account.Identity, error) {
 	if idToken == "" {
 		return nil, fmt.Errorf("%w: empty link_with token", ErrInvalidArgument)
 	}
@@ -85,7 +56,7 @@ func (c *Client) LinkWithToken(ctx context.Context, primaryUserID, idToken strin
 // LinkIdentity links the identity provider|userID into primaryUserID:
 // POST /api/v2/users/{id}/identities {"provider": …, "user_id": …}. It returns
 // the primary's identities after the link.
-func (c *Client) LinkIdentity(ctx context.Context, primaryUserID, provider, userID string) ([]Identity, error) {
+func (c *Client) LinkIdentity(ctx context.Context, primaryUserID, provider, userID string) ([]account.Identity, error) {
 	if provider == "" || userID == "" {
 		return nil, fmt.Errorf("%w: empty provider or user id to link", ErrInvalidArgument)
 	}
@@ -96,7 +67,7 @@ func (c *Client) LinkIdentity(ctx context.Context, primaryUserID, provider, user
 	return c.link(ctx, primaryUserID, body)
 }
 
-func (c *Client) link(ctx context.Context, primaryUserID string, body any) ([]Identity, error) {
+func (c *Client) link(ctx context.Context, primaryUserID string, body any) ([]account.Identity, error) {
 	id, err := escapeSegment("user id", primaryUserID)
 	if err != nil {
 		return nil, err
@@ -111,7 +82,7 @@ func (c *Client) link(ctx context.Context, primaryUserID string, body any) ([]Id
 // Unlink detaches identity provider|userID from primaryUserID:
 // DELETE /api/v2/users/{id}/identities/{provider}/{user_id}. It returns the
 // identities that remain.
-func (c *Client) Unlink(ctx context.Context, primaryUserID, provider, userID string) ([]Identity, error) {
+func (c *Client) Unlink(ctx context.Context, primaryUserID, provider, userID string) ([]account.Identity, error) {
 	id, err := escapeSegment("user id", primaryUserID)
 	if err != nil {
 		return nil, err
@@ -185,8 +156,8 @@ func (s *stringOrNum) UnmarshalJSON(b []byte) error {
 	}
 }
 
-func (w *wireUser) user() *User {
-	return &User{
+func (w *wireUser) user() *account.User {
+	return &account.User{
 		UserID:        w.UserID,
 		Email:         w.Email,
 		EmailVerified: w.EmailVerified,
@@ -197,17 +168,17 @@ func (w *wireUser) user() *User {
 	}
 }
 
-func identities(ws []wireIdentity) []Identity {
-	out := make([]Identity, 0, len(ws))
+func identities(ws []wireIdentity) []account.Identity {
+	out := make([]account.Identity, 0, len(ws))
 	for _, w := range ws {
-		id := Identity{
+		id := account.Identity{
 			Provider:   w.Provider,
 			UserID:     string(w.UserID),
 			Connection: w.Connection,
 			IsSocial:   w.IsSocial,
 		}
 		if p := w.ProfileData; p != nil {
-			id.Profile = &Profile{Email: p.Email, EmailVerified: p.EmailVerified, Name: p.Name, Picture: p.Picture}
+			id.Profile = &account.Profile{Email: p.Email, EmailVerified: p.EmailVerified, Name: p.Name, Picture: p.Picture}
 		}
 		out = append(out, id)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/mgmt"
 )
 
@@ -22,7 +23,7 @@ func TestGetUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetUser: %v", err)
 	}
-	want := &mgmt.User{
+	want := &account.User{
 		UserID:        "auth0|5f7c8ec7c33c6c004bbafe82",
 		Email:         "ada@example.com",
 		EmailVerified: true,
@@ -149,7 +150,7 @@ func TestUnlink(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Unlink: %v", err)
 	}
-	wantIDs := []mgmt.Identity{{Provider: "auth0", UserID: "abc", Connection: "Username-Password-Authentication"}}
+	wantIDs := []account.Identity{{Provider: "auth0", UserID: "abc", Connection: "Username-Password-Authentication"}}
 	if diff := cmp.Diff(wantIDs, got); diff != "" {
 		t.Errorf("identities (-want +got):\n%s", diff)
 	}
@@ -298,7 +299,7 @@ func TestIdentityUserIDStringOrNumber(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetUser: %v", err)
 			}
-			want := []mgmt.Identity{{Provider: "github", UserID: tt.want, Connection: "github", IsSocial: true}}
+			want := []account.Identity{{Provider: "github", UserID: tt.want, Connection: "github", IsSocial: true}}
 			if diff := cmp.Diff(want, u.Identities); diff != "" {
 				t.Errorf("identities (-want +got):\n%s", diff)
 			}

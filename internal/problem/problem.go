@@ -1,115 +1,110 @@
-// Package problem owns linkbff's one error type and its rendering as RFC 9457
-// application/problem+json. Handlers return errors; one adapter (Write) turns any
-// error into a problem response, logging hidden causes once with the request id.
+// Package problem owns the HTTP side of linkbff's errors: the one table that gives
+// each fault.Code its HTTP status and title, and the rendering of any error as an
+// RFC 9457 application/problem+json response. Handlers return errors; one adapter
+// (Write) turns any error into a problem response.
 package problem
 
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/linkbff/linkbff/api"
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
-// Code is a stable, machine-readable error code (the "code" member of a problem).
-type Code string
+// StatusClientClosed is what a request whose client went away is logged and counted
+// with (the status nginx uses for it). No client ever reads it.
+const StatusClientClosed = 499
 
-// The codes clients may rely on. openapi.yaml documents each code a route can return
-// (its test checks the titles agree); InvalidRequest only marks a request whose client
-// went away (499), which no client receives.
-const (
-	InvalidRequest       Code = "invalid_request"
-	InvalidBody          Code = "invalid_body"
-	UnsupportedMediaType Code = "unsupported_media_type"
-	BodyTooLarge         Code = "body_too_large"
-	NotFound             Code = "not_found"
-	MethodNotAllowed     Code = "method_not_allowed"
-	InvalidToken         Code = "invalid_token"
-	InvalidLinkToken     Code = "invalid_link_token"
-	LinkTokenTooOld      Code = "link_token_too_old"
-	NonceMismatch        Code = "nonce_mismatch"
-	AlreadyLinked        Code = "already_linked"
-	EmailNotVerified     Code = "email_not_verified"
-	IdentityExists       Code = "identity_already_exists"
-	IdentityNotFound     Code = "identity_not_found"
-	PrimaryIdentity      Code = "primary_identity"
-	InvalidPath          Code = "invalid_path"
-	UpstreamRateLimited  Code = "upstream_rate_limited"
-	UpstreamUnavailable  Code = "upstream_unavailable"
-	UpstreamTimeout      Code = "upstream_timeout"
-	UpstreamError        Code = "upstream_error"
-	Internal             Code = "internal_error"
-)
-
-// titles are the short, human-readable summaries of each code (RFC 9457 "title": the
-// same for every occurrence of the code).
-var titles = map[Code]string{
-	InvalidRequest:       "Invalid request",
-	InvalidBody:          "Invalid request body",
-	UnsupportedMediaType: "Unsupported media type",
-	BodyTooLarge:         "Request body too large",
-	NotFound:             "Not found",
-	MethodNotAllowed:     "Method not allowed",
-	InvalidToken:         "Invalid or missing access token",
-	InvalidLinkToken:     "Invalid link token",
-	LinkTokenTooOld:      "Link token too old",
-	NonceMismatch:        "Link nonce mismatch",
-	AlreadyLinked:        "Identity already linked",
-	EmailNotVerified:     "Email not verified",
-	IdentityExists:       "Identity already exists",
-	IdentityNotFound:     "Identity not found",
-	PrimaryIdentity:      "Primary identity cannot be unlinked",
-	InvalidPath:          "Invalid path parameter",
-	UpstreamRateLimited:  "Auth0 rate limit reached",
-	UpstreamUnavailable:  "Auth0 unavailable",
-	UpstreamTimeout:      "Auth0 timed out",
-	UpstreamError:        "Auth0 refused the request",
-	Internal:             "Internal error",
+// entry is how one code is sent.
+type entry struct {
+	status int
+	// title is the short, human-readable summary (RFC 9457 "title": the same for
+	// every occurrence of the code).
+	title string
 }
 
-// Title returns the fixed title of a code.
-func Title(c Code) string { return titles[c] }
-
-// FieldError names one invalid member of a request.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+// table gives each code its one status and its title. openapi.yaml documents the
+// same table (its test holds the two together); a new code is one row here, one
+// constant in package fault and one entry in the spec.
+var table = map[fault.Code]entry{
+	fault.InvalidBody:          {http.StatusBadRequest, "Invalid request body"},
+	fault.UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	fault.BodyTooLarge:         {http.StatusRequestEntityTooLarge, "Request body too large"},
+	fault.RouteNotFound:        {http.StatusNotFound, "Not found"},
+	fault.MethodNotAllowed:     {http.StatusMethodNotAllowed, "Method not allowed"},
+	fault.InvalidToken:         {http.StatusUnauthorized, "Invalid or missing access token"},
+	fault.InvalidLinkToken:     {http.StatusBadRequest, "Invalid link token"},
+	fault.LinkTokenTooOld:      {http.StatusBadRequest, "Link token too old"},
+	fault.NonceMismatch:        {http.StatusBadRequest, "Link nonce mismatch"},
+	fault.AlreadyLinked:        {http.StatusConflict, "Identity already linked"},
+	fault.EmailNotVerified:     {http.StatusBadRequest, "Email not verified"},
+	fault.IdentityExists:       {http.StatusConflict, "Identity already exists"},
+	fault.IdentityNotFound:     {http.StatusNotFound, "Identity not found"},
+	fault.PrimaryIdentity:      {http.StatusBadRequest, "Primary identity cannot be unlinked"},
+	fault.InvalidPath:          {http.StatusBadRequest, "Invalid path parameter"},
+	fault.UpstreamRateLimited:  {http.StatusServiceUnavailable, "Auth0 rate limit reached"},
+	fault.UpstreamUnavailable:  {http.StatusBadGateway, "Auth0 unavailable"},
+	fault.UpstreamTimeout:      {http.StatusGatewayTimeout, "Auth0 timed out"},
+	fault.UpstreamError:        {http.StatusBadGateway, "Auth0 refused the request"},
+	fault.Internal:             {http.StatusInternalServerError, "Internal error"},
+	fault.ClientClosed:         {StatusClientClosed, "Client closed request"},
 }
 
-// Error is linkbff's error type: a public part (status, code, detail, field errors)
-// and a hidden cause that is logged, never sent.
+// Status returns the HTTP status of a code; a code missing from the table is a bug,
+// answered as 500.
+func Status(c fault.Code) int {
+	if e, ok := table[c]; ok {
+		return e.status
+	}
+	return http.StatusInternalServerError
+}
+
+// Title returns the fixed title of a code ("" for a code missing from the table).
+func Title(c fault.Code) string { return table[c].title }
+
+// Codes returns every code of the table, sorted.
+func Codes() []fault.Code {
+	codes := make([]fault.Code, 0, len(table))
+	for c := range table {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// TypeURI is the problem type URI of a code.
+func TypeURI(c fault.Code) string { return "urn:linkbff:problem:" + string(c) }
+
+// Error is a fault with response headers that only HTTP has (WWW-Authenticate,
+// Allow, Accept-Post). Errors without such headers need not be wrapped in one: Write
+// takes a *fault.Error as it is.
 type Error struct {
-	Status int
-	Code   Code
-	Detail string
-	Fields []FieldError
-	// RetryAfter, when positive, is sent as the Retry-After header (whole seconds,
-	// rounded up).
-	RetryAfter time.Duration
-	// Header holds extra response headers (e.g. WWW-Authenticate, Allow).
+	Fault  *fault.Error
 	Header http.Header
-	Cause  error
 }
 
 // New returns a problem with a public detail.
-func New(status int, code Code, detail string) *Error {
-	return &Error{Status: status, Code: code, Detail: detail}
+func New(code fault.Code, detail string) *Error {
+	return &Error{Fault: fault.New(code, detail)}
 }
 
 // Wrap returns a problem whose cause is logged but not shown.
-func Wrap(cause error, status int, code Code, detail string) *Error {
-	return &Error{Status: status, Code: code, Detail: detail, Cause: cause}
+func Wrap(cause error, code fault.Code, detail string) *Error {
+	return &Error{Fault: fault.Wrap(cause, code, detail)}
 }
 
-func (e *Error) Error() string {
-	if e.Cause != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Detail, e.Cause)
-	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Detail)
-}
+func (e *Error) Error() string { return e.Fault.Error() }
 
-func (e *Error) Unwrap() error { return e.Cause }
+// Unwrap returns the fault, so that errors.As finds a *fault.Error in any problem.
+func (e *Error) Unwrap() error { return e.Fault }
+
+// Status returns the HTTP status the table gives e's code.
+func (e *Error) Status() int { return Status(e.Fault.Code) }
 
 // WithHeader sets a response header and returns e.
 func (e *Error) WithHeader(key, value string) *Error {
@@ -120,54 +115,50 @@ func (e *Error) WithHeader(key, value string) *Error {
 	return e
 }
 
-// Body is the JSON document of a problem response.
-type Body struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Code      Code         `json:"code"`
-	RequestID string       `json:"request_id,omitempty"`
-	Errors    []FieldError `json:"errors,omitempty"`
-}
-
-// TypeURI is the problem type URI of a code.
-func TypeURI(c Code) string { return "urn:linkbff:problem:" + string(c) }
-
-// From converts any error into a problem: an *Error anywhere in the chain is used as
-// is; anything else is a 500 internal_error with the error as hidden cause.
+// From converts any error into a problem: a *Error anywhere in the chain is used as
+// is; otherwise the fault it carries (see fault.From: a plain error is a 500
+// internal_error with the error as hidden cause).
 func From(err error) *Error {
-	var p *Error
-	if errors.As(err, &p) {
+	if p, ok := errors.AsType[*Error](err); ok {
 		return p
 	}
-	return Wrap(err, http.StatusInternalServerError, Internal, "An unexpected error occurred.")
+	return &Error{Fault: fault.From(err)}
 }
 
-// Write renders err as an application/problem+json response.
+// Write renders err as an application/problem+json response and returns the
+// problem it wrote.
 func Write(w http.ResponseWriter, requestID string, err error) *Error {
 	p := From(err)
+	f := p.Fault
 	for k, vs := range p.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
 	}
-	if p.RetryAfter > 0 {
-		secs := int64((p.RetryAfter + time.Second - 1) / time.Second)
+	if f.RetryAfter > 0 {
+		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(Body{
-		Type:      TypeURI(p.Code),
-		Title:     Title(p.Code),
-		Status:    p.Status,
-		Detail:    p.Detail,
-		Code:      p.Code,
-		RequestID: requestID,
-		Errors:    p.Fields,
-	})
+	status := Status(f.Code)
+	w.WriteHeader(status)
+	body := api.Problem{
+		Type:   TypeURI(f.Code),
+		Title:  Title(f.Code),
+		Status: status,
+		Code:   api.ProblemCode(f.Code),
+	}
+	if f.Detail != "" {
+		body.Detail = &f.Detail
+	}
+	if requestID != "" {
+		body.RequestID = &requestID
+	}
+	for _, fe := range f.Fields {
+		body.Errors = append(body.Errors, api.FieldError{Field: fe.Field, Message: fe.Message})
+	}
+	_ = json.NewEncoder(w).Encode(body)
 	return p
 }

@@ -1,6 +1,7 @@
 package problem_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"go/token"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,12 +18,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/api"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 )
 
-func decodeBody(t *testing.T, w *httptest.ResponseRecorder) problem.Body {
+func decodeBody(t *testing.T, w *httptest.ResponseRecorder) api.Problem {
 	t.Helper()
-	var b problem.Body
+	var b api.Problem
 	dec := json.NewDecoder(w.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
@@ -30,9 +34,11 @@ func decodeBody(t *testing.T, w *httptest.ResponseRecorder) problem.Body {
 	return b
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestWriteRendersProblem(t *testing.T) {
-	p := problem.New(http.StatusConflict, problem.IdentityExists, "This identity is already linked.")
-	p.Fields = []problem.FieldError{{Field: "link_with", Message: "already linked"}}
+	p := problem.New(fault.IdentityExists, "This identity is already linked.")
+	p.Fault.Fields = []fault.FieldError{{Field: "link_with", Message: "already linked"}}
 	p.WithHeader("WWW-Authenticate", `Bearer realm="linkbff"`)
 	p.Header.Add("Link", "<a>")
 	p.Header.Add("Link", "<b>")
@@ -55,14 +61,14 @@ func TestWriteRendersProblem(t *testing.T) {
 	if diff := cmp.Diff(wantHeader, w.Header()); diff != "" {
 		t.Errorf("headers (-want +got):\n%s", diff)
 	}
-	want := problem.Body{
+	want := api.Problem{
 		Type:      "urn:linkbff:problem:identity_already_exists",
 		Title:     "Identity already exists",
 		Status:    http.StatusConflict,
-		Detail:    "This identity is already linked.",
-		Code:      problem.IdentityExists,
-		RequestID: "req-1",
-		Errors:    []problem.FieldError{{Field: "link_with", Message: "already linked"}},
+		Detail:    ptr("This identity is already linked."),
+		Code:      api.ProblemCodeIdentityAlreadyExists,
+		RequestID: ptr("req-1"),
+		Errors:    []api.FieldError{{Field: "link_with", Message: "already linked"}},
 	}
 	if diff := cmp.Diff(want, decodeBody(t, w)); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
@@ -71,7 +77,7 @@ func TestWriteRendersProblem(t *testing.T) {
 
 func TestWriteOmitsEmptyMembers(t *testing.T) {
 	w := httptest.NewRecorder()
-	problem.Write(w, "", problem.New(http.StatusNotFound, problem.NotFound, ""))
+	problem.Write(w, "", fault.New(fault.RouteNotFound, ""))
 	var members map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &members); err != nil {
 		t.Fatal(err)
@@ -97,7 +103,7 @@ func TestWriteRetryAfterRoundsUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.retryAfter.String(), func(t *testing.T) {
-			p := problem.New(http.StatusServiceUnavailable, problem.UpstreamRateLimited, "later")
+			p := fault.New(fault.UpstreamRateLimited, "later")
 			p.RetryAfter = tt.retryAfter
 			w := httptest.NewRecorder()
 			problem.Write(w, "", p)
@@ -115,13 +121,13 @@ func TestWritePlainErrorIsInternalWithHiddenCause(t *testing.T) {
 	if w.Code != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", w.Code)
 	}
-	want := problem.Body{
+	want := api.Problem{
 		Type:      "urn:linkbff:problem:internal_error",
 		Title:     "Internal error",
 		Status:    http.StatusInternalServerError,
-		Detail:    "An unexpected error occurred.",
-		Code:      problem.Internal,
-		RequestID: "req-2",
+		Detail:    ptr("An unexpected error occurred."),
+		Code:      api.ProblemCodeInternalError,
+		RequestID: ptr("req-2"),
 	}
 	body := w.Body.String()
 	if diff := cmp.Diff(want, decodeBody(t, w)); diff != "" {
@@ -135,28 +141,44 @@ func TestWritePlainErrorIsInternalWithHiddenCause(t *testing.T) {
 	}
 }
 
-func TestWriteFindsWrappedProblem(t *testing.T) {
-	p := problem.Wrap(errors.New("hidden"), http.StatusBadRequest, problem.InvalidLinkToken, "public")
-	w := httptest.NewRecorder()
-	problem.Write(w, "", fmt.Errorf("link: %w", p))
-	b := decodeBody(t, w)
-	if w.Code != http.StatusBadRequest || b.Code != problem.InvalidLinkToken || b.Detail != "public" {
-		t.Errorf("got %d %s %q, want 400 invalid_link_token \"public\"", w.Code, b.Code, b.Detail)
-	}
-	if strings.Contains(w.Body.String(), "hidden") {
-		t.Errorf("body reveals the cause: %s", w.Body.String())
+func TestWriteFindsWrappedFault(t *testing.T) {
+	for name, err := range map[string]error{
+		"fault":   fault.Wrap(errors.New("hidden"), fault.InvalidLinkToken, "public"),
+		"problem": problem.Wrap(errors.New("hidden"), fault.InvalidLinkToken, "public"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			problem.Write(w, "", fmt.Errorf("link: %w", err))
+			b := decodeBody(t, w)
+			if w.Code != http.StatusBadRequest || b.Code != api.ProblemCodeInvalidLinkToken || b.Detail == nil || *b.Detail != "public" {
+				t.Errorf("got %d %s %v, want 400 invalid_link_token \"public\"", w.Code, b.Code, b.Detail)
+			}
+			if strings.Contains(w.Body.String(), "hidden") {
+				t.Errorf("body reveals the cause: %s", w.Body.String())
+			}
+		})
 	}
 }
 
-// declaredCodes returns the values of every constant of type Code in problem.go, so a
-// code added there without a title fails this test.
-func declaredCodes(t *testing.T) []problem.Code {
+// A client that went away is logged and counted as 499 client_closed, not as a
+// server failure.
+func TestWriteCancelledRequest(t *testing.T) {
+	w := httptest.NewRecorder()
+	p := problem.Write(w, "", fmt.Errorf("reading the user: %w", context.Canceled))
+	if w.Code != problem.StatusClientClosed || p.Fault.Code != fault.ClientClosed || p.Status() != 499 {
+		t.Errorf("got %d %s (Status() %d), want 499 client_closed", w.Code, p.Fault.Code, p.Status())
+	}
+}
+
+// declaredCodes returns the values of every constant of type Code in package fault, so
+// a code added there without a row in the table fails this test.
+func declaredCodes(t *testing.T) []fault.Code {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "problem.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "../fault/fault.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var codes []problem.Code
+	var codes []fault.Code
 	for _, decl := range f.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.CONST {
@@ -176,26 +198,60 @@ func declaredCodes(t *testing.T) []problem.Code {
 				if err != nil {
 					t.Fatal(err)
 				}
-				codes = append(codes, problem.Code(v))
+				codes = append(codes, fault.Code(v))
 			}
 		}
 	}
 	return codes
 }
 
-func TestEveryCodeHasATitle(t *testing.T) {
+func TestTableCoversEveryCode(t *testing.T) {
 	codes := declaredCodes(t)
 	if len(codes) < 20 {
-		t.Fatalf("found %d Code constants in problem.go; the parser missed some", len(codes))
+		t.Fatalf("found %d Code constants in package fault; the parser missed some", len(codes))
 	}
-	seen := map[problem.Code]bool{}
+	seen := map[fault.Code]bool{}
 	for _, c := range codes {
 		if seen[c] {
 			t.Errorf("code %q declared twice", c)
 		}
 		seen[c] = true
-		if problem.Title(c) == "" {
+	}
+	var declared []string
+	for c := range seen {
+		declared = append(declared, string(c))
+	}
+	var tabled []string
+	titles := map[string]fault.Code{}
+	for _, c := range problem.Codes() {
+		tabled = append(tabled, string(c))
+		status, title := problem.Status(c), problem.Title(c)
+		if status < 400 || status > 599 || http.StatusText(status) == "" && status != problem.StatusClientClosed {
+			t.Errorf("code %q has status %d, not an error status", c, status)
+		}
+		if title == "" {
 			t.Errorf("code %q has no title", c)
 		}
+		if other, dup := titles[title]; dup {
+			t.Errorf("codes %q and %q share the title %q", c, other, title)
+		}
+		titles[title] = c
 	}
+	if diff := cmp.Diff(sortedStrings(declared), tabled); diff != "" {
+		t.Errorf("Code constants of package fault vs rows of the table (-declared +table):\n%s", diff)
+	}
+}
+
+func TestUnknownCodeIsInternal(t *testing.T) {
+	w := httptest.NewRecorder()
+	problem.Write(w, "", fault.New("no_such_code", "a bug"))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("status %d for a code missing from the table, want 500", w.Code)
+	}
+}
+
+func sortedStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	slices.Sort(out)
+	return out
 }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/fault"
 )
 
 // With no CORS_ALLOWED_ORIGINS no origin is allowed: go-chi/cors would read the empty
@@ -20,7 +20,7 @@ func TestCORSWithoutAllowedOriginsAllowsNone(t *testing.T) {
 		t.Errorf("preflight: Access-Control-Allow-Origin = %q, want none", got)
 	}
 	// Without the CORS middleware the preflight is an OPTIONS like any other.
-	wantProblem(t, preflight, http.StatusMethodNotAllowed, problem.MethodNotAllowed)
+	wantProblem(t, preflight, http.StatusMethodNotAllowed, fault.MethodNotAllowed)
 	if got := preflight.header.Get("Allow"); got != "GET, POST" {
 		t.Errorf("preflight: Allow = %q, want GET, POST", got)
 	}

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 )
 
@@ -22,7 +23,7 @@ const maxBodyBytes = 64 << 10
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return problem.New(http.StatusUnsupportedMediaType, problem.UnsupportedMediaType, "Send the body as application/json.").
+		return problem.New(fault.UnsupportedMediaType, "Send the body as application/json.").
 			WithHeader("Accept-Post", "application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -32,7 +33,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		if err == nil || !isMaxBytes(err) {
-			return problem.New(http.StatusBadRequest, problem.InvalidBody, "The body must hold exactly one JSON object.")
+			return fault.New(fault.InvalidBody, "The body must hold exactly one JSON object.")
 		}
 		return bodyError(err)
 	}
@@ -51,24 +52,24 @@ func bodyError(err error) error {
 	)
 	switch {
 	case isMaxBytes(err):
-		return problem.New(http.StatusRequestEntityTooLarge, problem.BodyTooLarge, fmt.Sprintf("The body is larger than %d bytes.", maxBodyBytes))
+		return fault.New(fault.BodyTooLarge, fmt.Sprintf("The body is larger than %d bytes.", maxBodyBytes))
 	case errors.Is(err, io.EOF):
-		return problem.New(http.StatusBadRequest, problem.InvalidBody, "The body is empty.")
+		return fault.New(fault.InvalidBody, "The body is empty.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body is not valid JSON.")
+		return fault.Wrap(err, fault.InvalidBody, "The body is not valid JSON.")
 	case errors.As(err, &typ) && typ.Field == "":
-		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body must be a JSON object.")
+		return fault.Wrap(err, fault.InvalidBody, "The body must be a JSON object.")
 	case errors.As(err, &typ):
-		p := problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "A member of the body has the wrong type.")
-		p.Fields = []problem.FieldError{{Field: typ.Field, Message: "must be a " + jsonKind(typ.Type.Kind())}}
+		p := fault.Wrap(err, fault.InvalidBody, "A member of the body has the wrong type.")
+		p.Fields = []fault.FieldError{{Field: typ.Field, Message: "must be a " + jsonKind(typ.Type.Kind())}}
 		return p
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		p := problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body has an unknown member.")
-		p.Fields = []problem.FieldError{{Field: name, Message: "unknown member"}}
+		p := fault.Wrap(err, fault.InvalidBody, "The body has an unknown member.")
+		p.Fields = []fault.FieldError{{Field: name, Message: "unknown member"}}
 		return p
 	default:
-		return problem.Wrap(err, http.StatusBadRequest, problem.InvalidBody, "The body could not be read.")
+		return fault.Wrap(err, fault.InvalidBody, "The body could not be read.")
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
-	"github.com/linkbff/linkbff/internal/problem"
 )
 
 var _ api.ServerInterface = (*server)(nil)
@@ -45,8 +45,8 @@ func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.LinkWith == "" {
-		p := problem.New(http.StatusBadRequest, problem.InvalidBody, "link_with is required.")
-		p.Fields = []problem.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}
+		p := fault.New(fault.InvalidBody, "link_with is required.")
+		p.Fields = []fault.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}
 		s.fail(w, r, p)
 		return
 	}

@@ -17,7 +17,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/server"
@@ -217,7 +219,7 @@ func (s *testServer) bearer(t *testing.T) string {
 
 // wantProblem checks r is a problem response of status and code whose request_id is
 // the response's X-Request-Id, and returns its body.
-func wantProblem(t *testing.T, r response, status int, code problem.Code) problem.Body {
+func wantProblem(t *testing.T, r response, status int, code fault.Code) api.Problem {
 	t.Helper()
 	if r.status != status {
 		t.Errorf("status %d, want %d (body %s)", r.status, status, r.body)
@@ -225,15 +227,23 @@ func wantProblem(t *testing.T, r response, status int, code problem.Code) proble
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type = %q, want application/problem+json", ct)
 	}
-	var b problem.Body
+	var b api.Problem
 	if err := json.Unmarshal(r.body, &b); err != nil {
 		t.Fatalf("problem body %q: %v", r.body, err)
 	}
-	if b.Code != code || b.Status != status || b.Title != problem.Title(code) || b.Type != problem.TypeURI(code) {
+	if b.Code != api.ProblemCode(code) || b.Status != status || b.Title != problem.Title(code) || b.Type != problem.TypeURI(code) {
 		t.Errorf("problem %+v, want %d %s", b, status, code)
 	}
-	if id := r.header.Get("X-Request-Id"); id == "" || b.RequestID != id {
-		t.Errorf("request_id %q, X-Request-Id %q: want equal and set", b.RequestID, id)
+	if id := r.header.Get("X-Request-Id"); id == "" || deref(b.RequestID) != id {
+		t.Errorf("request_id %q, X-Request-Id %q: want equal and set", deref(b.RequestID), id)
 	}
 	return b
+}
+
+// deref returns *p, or "" for nil (an optional member of a problem).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

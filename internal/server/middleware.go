@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
@@ -47,7 +48,7 @@ func (s *server) withRequestContext(next http.Handler) http.Handler {
 				}
 				log.Error("panic", "panic", v)
 				if !sw.wrote {
-					problem.Write(sw, id, problem.New(http.StatusInternalServerError, problem.Internal, "An unexpected error occurred."))
+					problem.Write(sw, id, fault.New(fault.Internal, "An unexpected error occurred."))
 				}
 			}
 			route := chi.RouteContext(ctx)

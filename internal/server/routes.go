@@ -9,6 +9,7 @@ import (
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 )
 
@@ -38,7 +39,7 @@ func (s *server) routes() http.Handler {
 	}
 	r.NotFound(notFound.ServeHTTP)
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		p := problem.New(http.StatusMethodNotAllowed, problem.MethodNotAllowed, "This route does not accept "+req.Method+".")
+		p := problem.New(fault.MethodNotAllowed, "This route does not accept "+req.Method+".")
 		// chi gives a custom 405 handler no list of methods; RFC 9110 requires Allow.
 		s.fail(w, req, p.WithHeader("Allow", strings.Join(allowedMethods(r, req.URL.Path), ", ")))
 	})
@@ -64,7 +65,7 @@ func (s *server) routes() http.Handler {
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, problem.New(http.StatusNotFound, problem.NotFound, "No such route."))
+	s.fail(w, r, fault.New(fault.RouteNotFound, "No such route."))
 }
 
 // allowedMethods lists the methods mux routes for path.
@@ -91,5 +92,5 @@ func (s *server) requireAuth(next http.Handler) http.Handler {
 
 // paramError reports a path/header parameter the generated binder refused.
 func (s *server) paramError(w http.ResponseWriter, r *http.Request, err error) {
-	s.fail(w, r, problem.Wrap(err, http.StatusBadRequest, problem.InvalidPath, "A parameter of the request is malformed."))
+	s.fail(w, r, fault.Wrap(err, fault.InvalidPath, "A parameter of the request is malformed."))
 }

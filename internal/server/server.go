@@ -85,9 +85,10 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { Write
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := problem.Write(w, requestID(r.Context()), err)
 	log := reqlog.From(r.Context())
-	if p.Status >= 500 {
-		log.Error("request failed", "code", string(p.Code), "status", p.Status, "err", p.Error())
+	status := p.Status()
+	if status >= 500 {
+		log.Error("request failed", "code", string(p.Fault.Code), "status", status, "err", p.Error())
 	} else {
-		log.Debug("request refused", "code", string(p.Code), "status", p.Status, "err", p.Error())
+		log.Debug("request refused", "code", string(p.Fault.Code), "status", status, "err", p.Error())
 	}
 }

@@ -13,8 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/api"
+	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
-	"github.com/linkbff/linkbff/internal/problem"
 )
 
 const maxBody = 64 << 10
@@ -30,8 +31,8 @@ func TestDecodeJSON(t *testing.T) {
 	tests := []struct {
 		name, contentType, body string
 		status                  int
-		code                    problem.Code
-		fields                  []problem.FieldError
+		code                    fault.Code
+		fields                  []api.FieldError
 	}{
 		{name: "valid", contentType: "application/json", body: `{"link_with":"tok"}`, status: http.StatusCreated},
 		{name: "charset parameter", contentType: "application/json; charset=utf-8", body: `{"link_with":"tok"}`, status: http.StatusCreated},
@@ -39,25 +40,25 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "exactly 64 KiB", contentType: "application/json", body: linkBody(maxBody), status: http.StatusCreated},
 		{name: "trailing whitespace", contentType: "application/json", body: "{\"link_with\":\"tok\"}\n\t ", status: http.StatusCreated},
 
-		{name: "text/plain", contentType: "text/plain", body: `{"link_with":"tok"}`, status: 415, code: problem.UnsupportedMediaType},
-		{name: "no content type", body: `{"link_with":"tok"}`, status: 415, code: problem.UnsupportedMediaType},
-		{name: "json prefix only", contentType: "application/jsonx", body: `{"link_with":"tok"}`, status: 415, code: problem.UnsupportedMediaType},
-		{name: "malformed content type", contentType: "application/json; =", body: `{"link_with":"tok"}`, status: 415, code: problem.UnsupportedMediaType},
-		{name: "one byte over 64 KiB", contentType: "application/json", body: linkBody(maxBody + 1), status: 413, code: problem.BodyTooLarge},
-		{name: "over 64 KiB of trailing space", contentType: "application/json", body: `{"link_with":"tok"}` + strings.Repeat(" ", maxBody), status: 413, code: problem.BodyTooLarge},
-		{name: "empty", contentType: "application/json", body: "", status: 400, code: problem.InvalidBody},
-		{name: "truncated", contentType: "application/json", body: `{"link_with":`, status: 400, code: problem.InvalidBody},
-		{name: "syntax error", contentType: "application/json", body: `{"link_with" "tok"}`, status: 400, code: problem.InvalidBody},
-		{name: "unknown member", contentType: "application/json", body: `{"link_with":"tok","extra":1}`, status: 400, code: problem.InvalidBody,
-			fields: []problem.FieldError{{Field: "extra", Message: "unknown member"}}},
-		{name: "wrong type", contentType: "application/json", body: `{"link_with":5}`, status: 400, code: problem.InvalidBody,
-			fields: []problem.FieldError{{Field: "link_with", Message: "must be a string"}}},
-		{name: "array", contentType: "application/json", body: `["tok"]`, status: 400, code: problem.InvalidBody},
-		{name: "string", contentType: "application/json", body: `"tok"`, status: 400, code: problem.InvalidBody},
-		{name: "trailing object", contentType: "application/json", body: `{"link_with":"tok"} {}`, status: 400, code: problem.InvalidBody},
-		{name: "trailing garbage", contentType: "application/json", body: `{"link_with":"tok"} x`, status: 400, code: problem.InvalidBody},
-		{name: "link_with missing", contentType: "application/json", body: `{}`, status: 400, code: problem.InvalidBody,
-			fields: []problem.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}},
+		{name: "text/plain", contentType: "text/plain", body: `{"link_with":"tok"}`, status: 415, code: fault.UnsupportedMediaType},
+		{name: "no content type", body: `{"link_with":"tok"}`, status: 415, code: fault.UnsupportedMediaType},
+		{name: "json prefix only", contentType: "application/jsonx", body: `{"link_with":"tok"}`, status: 415, code: fault.UnsupportedMediaType},
+		{name: "malformed content type", contentType: "application/json; =", body: `{"link_with":"tok"}`, status: 415, code: fault.UnsupportedMediaType},
+		{name: "one byte over 64 KiB", contentType: "application/json", body: linkBody(maxBody + 1), status: 413, code: fault.BodyTooLarge},
+		{name: "over 64 KiB of trailing space", contentType: "application/json", body: `{"link_with":"tok"}` + strings.Repeat(" ", maxBody), status: 413, code: fault.BodyTooLarge},
+		{name: "empty", contentType: "application/json", body: "", status: 400, code: fault.InvalidBody},
+		{name: "truncated", contentType: "application/json", body: `{"link_with":`, status: 400, code: fault.InvalidBody},
+		{name: "syntax error", contentType: "application/json", body: `{"link_with" "tok"}`, status: 400, code: fault.InvalidBody},
+		{name: "unknown member", contentType: "application/json", body: `{"link_with":"tok","extra":1}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "extra", Message: "unknown member"}}},
+		{name: "wrong type", contentType: "application/json", body: `{"link_with":5}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "link_with", Message: "must be a string"}}},
+		{name: "array", contentType: "application/json", body: `["tok"]`, status: 400, code: fault.InvalidBody},
+		{name: "string", contentType: "application/json", body: `"tok"`, status: 400, code: fault.InvalidBody},
+		{name: "trailing object", contentType: "application/json", body: `{"link_with":"tok"} {}`, status: 400, code: fault.InvalidBody},
+		{name: "trailing garbage", contentType: "application/json", body: `{"link_with":"tok"} x`, status: 400, code: fault.InvalidBody},
+		{name: "link_with missing", contentType: "application/json", body: `{}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,10 +103,10 @@ func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
 			}
 			s := newTestServer(t, opts)
 			auth := map[string]string{"Authorization": s.bearer(t)}
-			wantProblem(t, s.do(t, http.MethodGet, "/nope", nil, nil), 404, problem.NotFound)
-			wantProblem(t, s.do(t, http.MethodGet, "/me/identities/github/4242/extra", nil, auth), 404, problem.NotFound)
-			wantProblem(t, s.do(t, http.MethodPut, "/me/identities", nil, auth), 405, problem.MethodNotAllowed)
-			wantProblem(t, s.do(t, http.MethodPost, "/healthz", nil, nil), 405, problem.MethodNotAllowed)
+			wantProblem(t, s.do(t, http.MethodGet, "/nope", nil, nil), 404, fault.RouteNotFound)
+			wantProblem(t, s.do(t, http.MethodGet, "/me/identities/github/4242/extra", nil, auth), 404, fault.RouteNotFound)
+			wantProblem(t, s.do(t, http.MethodPut, "/me/identities", nil, auth), 405, fault.MethodNotAllowed)
+			wantProblem(t, s.do(t, http.MethodPost, "/healthz", nil, nil), 405, fault.MethodNotAllowed)
 		})
 	}
 }
@@ -132,12 +133,12 @@ func TestRequestID(t *testing.T) {
 				header["X-Request-Id"] = tt.incoming
 			}
 			r := s.do(t, http.MethodGet, "/nope", nil, header)
-			b := wantProblem(t, r, 404, problem.NotFound)
+			b := wantProblem(t, r, 404, fault.RouteNotFound)
 			switch {
-			case tt.kept && b.RequestID != tt.incoming:
-				t.Errorf("request id %q, want the incoming %q kept", b.RequestID, tt.incoming)
-			case !tt.kept && !generated.MatchString(b.RequestID):
-				t.Errorf("request id %q, want a fresh 16-hex-digit id", b.RequestID)
+			case tt.kept && deref(b.RequestID) != tt.incoming:
+				t.Errorf("request id %q, want the incoming %q kept", deref(b.RequestID), tt.incoming)
+			case !tt.kept && !generated.MatchString(deref(b.RequestID)):
+				t.Errorf("request id %q, want a fresh 16-hex-digit id", deref(b.RequestID))
 			}
 		})
 	}
@@ -147,9 +148,9 @@ func TestPanicBecomesProblem(t *testing.T) {
 	s := newTestServer(t, serverOptions{})
 	s.ids.set(func(f *fakeIdentities) { f.panic = "kaboom: secret detail" })
 	r := s.do(t, http.MethodGet, "/me/identities", nil, map[string]string{"Authorization": s.bearer(t), "X-Request-Id": "panic-1"})
-	b := wantProblem(t, r, 500, problem.Internal)
-	if b.RequestID != "panic-1" {
-		t.Errorf("request_id %q, want panic-1", b.RequestID)
+	b := wantProblem(t, r, 500, fault.Internal)
+	if deref(b.RequestID) != "panic-1" {
+		t.Errorf("request_id %q, want panic-1", deref(b.RequestID))
 	}
 	if strings.Contains(string(r.body), "kaboom") {
 		t.Errorf("body reveals the panic: %s", r.body)
@@ -164,12 +165,12 @@ func TestPanicBecomesProblem(t *testing.T) {
 func TestUnauthenticated(t *testing.T) {
 	s := newTestServer(t, serverOptions{frontend: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
 	r := s.do(t, http.MethodGet, "/me/identities", nil, nil)
-	wantProblem(t, r, 401, problem.InvalidToken)
+	wantProblem(t, r, 401, fault.InvalidToken)
 	if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="linkbff"` {
 		t.Errorf("WWW-Authenticate = %q", got)
 	}
 	r = s.do(t, http.MethodGet, "/me/identities", nil, map[string]string{"Authorization": "Bearer not-a-jwt"})
-	wantProblem(t, r, 401, problem.InvalidToken)
+	wantProblem(t, r, 401, fault.InvalidToken)
 	if got := r.header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
 		t.Errorf("WWW-Authenticate = %q", got)
 	}
@@ -230,16 +231,16 @@ func TestIdentityHandlers(t *testing.T) {
 
 	t.Run("service error", func(t *testing.T) {
 		s.ids.set(func(f *fakeIdentities) {
-			f.err = problem.New(http.StatusConflict, problem.AlreadyLinked, "same account")
+			f.err = fault.New(fault.AlreadyLinked, "same account")
 		})
 		defer s.ids.set(func(f *fakeIdentities) { f.err = nil })
-		wantProblem(t, s.do(t, http.MethodGet, "/me/identities", nil, auth), 409, problem.AlreadyLinked)
+		wantProblem(t, s.do(t, http.MethodGet, "/me/identities", nil, auth), 409, fault.AlreadyLinked)
 	})
 	t.Run("hidden cause", func(t *testing.T) {
 		s.ids.set(func(f *fakeIdentities) { f.err = errors.New("redis at 10.1.2.3 is down") })
 		defer s.ids.set(func(f *fakeIdentities) { f.err = nil })
 		r := s.do(t, http.MethodGet, "/me/identities", nil, auth)
-		wantProblem(t, r, 500, problem.Internal)
+		wantProblem(t, r, 500, fault.Internal)
 		if strings.Contains(string(r.body), "10.1.2.3") {
 			t.Errorf("body reveals the cause: %s", r.body)
 		}
@@ -332,7 +333,7 @@ func TestFrontend(t *testing.T) {
 	if string(r.body) != index || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Errorf("GET / = %q (%s), want index.html", r.body, r.header.Get("Content-Type"))
 	}
-	wantProblem(t, s.do(t, http.MethodGet, "/missing.js", nil, nil), 404, problem.NotFound)
-	wantProblem(t, s.do(t, http.MethodGet, "/../etc/passwd", nil, nil), 404, problem.NotFound)
-	wantProblem(t, s.do(t, http.MethodPost, "/", strings.NewReader("x"), nil), 404, problem.NotFound)
+	wantProblem(t, s.do(t, http.MethodGet, "/missing.js", nil, nil), 404, fault.RouteNotFound)
+	wantProblem(t, s.do(t, http.MethodGet, "/../etc/passwd", nil, nil), 404, fault.RouteNotFound)
+	wantProblem(t, s.do(t, http.MethodPost, "/", strings.NewReader("x"), nil), 404, fault.RouteNotFound)
 }
