@@ -28,6 +28,7 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeAccountBusy           ProblemCode = "account_busy"
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
 	ProblemCodeClientClosed          ProblemCode = "client_closed"
@@ -44,6 +45,7 @@ const (
 	ProblemCodeNonceMismatch         ProblemCode = "nonce_mismatch"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePrimaryIdentity       ProblemCode = "primary_identity"
+	ProblemCodeStoreUnavailable      ProblemCode = "store_unavailable"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
 	ProblemCodeUpstreamError         ProblemCode = "upstream_error"
 	ProblemCodeUpstreamRateLimited   ProblemCode = "upstream_rate_limited"
@@ -54,6 +56,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeAccountBusy:
+		return true
 	case ProblemCodeAlreadyLinked:
 		return true
 	case ProblemCodeBodyTooLarge:
@@ -85,6 +89,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodePrimaryIdentity:
+		return true
+	case ProblemCodeStoreUnavailable:
 		return true
 	case ProblemCodeUnsupportedMediaType:
 		return true
@@ -307,11 +313,13 @@ type Problem struct {
 	// | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+	// | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
+	// | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
 	// | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
 	// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so a token (the access token, or `link_with`) cannot be checked (then with `Retry-After`). |
 	// | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 	// | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
-	// | `internal_error` | 500 | Internal error | A bug or an unavailable internal dependency; see the server log for `request_id`. |
+	// | `internal_error` | 500 | Internal error | A bug; see the server log for `request_id`. |
 	// | `client_closed` | 499 | Client closed request | Never sent: the client went away before the answer. It appears only in the server's log and metrics. |
 	//
 	//
@@ -368,11 +376,13 @@ type Problem struct {
 // | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+// | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
+// | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
 // | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
 // | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so a token (the access token, or `link_with`) cannot be checked (then with `Retry-After`). |
 // | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 // | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
-// | `internal_error` | 500 | Internal error | A bug or an unavailable internal dependency; see the server log for `request_id`. |
+// | `internal_error` | 500 | Internal error | A bug; see the server log for `request_id`. |
 // | `client_closed` | 499 | Client closed request | Never sent: the client went away before the answer. It appears only in the server's log and metrics. |
 //
 // Example: identity_not_found
@@ -405,6 +415,13 @@ type BadGateway = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type BodyTooLarge = Problem
+
+// ChangeUnavailable An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type ChangeUnavailable = Problem
 
 // GatewayTimeout An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -447,6 +464,13 @@ type LinkConflict = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ServiceUnavailable = Problem
+
+// StoreUnavailable An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type StoreUnavailable = Problem
 
 // Unauthorized An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

@@ -34,6 +34,8 @@ const (
 	IdentityNotFound     Code = "identity_not_found"
 	PrimaryIdentity      Code = "primary_identity"
 	InvalidPath          Code = "invalid_path"
+	AccountBusy          Code = "account_busy"
+	StoreUnavailable     Code = "store_unavailable"
 	UpstreamRateLimited  Code = "upstream_rate_limited"
 	UpstreamUnavailable  Code = "upstream_unavailable"
 	UpstreamTimeout      Code = "upstream_timeout"
@@ -91,6 +93,26 @@ func From(err error) *Error {
 		return Wrap(err, ClientClosed, "The request was cancelled.")
 	}
 	return Wrap(err, Internal, "An unexpected error occurred.")
+}
+
+// StoreRetryAfter is how long a client is told to wait when shared state cannot be
+// reached: long enough for a reconnect, short enough not to matter to a person.
+const StoreRetryAfter = time.Second
+
+// FromStore returns what a failed call to shared state (the store of nonces, locks,
+// cached views and sessions) means to a client: an *Error the store chose is kept,
+// a cancelled context is ClientClosed, and anything else is StoreUnavailable with
+// Retry-After, since a store fails only when it cannot be reached or answer.
+func FromStore(err error) *Error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e
+	}
+	if FailureOf(err).Kind == Canceled {
+		return Wrap(err, ClientClosed, "The request was cancelled.")
+	}
+	e := Wrap(err, StoreUnavailable, "The server's shared state cannot be reached; retry in a moment.")
+	e.RetryAfter = StoreRetryAfter
+	return e
 }
 
 // Kind is what went wrong with a dependency, in the terms the rules decide on.

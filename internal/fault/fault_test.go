@@ -72,3 +72,18 @@ func TestFrom(t *testing.T) {
 		t.Errorf("From(cancellation) = %v, want client_closed", got)
 	}
 }
+
+func TestFromStore(t *testing.T) {
+	chosen := fault.New(fault.AccountBusy, "busy")
+	if got := fault.FromStore(chosen); got != chosen {
+		t.Errorf("FromStore(*Error) = %v, want it unchanged", got)
+	}
+	refused := errors.New("dial tcp 127.0.0.1:6379: connection refused")
+	got := fault.FromStore(fmt.Errorf("put intent: %w", refused))
+	if got.Code != fault.StoreUnavailable || got.RetryAfter != fault.StoreRetryAfter || !errors.Is(got, refused) {
+		t.Errorf("FromStore(connection refused) = %+v, want store_unavailable with RetryAfter %s keeping the cause", got, fault.StoreRetryAfter)
+	}
+	if got := fault.FromStore(context.Canceled); got.Code != fault.ClientClosed {
+		t.Errorf("FromStore(cancellation) = %v, want client_closed", got)
+	}
+}

@@ -7,6 +7,10 @@ import (
 	"github.com/linkbff/linkbff/internal/fault"
 )
 
+// busyRetryAfter is how long a caller is told to wait when another link or unlink of
+// the account holds its lock: such a change takes a few Management API calls.
+const busyRetryAfter = time.Second
+
 // failureOf is the kind of failure err reports (fault.FailureOf), or Unknown when err
 // already says what to answer: a *fault.Error chosen by a dependency (the verifier,
 // the store) is passed on, not decided again.
@@ -48,4 +52,16 @@ func linkFault(err error) error {
 		return fault.Wrap(err, fault.InvalidLinkToken, "Auth0 refused to link: "+f.Message)
 	}
 	return upstreamFault(err)
+}
+
+// lockFault says what a failed wait for a user's lock means. A wait that outlives
+// the request's deadline means another link or unlink of the account is still
+// running (Auth0 was not called); anything else is the store's failure.
+func lockFault(err error) error {
+	if failureOf(err).Kind == fault.Timeout {
+		e := fault.Wrap(err, fault.AccountBusy, "Another change to this account is in progress; retry in a moment.")
+		e.RetryAfter = busyRetryAfter
+		return e
+	}
+	return fault.FromStore(err)
 }

@@ -148,7 +148,7 @@ func (s *Service) NewIntent(ctx context.Context, userID string) (Intent, error) 
 	}
 	nonce := base64.RawURLEncoding.EncodeToString(b[:])
 	if err := s.store.PutIntent(ctx, nonce, userID, s.cfg.NonceTTL); err != nil {
-		return Intent{}, fmt.Errorf("storing link intent: %w", err)
+		return Intent{}, fault.FromStore(fmt.Errorf("storing link intent: %w", err))
 	}
 	return Intent{Nonce: nonce, ExpiresIn: s.cfg.NonceTTL}, nil
 }
@@ -174,7 +174,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 
 	unlock, err := s.store.Lock(ctx, userID)
 	if err != nil {
-		return View{}, upstreamFault(err)
+		return View{}, lockFault(err)
 	}
 	defer unlock()
 
@@ -232,7 +232,7 @@ func (s *Service) checkLinkToken(ctx context.Context, userID string, tok account
 		}
 		ok, err := s.store.ConsumeIntent(ctx, tok.Nonce, userID)
 		if err != nil {
-			return upstreamFault(err)
+			return fault.FromStore(fmt.Errorf("consuming link intent: %w", err))
 		}
 		if !ok {
 			return fault.New(fault.NonceMismatch, "The nonce of link_with is unknown, expired, already used or was issued to someone else.")
@@ -258,7 +258,7 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	// Decide under the lock, so that concurrent unlinks see each other's result.
 	unlock, err := s.store.Lock(ctx, userID)
 	if err != nil {
-		return View{}, upstreamFault(err)
+		return View{}, lockFault(err)
 	}
 	defer unlock()
 	current, err := s.List(ctx, userID)

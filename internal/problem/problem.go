@@ -47,6 +47,8 @@ var table = map[fault.Code]entry{
 	fault.IdentityNotFound:     {http.StatusNotFound, "Identity not found"},
 	fault.PrimaryIdentity:      {http.StatusBadRequest, "Primary identity cannot be unlinked"},
 	fault.InvalidPath:          {http.StatusBadRequest, "Invalid path parameter"},
+	fault.AccountBusy:          {http.StatusServiceUnavailable, "Account busy"},
+	fault.StoreUnavailable:     {http.StatusServiceUnavailable, "Shared state unavailable"},
 	fault.UpstreamRateLimited:  {http.StatusServiceUnavailable, "Auth0 rate limit reached"},
 	fault.UpstreamUnavailable:  {http.StatusBadGateway, "Auth0 unavailable"},
 	fault.UpstreamTimeout:      {http.StatusGatewayTimeout, "Auth0 timed out"},
