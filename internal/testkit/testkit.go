@@ -1,6 +1,7 @@
-// Package testkit holds the small test doubles several packages' tests share: a
-// clock that moves only when told to, and a JWT signer for crafting tokens a
-// verifier must accept or refuse. Only tests import it.
+// Package testkit holds what several packages' tests share: a clock that moves only
+// when told to, a JWT signer for crafting tokens a verifier must accept or refuse,
+// and bounded waits (Recv, Parallel, Context, HTTPClient) so that no test can block
+// until go test's global timeout. Only tests import it.
 package testkit
 
 import (
