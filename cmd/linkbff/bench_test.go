@@ -1,7 +1,11 @@
 package main
 
-// Benchmarks of DESIGN.md section 8, "What fast means here". Results and how to read
-// them: BENCHMARKS.md; run them with `make bench`.
+// Benchmarks of what "fast" means for linkbff. The hot path is GET /me/identities
+// with a valid token and a warm cache: it should cost little more than the HTTP
+// server itself. Upstream economy: one Management API token per lifetime, at most one
+// user read per user per cache TTL, one upstream read for any number of concurrent
+// misses of one user. Results and how to read them: BENCHMARKS.md; run them with
+// `make bench`.
 //
 // Timings here are only ever compared within one run (ratios against a bare handler
 // measured interleaved with linkbff in the same process); the upstream figures are
