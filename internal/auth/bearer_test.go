@@ -116,7 +116,7 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 	rec := newBearerRecorder(t, srv)
 	now := time.Now()
 	claims := func(over map[string]any) map[string]any {
-		return with(map[string]any{
+		return testkit.WithClaims(map[string]any{
 			"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client",
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		}, over)

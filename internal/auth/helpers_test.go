@@ -123,19 +123,3 @@ func unsigned(t *testing.T, kid string, claims map[string]any) string {
 	}
 	return b64(map[string]string{"alg": "none", "typ": "JWT", "kid": kid}) + "." + b64(claims) + "."
 }
-
-// with returns a copy of base with over applied; a nil value deletes the claim.
-func with(base, over map[string]any) map[string]any {
-	out := make(map[string]any, len(base)+len(over))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range over {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}

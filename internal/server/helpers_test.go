@@ -68,8 +68,8 @@ func accessToken(t *testing.T, issuer, subject string) string {
 // fakeIdentities is the identity service as the handlers see it: canned answers and
 // a record of calls.
 type fakeIdentities struct {
+	calls testkit.Calls
 	mu    sync.Mutex
-	calls []string
 	view  identity.View
 	err   error
 	panic any                       // List panics with this when set
@@ -77,23 +77,14 @@ type fakeIdentities struct {
 }
 
 func (f *fakeIdentities) record(call string) error {
+	f.calls.Add(call)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
 	return f.err
 }
 
-func (f *fakeIdentities) callLog() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *fakeIdentities) resetCalls() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = nil
-}
+func (f *fakeIdentities) callLog() []string { return f.calls.List() }
+func (f *fakeIdentities) resetCalls()       { f.calls.Reset() }
 
 // set changes the canned answers between requests.
 func (f *fakeIdentities) set(change func(*fakeIdentities)) {

@@ -6,6 +6,7 @@ package testkit
 
 import (
 	"encoding/json"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -55,6 +56,23 @@ func SignJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, cla
 	out, err := obj.CompactSerialize()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// WithClaims returns a copy of base with over applied; a nil value in over deletes
+// the claim. It makes the one-claim-wrong variants of a valid token.
+func WithClaims(base, over map[string]any) map[string]any {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range over {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
 	}
 	return out
 }
