@@ -49,6 +49,24 @@ type view struct {
 	expires time.Time
 }
 
+func (in intent) expiry() time.Time { return in.expires }
+func (v view) expiry() time.Time    { return v.expires }
+
+// sweep calls drop for every entry of m that has expired by now, but only once m
+// has grown to *next entries; it then sets *next to twice what is left (at least
+// minSweep), so that sweeping costs O(1) per write, amortized.
+func sweep[V interface{ expiry() time.Time }](m map[string]V, next *int, now time.Time, drop func(string, V)) {
+	if len(m) < *next {
+		return
+	}
+	for k, v := range m {
+		if now.After(v.expiry()) {
+			drop(k, v)
+		}
+	}
+	*next = max(2*len(m), minSweep)
+}
+
 // New returns an empty Store that judges expiry by now (nil means time.Now).
 func New(now func() time.Time) *Store {
 	if now == nil {
@@ -70,14 +88,7 @@ func (m *Store) PutIntent(_ context.Context, nonce, subject string, ttl time.Dur
 	m.intentsMu.Lock()
 	defer m.intentsMu.Unlock()
 	now := m.now()
-	if len(m.intents) >= m.intentSweep {
-		for n, in := range m.intents {
-			if now.After(in.expires) {
-				m.dropIntentLocked(n, in.subject)
-			}
-		}
-		m.intentSweep = max(2*len(m.intents), minSweep)
-	}
+	sweep(m.intents, &m.intentSweep, now, func(n string, in intent) { m.dropIntentLocked(n, in.subject) })
 	// The subject's expired intents go first, so that they do not count toward
 	// the bound.
 	for _, n := range slices.Clone(m.bySubject[subject]) {
@@ -132,14 +143,7 @@ func (m *Store) SetView(_ context.Context, userID string, v identity.View, ttl t
 	m.viewsMu.Lock()
 	defer m.viewsMu.Unlock()
 	now := m.now()
-	if len(m.views) >= m.viewSweep {
-		for k, e := range m.views {
-			if now.After(e.expires) {
-				delete(m.views, k)
-			}
-		}
-		m.viewSweep = max(2*len(m.views), minSweep)
-	}
+	sweep(m.views, &m.viewSweep, now, func(k string, _ view) { delete(m.views, k) })
 	m.views[userID] = view{view: v, expires: now.Add(ttl)}
 	return nil
 }
