@@ -45,17 +45,6 @@ func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 	return out
 }
 
-// withMsg returns the lines whose msg is msg.
-func withMsg(lines []map[string]any, msg string) []map[string]any {
-	var out []map[string]any
-	for _, l := range lines {
-		if l["msg"] == msg {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // ignoreTimeAndDuration drops the members no test can predict.
 var ignoreTimeAndDuration = cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "time" || k == "duration" })
 
