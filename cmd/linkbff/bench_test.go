@@ -1,7 +1,11 @@
 package main
 
-// Benchmarks of DESIGN.md section 8, "What fast means here". Results and how to read
-// them: BENCHMARKS.md; run them with `make bench`.
+// Benchmarks of what "fast" means for linkbff. The hot path is GET /me/identities
+// with a valid token and a warm cache: it should cost little more than the HTTP
+// server itself. Upstream economy: one Management API token per lifetime, at most one
+// user read per user per cache TTL, one upstream read for any number of concurrent
+// misses of one user. Results and how to read them: BENCHMARKS.md; run them with
+// `make bench`.
 //
 // Timings here are only ever compared within one run (ratios against a bare handler
 // measured interleaved with linkbff in the same process); the upstream figures are
@@ -9,7 +13,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -39,24 +42,6 @@ func benchTenant(b *testing.B) *devtenant.Tenant {
 	return tenant
 }
 
-// benchEnv is linkbff's production-mode environment against tenant: defaults for
-// everything a deployment would not set (log level info, JSON logs, 30s cache), with
-// overrides.
-func benchEnv(tenant *devtenant.Tenant, overrides map[string]string) func(string) string {
-	env := map[string]string{
-		"AUTH0_DOMAIN":           tenant.URL(),
-		"AUTH0_AUDIENCE":         testAudience,
-		"AUTH0_CLIENT_ID":        testClientID,
-		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
-		"LINK_ALLOWED_AUDIENCES": nativeClient,
-		"LISTEN_ADDR":            "127.0.0.1:0",
-	}
-	for k, v := range overrides {
-		env[k] = v
-	}
-	return func(k string) string { return env[k] }
-}
-
 // benchHandler builds linkbff's handler as run does, logging to io.Discard.
 func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 	b.Helper()
@@ -69,31 +54,6 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 		b.Fatal(err)
 	}
 	return h
-}
-
-// benchRun calls run on 127.0.0.1:0 (logging to io.Discard) and returns its base URL.
-func benchRun(b *testing.B, getenv func(string) string) string {
-	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, io.Discard) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("run returned %v", err)
-		}
-	})
-	const prefix = "linkbff listening on "
-	select {
-	case line := <-stdout.lineWith(prefix):
-		return line[len(prefix):]
-	case err := <-done:
-		b.Fatalf("run exited before listening: %v", err)
-	case <-time.After(20 * time.Second):
-		b.Fatal("linkbff did not print its address")
-	}
-	return ""
 }
 
 // accessTokens mints n distinct access tokens of userID for linkbff's API (they differ
@@ -240,7 +200,7 @@ func interleavedRatio(rounds int, bare, full func(i int)) float64 {
 func BenchmarkHotPath(b *testing.B) {
 	tenant := benchTenant(b)
 	// A cache TTL longer than the benchmark, so the cache stays warm throughout.
-	getenv := benchEnv(tenant, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
+	getenv := productionEnv(tenant, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
 	tokens := accessTokens(b, tenant, benchUser, 64)
 	same := tokens[0]
 	// timed is true while a variant's timed loop runs; see unseenTokens.
@@ -316,7 +276,7 @@ func BenchmarkHotPath(b *testing.B) {
 
 	// Over loopback: linkbff via run(), and the bare handler in an http.Server with
 	// run's timeouts.
-	base := benchRun(b, getenv) + "/me/identities"
+	base := startRun(b, getenv, &syncBuffer{}, io.Discard) + "/me/identities"
 	bareSrv := httptest.NewUnstartedServer(bare)
 	bareSrv.Config.ReadHeaderTimeout = 5 * time.Second
 	bareSrv.Config.IdleTimeout = 2 * time.Minute
@@ -368,7 +328,7 @@ func (c upstreamCounts) report(b *testing.B, ops int) {
 //     user reads, 1 token.
 func BenchmarkUpstream(b *testing.B) {
 	tenant := benchTenant(b)
-	getenv := benchEnv(tenant, nil) // default 30s cache TTL
+	getenv := productionEnv(tenant) // default 30s cache TTL
 	const concurrent = 50
 	alice := accessTokens(b, tenant, benchUser, concurrent)
 	users := []string{"auth0|alice", "auth0|bob", "github|4242", "google-oauth2|1077", "github|9001"}

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -30,6 +32,7 @@ type app struct {
 	tenant *devtenant.Tenant
 	url    string
 	stderr *syncBuffer
+	client *http.Client // every request ends within testkit.Timeout
 }
 
 // startApp starts a tenant (with seed tweaks) and linkbff with env overrides.
@@ -44,42 +47,50 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tenant.Close() })
-	base := map[string]string{
+	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
+	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
+	return a
+}
+
+// productionEnv is linkbff's environment in production mode against tenant:
+// defaults for everything a deployment would not set, with overrides applied in
+// order.
+func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) func(string) string {
+	env := map[string]string{
 		"AUTH0_DOMAIN":           tenant.URL(),
 		"AUTH0_AUDIENCE":         testAudience,
 		"AUTH0_CLIENT_ID":        testClientID,
 		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
 		"LINK_ALLOWED_AUDIENCES": nativeClient,
 		"LISTEN_ADDR":            "127.0.0.1:0",
-		"LOG_LEVEL":              "debug",
 	}
-	for k, v := range env {
-		base[k] = v
+	for _, o := range overrides {
+		maps.Copy(env, o)
 	}
-	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}}
-	a.url = startRun(t, func(k string) string { return base[k] }, a.stderr)
-	return a
+	return func(k string) string { return env[k] }
 }
 
-// startRun calls run in a goroutine and returns linkbff's base URL once it listens.
-func startRun(t *testing.T, getenv func(string) string, stderr io.Writer) string {
+// startRun calls run in a goroutine and returns linkbff's base URL once it listens
+// (its first line on stdout). run's other output goes to stdout and stderr; when
+// the test ends, run is stopped and must return nil.
+func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := testkit.Recv(t, done, "run to return after its context was cancelled"); err != nil {
 			t.Errorf("run returned %v", err)
 		}
 	})
+	const prefix = "linkbff listening on "
 	select {
-	case line := <-stdout.lineWith("linkbff listening on "):
-		return strings.TrimSpace(strings.TrimPrefix(line, "linkbff listening on "))
+	case line := <-stdout.lineWith(prefix):
+		return strings.TrimSpace(strings.TrimPrefix(line, prefix))
 	case err := <-done:
 		t.Fatalf("run exited before listening: %v", err)
-	case <-time.After(20 * time.Second):
+	case <-time.After(testkit.Timeout):
 		t.Fatal("linkbff did not print its address")
 	}
 	return ""
@@ -198,7 +209,7 @@ func (a *app) do(method, path, token string, body any) response {
 
 func (a *app) send(req *http.Request) response {
 	a.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := a.client.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}

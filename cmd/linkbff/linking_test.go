@@ -154,15 +154,7 @@ func TestForgedAccessTokensNeverReachAuth0(t *testing.T) {
 	a := startApp(t, nil, nil)
 	now := time.Now()
 	claims := func(over map[string]any) map[string]any {
-		c := map[string]any{"iss": a.tenant.Issuer(), "sub": "auth0|alice", "aud": testAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "azp": testClientID}
-		for k, v := range over {
-			if v == nil {
-				delete(c, k)
-			} else {
-				c[k] = v
-			}
-		}
-		return c
+		return testkit.WithClaims(map[string]any{"iss": a.tenant.Issuer(), "sub": "auth0|alice", "aud": testAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "azp": testClientID}, over)
 	}
 	signed := func(over map[string]any) string {
 		tok, err := a.tenant.SignClaims(claims(over))

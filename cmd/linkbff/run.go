@@ -21,6 +21,7 @@ import (
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/server"
+	"github.com/linkbff/linkbff/internal/store/memstore"
 )
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
@@ -128,7 +129,7 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		RequireNonce:         cfg.LinkRequireNonce,
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
-	}, upstream, verifier, identity.NewMemoryStore(nil))
+	}, upstream, verifier, memstore.New(nil))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // TestDevModeBannerAndDemo runs linkbff as `make run` does (no AUTH0_DOMAIN): it
@@ -14,33 +16,23 @@ import (
 // tenant lists identities.
 func TestDevModeBannerAndDemo(t *testing.T) {
 	stdout := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
-	go func() {
-		done <- run(ctx, []string{"linkbff"}, func(k string) string { return env[k] }, stdout, io.Discard)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	<-stdout.lineWith("    -d ") // the banner's last line
+	base := startRun(t, func(k string) string { return env[k] }, stdout, io.Discard)
+	testkit.Recv(t, stdout.lineWith("    -d "), "the banner's last line")
+	client := testkit.HTTPClient(t)
 	out := stdout.String()
 	for _, want := range []string{"DEVELOPMENT MODE", "alice@example.com", "alice-password", "github|4242", "/__dev/tokens"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
 	}
-	base := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(out, "\n", 2)[0], "linkbff listening on "))
 	tenantURL := ""
 	for _, f := range strings.Fields(out) {
 		if strings.HasSuffix(f, "/__dev/tokens") {
 			tenantURL = strings.TrimSuffix(f, "/__dev/tokens")
 		}
 	}
-	res, err := http.Post(tenantURL+"/__dev/tokens", "application/json", strings.NewReader(`{"user_id":"auth0|alice","client_id":"linkbff-dev-client","audience":"https://linkbff.example/api"}`))
+	res, err := client.Post(tenantURL+"/__dev/tokens", "application/json", strings.NewReader(`{"user_id":"auth0|alice","client_id":"linkbff-dev-client","audience":"https://linkbff.example/api"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +42,7 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	decodeBody(t, res, &tok)
 	req, _ := http.NewRequest("GET", base+"/me/identities", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	res, err = http.DefaultClient.Do(req)
+	res, err = client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +55,7 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	}
 	// The page and the contract are served.
 	for _, path := range []string{"/", "/openapi.yaml", "/config.json", "/healthz", "/readyz"} {
-		res, err := http.Get(base + path)
+		res, err := client.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +66,7 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	}
 
 	// Metrics name routes by pattern and report Auth0's remaining rate limit.
-	res, err = http.Get(base + "/metrics")
+	res, err = client.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +85,7 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	// The container HEALTHCHECK command finds it through LISTEN_ADDR.
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
 	var hc strings.Builder
-	if err := run(context.Background(), []string{"linkbff", "healthcheck"}, func(k string) string {
+	if err := run(testkit.Context(t), []string{"linkbff", "healthcheck"}, func(k string) string {
 		if k == "LISTEN_ADDR" {
 			return ":" + port
 		}

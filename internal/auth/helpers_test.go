@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // rsaKeys are generated once per test binary: 2048-bit generation is slow enough to
@@ -37,7 +39,8 @@ func publicJWK(k *rsa.PrivateKey, kid string) jose.JSONWebKey {
 }
 
 // jwksServer is a fake tenant serving {issuer}.well-known/jwks.json. It counts the
-// JWKS requests and can be told to fail.
+// JWKS requests and can be told to fail. Client() answers within testkit.Timeout;
+// inProcessClient() reaches the same handler without a network, for synctest.
 type jwksServer struct {
 	*httptest.Server
 	requests atomic.Int64
@@ -74,7 +77,24 @@ func newJWKSServer(t *testing.T, keys ...jose.JSONWebKey) *jwksServer {
 		}
 	}))
 	t.Cleanup(s.Close)
+	s.Client().Timeout = testkit.Timeout
 	return s
+}
+
+// inProcessClient returns a client that hands every request straight to the fake
+// tenant's handler, whatever its URL: no connection, so in a synctest bubble a
+// request is just a function call and synctest.Wait can wait for it. (A network
+// server's goroutines are never durably blocked, so a bubble could not wait on them.)
+func (s *jwksServer) inProcessClient() *http.Client {
+	return &http.Client{Transport: handlerTransport{s.Config.Handler}}
+}
+
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 func (s *jwksServer) issuer() string { return s.URL + "/" }
@@ -102,20 +122,4 @@ func unsigned(t *testing.T, kid string, claims map[string]any) string {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	return b64(map[string]string{"alg": "none", "typ": "JWT", "kid": kid}) + "." + b64(claims) + "."
-}
-
-// with returns a copy of base with over applied; a nil value deletes the claim.
-func with(base, over map[string]any) map[string]any {
-	out := make(map[string]any, len(base)+len(over))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range over {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
 }

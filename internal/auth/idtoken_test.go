@@ -91,7 +91,7 @@ func TestIDTokenVerifier(t *testing.T) {
 		}},
 		{name: "tampered payload", token: func(t *testing.T, c map[string]any) string {
 			good := strings.Split(rs256(t, c), ".")
-			evil := strings.Split(rs256(t, with(c, map[string]any{"sub": "auth0|mallory"})), ".")
+			evil := strings.Split(rs256(t, testkit.WithClaims(c, map[string]any{"sub": "auth0|mallory"})), ".")
 			return good[0] + "." + evil[1] + "." + good[2]
 		}},
 		{name: "wrong iss", iss: func(string) string { return "https://evil.example/" }},
@@ -125,7 +125,7 @@ func TestIDTokenVerifier(t *testing.T) {
 			if mint == nil {
 				mint = rs256
 			}
-			raw := mint(t, with(base(iss), tt.over))
+			raw := mint(t, testkit.WithClaims(base(iss), tt.over))
 
 			got, err := v.Verify(context.Background(), raw)
 			if tt.want == nil {

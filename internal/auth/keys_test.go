@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -37,13 +36,16 @@ func newKeySource(t *testing.T, srv *jwksServer, clock *testkit.Clock) *auth.Key
 	return ks
 }
 
-// newExpiringKeySource is a KeySource whose provider's copy of the keys expires at
-// once (go-jwt-middleware reads the real clock for that).
+// newExpiringKeySource is a KeySource whose provider's copy of the keys expires a
+// nanosecond after each fetch, by the time package's clock (go-jwt-middleware reads
+// no other). It reaches srv in-process: call it inside a synctest bubble, where that
+// clock moves only when the test sleeps and synctest.Wait sees the provider's
+// background refresh through to its end.
 func newExpiringKeySource(t *testing.T, srv *jwksServer, clock *testkit.Clock) *auth.KeySource {
 	t.Helper()
 	ks, err := auth.NewKeySource(auth.KeySourceConfig{
 		Issuer:             srv.issuer(),
-		Client:             srv.Client(),
+		Client:             srv.inProcessClient(),
 		CacheTTL:           time.Nanosecond,
 		MinRefreshInterval: minRefresh,
 		Now:                clock.Now,
@@ -191,36 +193,38 @@ func TestKeySourceBacksOffAfterAFailedFetch(t *testing.T) {
 // then fetches synchronously on every call: the KeySource serves the last good set
 // instead of failing, and backs off.
 func TestKeySourceServesLastGoodSetWhenTheProviderLosesIt(t *testing.T) {
-	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	clock := testkit.NewClock()
-	ks := newExpiringKeySource(t, srv, clock)
-	keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1")) // outside the bubble: it listens
+	synctest.Test(t, func(t *testing.T) {
+		clock := testkit.NewClock()
+		ks := newExpiringKeySource(t, srv, clock)
+		keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
 
-	srv.setFailure("html")
-	// Each call finds the provider's copy expired. The first starts a background
-	// refresh (request 2), which fails and drops that copy; the next call then
-	// fetches synchronously (request 3), fails, and must still get the keys.
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.requests.Load() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the provider made %d JWKS requests, want 3", srv.requests.Load())
-		}
+		srv.setFailure("html")
+		time.Sleep(time.Millisecond) // the provider's copy expires (bubble time: instant)
+		// The provider serves its expired copy and refreshes in the background
+		// (request 2); that refresh fails and drops the copy.
 		set, err := ks.Keys(context.Background(), "k1")
 		if err != nil {
-			t.Fatalf("Keys while the JWKS endpoint fails (after %d requests): %v", srv.requests.Load(), err)
+			t.Fatalf("Keys with an expired copy: %v", err)
 		}
 		if diff := cmp.Diff([]string{"k1"}, kidsOf(set)); diff != "" {
-			t.Fatalf("Keys kids (-want +got):\n%s", diff)
+			t.Errorf("Keys with an expired copy: kids (-want +got):\n%s", diff)
 		}
-		runtime.Gosched()
-	}
-	// Within the back-off nothing is fetched, and the last good set is served.
-	for range 5 {
+		synctest.Wait()
+		if got := srv.requests.Load(); got != 2 {
+			t.Fatalf("%d JWKS requests after the background refresh, want 2", got)
+		}
+		// With no copy left the provider fetches synchronously (request 3), fails,
+		// and the KeySource serves the last good set instead.
 		keysFor(t, ks, srv, "k1", []string{"k1"}, 3)
-	}
-	clock.Advance(keyFetchBackoff)
-	srv.setFailure("")
-	keysFor(t, ks, srv, "k1", []string{"k1"}, 4)
+		// Within the back-off nothing is fetched, and the last good set is served.
+		for range 5 {
+			keysFor(t, ks, srv, "k1", []string{"k1"}, 3)
+		}
+		clock.Advance(keyFetchBackoff)
+		srv.setFailure("")
+		keysFor(t, ks, srv, "k1", []string{"k1"}, 4)
+	})
 }
 
 func TestKeySourceConcurrentUnknownKidsRefreshOnce(t *testing.T) {
@@ -229,20 +233,11 @@ func TestKeySourceConcurrentUnknownKidsRefreshOnce(t *testing.T) {
 	keysFor(t, ks, srv, "k1", []string{"k1"}, 1)
 
 	const n = 16
-	start := make(chan struct{})
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, err := ks.Keys(context.Background(), fmt.Sprintf("forged-%d", i))
-			errs <- err
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := testkit.Parallel(t, n, func(i int) error {
+		_, err := ks.Keys(context.Background(), fmt.Sprintf("forged-%d", i))
+		return err
+	})
+	for _, err := range errs {
 		if err != nil {
 			t.Errorf("Keys: %v", err)
 		}
@@ -259,20 +254,11 @@ func TestKeySourceConcurrentCallsDuringAnOutageFetchOnce(t *testing.T) {
 	srv.setFailure("html")
 	ks := newKeySource(t, srv, testkit.NewClock())
 	const n = 16
-	start := make(chan struct{})
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			<-start
-			_, err := ks.Keys(context.Background(), "k1")
-			errs <- err
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := testkit.Parallel(t, n, func(int) error {
+		_, err := ks.Keys(context.Background(), "k1")
+		return err
+	})
+	for _, err := range errs {
 		if !errors.Is(err, auth.ErrKeysUnavailable) {
 			t.Errorf("Keys: err = %v, want ErrKeysUnavailable", err)
 		}

@@ -12,14 +12,15 @@ import (
 	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // fakeUpstream is a hand-written Management API: users to read, canned link and
 // unlink answers, injected errors, and a record of every call in order.
 type fakeUpstream struct {
+	calls testkit.Calls
 	mu    sync.Mutex
 	users map[string]*account.User
-	calls []string
 	// fail holds errors to return, keyed "Op firstArg" (e.g. "GetUser github|4242")
 	// or "Op" for any call of that operation.
 	fail map[string]error
@@ -41,8 +42,8 @@ func (f *fakeUpstream) enter(op string, args ...string) error {
 			break
 		}
 	}
+	f.calls.Add(strings.Join(append([]string{op}, args...), " "))
 	f.mu.Lock()
-	f.calls = append(f.calls, strings.Join(append([]string{op}, args...), " "))
 	err := f.fail[op+" "+args[0]]
 	if err == nil {
 		err = f.fail[op]
@@ -57,17 +58,8 @@ func (f *fakeUpstream) enter(op string, args ...string) error {
 
 func (f *fakeUpstream) leave() { f.inFlight.Add(-1) }
 
-func (f *fakeUpstream) callLog() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *fakeUpstream) resetCalls() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = nil
-}
+func (f *fakeUpstream) callLog() []string { return f.calls.List() }
+func (f *fakeUpstream) resetCalls()       { f.calls.Reset() }
 
 func (f *fakeUpstream) GetUser(_ context.Context, userID string) (*account.User, error) {
 	defer f.leave()

@@ -57,25 +57,72 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (account.IDToken, error)
 }
 
-// IntentStore keeps one-time link intents (nonces) bound to the user who asked.
+// The store contract. Service keeps its shared state behind the three interfaces
+// below; each adapter (internal/store/memstore for one process, a Redis store for
+// replicas) implements all of them as a Store, and the shared suite in
+// internal/identity/storetest proves every rule written here, so a new store runs it
+// unchanged.
+//
+// Common to every method:
+//   - Time: a store judges the expiry of intents and views by the clock it was given
+//     (a now func() time.Time), never by the wall clock alone. A store that also
+//     lets its backend forget entries by itself (a Redis TTL) does so only as garbage
+//     collection, no earlier than that clock says: it keeps the expiry instant with the
+//     value and compares it with now. Expiry may be kept to the millisecond.
+//   - Errors: a non-nil error means the store could not answer (e.g. Redis is
+//     unreachable); (false, nil) and (View{}, false, nil) are answers. A store returns
+//     once ctx ends, with ctx's error or its own.
+//   - Concurrency: every method is safe for concurrent use, also across replicas when
+//     the store is shared.
+
+// MaxIntentsPerUser bounds the live link intents of one subject: putting one more
+// drops that subject's oldest, so a client in a loop cannot grow the store, and the
+// last few intents a user asked for (e.g. in several tabs) all stay usable.
+const MaxIntentsPerUser = 5
+
+// IntentStore keeps one-time link intents (nonces) bound to the subject who asked.
 type IntentStore interface {
-	// PutIntent stores nonce for subject until ttl passes.
+	// PutIntent stores nonce for subject. The intent is live until ttl has passed
+	// (still live at exactly ttl). A subject has at most MaxIntentsPerUser live
+	// intents: beyond that its oldest (first put) is dropped. Expired intents do not
+	// count toward the bound, and other subjects' intents are never touched. Nonces
+	// are unique (random); putting an existing nonce again is not supported.
 	PutIntent(ctx context.Context, nonce, subject string, ttl time.Duration) error
-	// ConsumeIntent deletes the intent and reports whether it existed, was unexpired
-	// and belonged to subject. An intent of another subject is left alone.
+	// ConsumeIntent reports whether nonce is a live intent of subject, and if so
+	// removes it: for any nonce, at most one call ever reports true, also when
+	// several race (across replicas too). An intent of another subject is left
+	// untouched (its owner can still consume it) and reported false; an expired one
+	// is reported false.
 	ConsumeIntent(ctx context.Context, nonce, subject string) (bool, error)
 }
 
 // Cache keeps identity views between reads.
 type Cache interface {
+	// GetView returns the view last set for userID while it is live, and false when
+	// there is none (never set, expired or deleted). The view returned equals the
+	// one set, field for field.
 	GetView(ctx context.Context, userID string) (View, bool, error)
+	// SetView stores v for userID, replacing any earlier view; it is live until ttl
+	// has passed (still live at exactly ttl).
 	SetView(ctx context.Context, userID string, v View, ttl time.Duration) error
+	// DeleteView forgets userID's view; deleting a view that is not there is no error.
 	DeleteView(ctx context.Context, userID string) error
 }
 
-// Locker serializes link/unlink per user.
+// Locker serializes link and unlink per user.
 type Locker interface {
-	// Lock blocks until the key is held or ctx ends; unlock releases it.
+	// Lock blocks until the caller holds key exclusively, or until ctx ends, when
+	// it returns (nil, an error that errors.Is ctx's error). Different keys never
+	// wait for each other. The returned unlock releases the caller's own hold only:
+	// calling it again, or after the hold was lost (see below) and someone else
+	// took the key, releases nothing. unlock takes no context: a store that needs a
+	// round trip to release bounds it itself.
+	//
+	// A store whose holders can die without unlocking (a crashed replica holding a
+	// Redis lock) gives every hold a lifetime (its lock TTL), after which the key
+	// is free again; such a store must keep that lifetime well above the longest
+	// link or unlink (the request deadline). A store whose holders die with it (the
+	// memory store) need not.
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 

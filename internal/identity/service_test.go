@@ -19,6 +19,7 @@ import (
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -28,13 +29,13 @@ const (
 	cacheTTL = time.Minute
 )
 
-// fixture is a Service over a fake Management API, a fake token verifier and a
-// MemoryStore, all on one fake clock.
+// fixture is a Service over a fake Management API, a fake token verifier and the
+// memory store, all on one fake clock.
 type fixture struct {
 	clock *testkit.Clock
 	up    *fakeUpstream
 	ver   *fakeVerifier
-	store *identity.MemoryStore
+	store *memstore.Store
 	svc   *identity.Service
 }
 
@@ -86,7 +87,7 @@ func newFixture(t *testing.T, configure func(*identity.Config)) *fixture {
 	if configure != nil {
 		configure(&cfg)
 	}
-	store := identity.NewMemoryStore(clock.Now)
+	store := memstore.New(clock.Now)
 	return &fixture{clock: clock, up: up, ver: ver, store: store, svc: identity.New(cfg, up, ver, store)}
 }
 

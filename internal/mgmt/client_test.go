@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -121,17 +121,11 @@ func TestTokenFetchedOnceForConcurrentCalls(t *testing.T) {
 	f := newFake(t, writeRaw(http.StatusOK, userJSON))
 	c := newClient(t, f)
 	const n = 32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			_, err := c.GetUser(context.Background(), "auth0|a")
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := testkit.Parallel(t, n, func(int) error {
+		_, err := c.GetUser(context.Background(), "auth0|a")
+		return err
+	})
+	for _, err := range errs {
 		if err != nil {
 			t.Errorf("GetUser: %v", err)
 		}
@@ -198,7 +192,7 @@ func TestTokenEndpointFailure(t *testing.T) {
 		},
 		{
 			name:        "hangs",
-			token:       func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+			token:       hang,
 			wantTimeout: true,
 		},
 	}
@@ -388,15 +382,14 @@ func TestUndecodableAnswer(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	blocking := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 	t.Run("call timeout", func(t *testing.T) {
-		f := newFake(t, blocking)
+		f := newFake(t, hang)
 		c := newClient(t, f, func(c *mgmt.Config) { c.CallTimeout = 50 * time.Millisecond })
 		_, err := c.GetUser(t.Context(), "auth0|a")
 		assertTimeout(t, err)
 	})
 	t.Run("caller deadline shorter than call timeout", func(t *testing.T) {
-		f := newFake(t, blocking)
+		f := newFake(t, hang)
 		c := newClient(t, f, func(c *mgmt.Config) { c.CallTimeout = time.Minute })
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -61,7 +62,18 @@ func newFake(t testing.TB, api http.HandlerFunc, opts ...func(*fake)) *fake {
 	}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
+	// The client under test bounds its own calls; this bounds them if it does not.
+	f.srv.Client().Timeout = testkit.Timeout
 	return f
+}
+
+// hang answers nothing until the client goes away (or testkit.Timeout passes, so
+// that a client that never does cannot keep the server's Close waiting forever).
+func hang(_ http.ResponseWriter, r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-time.After(testkit.Timeout):
+	}
 }
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {

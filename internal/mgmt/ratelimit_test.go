@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // fakeNow is the clock the client reads x-ratelimit-reset against, so no test
@@ -242,14 +243,10 @@ func TestRateLimitWaitHonoursCancel(t *testing.T) {
 		_, err := c.GetUser(ctx, "auth0|a")
 		done <- err
 	}()
-	<-read
+	testkit.Recv(t, read, "the client to read the 429 answer")
 	cancel()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second): // generous: the back-off asked for is 30s
-		t.Fatal("GetUser kept waiting after its ctx was cancelled")
-	}
+	// Bounded well below the 30s back-off asked for.
+	err := testkit.Recv(t, done, "GetUser to return after its ctx was cancelled")
 	ue, ok := errors.AsType[*mgmt.UnavailableError](err)
 	if !ok || !errors.Is(err, context.Canceled) || ue.Timeout {
 		t.Errorf("err = %v (%T), want UnavailableError wrapping context.Canceled", err, err)

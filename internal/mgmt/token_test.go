@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,20 +103,11 @@ func TestTokenEndpointFailureConcurrentCallsAskOnce(t *testing.T) {
 	clock := testkit.NewClock()
 	c := newClient(t, f, func(c *mgmt.Config) { c.Now = clock.Now })
 	const n = 16
-	start := make(chan struct{})
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			<-start
-			_, err := c.GetUser(context.Background(), "auth0|a")
-			errs <- err
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := testkit.Parallel(t, n, func(int) error {
+		_, err := c.GetUser(context.Background(), "auth0|a")
+		return err
+	})
+	for _, err := range errs {
 		wantTokenUnavailable(t, err, "concurrent call")
 	}
 	if got := f.tokenRequests.Load(); got != 1 {

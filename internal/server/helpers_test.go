@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -70,31 +70,23 @@ func accessToken(t *testing.T, issuer, subject string) string {
 // fakeIdentities is the identity service as the handlers see it: canned answers and
 // a record of calls.
 type fakeIdentities struct {
+	calls testkit.Calls
 	mu    sync.Mutex
-	calls []string
 	view  identity.View
 	err   error
-	panic any // List panics with this when set
+	panic any                       // List panics with this when set
+	seen  func(ctx context.Context) // List calls it with its context when set
 }
 
 func (f *fakeIdentities) record(call string) error {
+	f.calls.Add(call)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
 	return f.err
 }
 
-func (f *fakeIdentities) callLog() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *fakeIdentities) resetCalls() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = nil
-}
+func (f *fakeIdentities) callLog() []string { return f.calls.List() }
+func (f *fakeIdentities) resetCalls()       { f.calls.Reset() }
 
 // set changes the canned answers between requests.
 func (f *fakeIdentities) set(change func(*fakeIdentities)) {
@@ -103,10 +95,13 @@ func (f *fakeIdentities) set(change func(*fakeIdentities)) {
 	change(f)
 }
 
-func (f *fakeIdentities) List(_ context.Context, userID string) (identity.View, error) {
+func (f *fakeIdentities) List(ctx context.Context, userID string) (identity.View, error) {
 	f.mu.Lock()
-	p := f.panic
+	p, seen := f.panic, f.seen
 	f.mu.Unlock()
+	if seen != nil {
+		seen(ctx)
+	}
 	if p != nil {
 		panic(p)
 	}
@@ -142,18 +137,30 @@ type testServer struct {
 	url    string
 	issuer string
 	ids    *fakeIdentities
+	client *http.Client
 }
 
 type serverOptions struct {
-	frontend fstest.MapFS
+	frontend fs.FS
 	audience string
 	ready    func(context.Context) error
-	cors     []string // CORS_ALLOWED_ORIGINS
+	cors     []string  // CORS_ALLOWED_ORIGINS
+	log      io.Writer // JSON logs at debug level; nil discards them
 }
 
 const openAPIDoc = "openapi: 3.0.3\ninfo:\n  title: linkbff\n"
 
 func newTestServer(t *testing.T, opts serverOptions) *testServer {
+	t.Helper()
+	h, ids, issuer := newHandler(t, opts)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testServer{url: srv.URL, issuer: issuer, ids: ids, client: testkit.HTTPClient(t)}
+}
+
+// newHandler returns server.New over fakes, the fake identity service, and the
+// issuer whose tokens it accepts.
+func newHandler(t *testing.T, opts serverOptions) (http.Handler, *fakeIdentities, string) {
 	t.Helper()
 	issuer := newJWKS(t)
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: issuer})
@@ -165,24 +172,24 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 		t.Fatal(err)
 	}
 	ids := &fakeIdentities{}
+	logger := slog.New(slog.DiscardHandler)
+	if opts.log != nil {
+		logger = slog.New(slog.NewJSONHandler(opts.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	deps := server.Deps{
-		Logger:     slog.New(slog.DiscardHandler),
+		Logger:     logger,
 		Identities: ids,
 		Bearer:     bearer,
 		Ready:      opts.ready,
 		OpenAPI:    []byte(openAPIDoc),
 	}
-	if opts.frontend != nil { // a nil MapFS would still be a non-nil fs.FS
-		deps.Frontend = opts.frontend
-	}
+	deps.Frontend = opts.frontend
 	h := server.New(server.Config{
 		RequestTimeout:     10 * time.Second,
 		CORSAllowedOrigins: opts.cors,
 		Client:             server.ClientConfig{Domain: tenantURL, ConfigurationBaseURL: tenantURL, ClientID: clientID, Issuer: tenantURL + "/", Audience: opts.audience},
 	}, deps)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &testServer{url: srv.URL, issuer: issuer, ids: ids}
+	return h, ids, issuer
 }
 
 type response struct {
@@ -201,7 +208,7 @@ func (s *testServer) do(t *testing.T, method, path string, body io.Reader, heade
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,54 +16,100 @@ import (
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
-type requestIDKey struct{}
+// The middlewares below each do one job; routes.go lists them in order. They pass
+// what they know down the request as cheaply as they can: the request id travels in
+// the response's X-Request-Id header (where the client sees it, so a problem's
+// request_id can never differ from it), and the access log and the metrics share one
+// statusWriter.
 
-// requestID returns the id given to this request by withRequestContext.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+// requestIDHeader carries the request id in both directions.
+const requestIDHeader = "X-Request-Id"
 
-// withRequestContext gives each request an id (a sane incoming X-Request-Id is kept,
-// so ids follow a request through a proxy), a logger carrying that id and the client
-// ip, a deadline, and one access-log line.
-func (s *server) withRequestContext(next http.Handler) http.Handler {
+// requestID returns the id assignRequestID gave this request.
+func requestID(w http.ResponseWriter) string { return w.Header().Get(requestIDHeader) }
+
+// assignRequestID gives each request an id: a sane incoming X-Request-Id is kept, so
+// ids follow a request through a proxy; anything else is replaced by a fresh one.
+func assignRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
+		id := r.Header.Get(requestIDHeader)
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
-		log := s.log.With("request_id", id, "client_ip", clientIP(r))
+		w.Header().Set(requestIDHeader, id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// attachLogger puts a logger carrying the request id and the client's address in the
+// request's context, where every layer below finds it (reqlog.From).
+func (s *server) attachLogger(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := s.log.With("request_id", requestID(w), "client_ip", clientIP(r))
+		next.ServeHTTP(w, r.WithContext(reqlog.With(r.Context(), log)))
+	})
+}
+
+// logAccess writes one "request" line per request, when it is done.
+func logAccess(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := observe(w)
+		next.ServeHTTP(sw, r)
+		reqlog.From(r.Context()).LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", routePattern(r)), slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(sw.start)))
+	})
+}
+
+// recordMetrics counts each request and its latency by route pattern.
+func (s *server) recordMetrics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := observe(w)
+		next.ServeHTTP(sw, r)
+		s.metrics.observe(routePattern(r), r.Method, sw.status, time.Since(sw.start))
+	})
+}
+
+// enforceDeadline ends the request's context after RequestTimeout, so that no call
+// below can outlive what a client waits for.
+func (s *server) enforceDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
-		ctx = context.WithValue(ctx, requestIDKey{}, id)
-		ctx = reqlog.With(ctx, log)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				log.Error("panic", "panic", v)
-				if !sw.wrote {
-					problem.Write(sw, id, fault.New(fault.Internal, "An unexpected error occurred."))
-				}
-			}
-			route := chi.RouteContext(ctx)
-			pattern := ""
-			if route != nil {
-				pattern = route.RoutePattern()
-			}
-			elapsed := time.Since(start)
-			s.metrics.observe(pattern, r.Method, sw.status, elapsed)
-			log.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("route", pattern), slog.Int("status", sw.status),
-				slog.Duration("duration", elapsed))
-		}()
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// recoverPanic turns a panic into a logged 500 problem (when nothing was written
+// yet) and lets the server go on. http.ErrAbortHandler, a handler's request to drop
+// the connection, goes on to net/http.
+func recoverPanic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := observe(w)
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			reqlog.From(r.Context()).Error("panic", "panic", v)
+			if !sw.wrote {
+				problem.Write(sw, requestID(sw), fault.New(fault.Internal, "An unexpected error occurred."))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// routePattern is the pattern of the route that served r ("" if none matched). The
+// router fills it in while serving, so a middleware reads it after next returns.
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		return rc.RoutePattern()
+	}
+	return ""
 }
 
 func newRequestID() string {
@@ -95,10 +141,22 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// statusWriter records the status a handler answered with and whether it wrote
+// anything, for the middlewares that report on a request after it is served.
 type statusWriter struct {
 	http.ResponseWriter
+	start  time.Time // when the outermost observer saw the request
 	status int
 	wrote  bool
+}
+
+// observe returns w as the request's statusWriter, wrapping it only if no outer
+// middleware has done so: one per request, however many middlewares observe it.
+func observe(w http.ResponseWriter) *statusWriter {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw
+	}
+	return &statusWriter{ResponseWriter: w, start: time.Now(), status: http.StatusOK}
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -16,7 +16,19 @@ import (
 // routes lists every route linkbff serves.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.withRequestContext, securityHeaders)
+	// Every request, outermost first; each middleware does one job (middleware.go).
+	r.Use(
+		assignRequestID,   // X-Request-Id: the caller's if sane, else a fresh one
+		s.attachLogger,    // a logger with request_id and client_ip, in the context
+		logAccess,         // one "request" line per request
+		s.recordMetrics,   // linkbff_http_* by route pattern
+		s.enforceDeadline, // the context ends after RequestTimeout
+		recoverPanic,      // a panic becomes a 500 problem
+		securityHeaders,
+		// Rate limiting by client (internal/ratelimit) goes here: logged and counted,
+		// refused before any work. Browser sessions (scs LoadAndSave) go here too,
+		// for the /auth/* routes and the cookie-authenticated /me/* routes.
+	)
 	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.
 	// go-chi/cors reads an empty AllowedOrigins as "every origin", so with no origin
 	// configured the middleware is not installed at all: no response then carries
@@ -54,7 +66,13 @@ func (s *server) routes() http.Handler {
 	r.Get("/metrics", op.GetMetrics)
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.deps.Bearer.Middleware, s.requireAuth)
+		r.Use(
+			s.deps.Bearer.Middleware,
+			// Cookie-session authentication goes here: after Bearer, so that a
+			// bearer token wins when both are sent, and before requireAuth.
+			s.requireAuth,
+			// Per-user rate limiting goes here: the caller is known.
+		)
 		r.Get("/me/identities", op.ListIdentities)
 		r.Post("/me/identities", op.LinkIdentity)
 		r.Post("/me/identities/nonce", op.CreateLinkNonce)

@@ -83,7 +83,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { Write
 // with the request's logger: server errors with their hidden cause at error level,
 // client errors at debug level.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
-	p := problem.Write(w, requestID(r.Context()), err)
+	p := problem.Write(w, requestID(w), err)
 	log := reqlog.From(r.Context())
 	status := p.Status()
 	if status >= 500 {

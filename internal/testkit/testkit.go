@@ -1,10 +1,12 @@
-// Package testkit holds the small test doubles several packages' tests share: a
-// clock that moves only when told to, and a JWT signer for crafting tokens a
-// verifier must accept or refuse. Only tests import it.
+// Package testkit holds what several packages' tests share: a clock that moves only
+// when told to, a JWT signer for crafting tokens a verifier must accept or refuse,
+// and bounded waits (Recv, Parallel, Context, HTTPClient) so that no test can block
+// until go test's global timeout. Only tests import it.
 package testkit
 
 import (
 	"encoding/json"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +56,23 @@ func SignJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, cla
 	out, err := obj.CompactSerialize()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// WithClaims returns a copy of base with over applied; a nil value in over deletes
+// the claim. It makes the one-claim-wrong variants of a valid token.
+func WithClaims(base, over map[string]any) map[string]any {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range over {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
 	}
 	return out
 }
