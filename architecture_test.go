@@ -1,0 +1,133 @@
+package linkbff
+
+import (
+	"go/build"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const modulePath = "github.com/linkbff/linkbff"
+
+// layer states what one package (or every package under a directory, for a key
+// ending in "/...") may import. docs/architecture.md says the same in prose; this
+// test keeps the two honest.
+type layer struct {
+	// allow lists the module's packages it may import ("/..." for a subtree); nil
+	// with any set means: anything of the module not in deny.
+	allow []string
+	any   bool
+	// deny lists packages it must not import, standard library included.
+	deny []string
+}
+
+var layers = map[string]layer{
+	// Leaves: the vocabulary every layer shares. No HTTP, no adapters.
+	"internal/fault":   {deny: []string{"net/http"}},
+	"internal/account": {deny: []string{"net/http"}},
+	"internal/reqlog":  {},
+	"internal/config":  {},
+	// The rules: no HTTP, no Auth0 client, no store adapter, no HTTP edge.
+	"internal/identity": {allow: []string{"internal/account", "internal/fault", "internal/reqlog"}, deny: []string{"net/http"}},
+	// The conformance suite of identity's store contract, for adapters' tests.
+	"internal/identity/storetest": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/testkit"}},
+	// Adapters by technology: they implement identity's interfaces.
+	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault"}},
+	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
+	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
+	// The HTTP edge: the one status table, and the routes.
+	"internal/problem": {allow: []string{"api", "internal/fault"}},
+	"internal/server":  {any: true, deny: []string{"internal/devtenant", "internal/mgmt", "internal/store/...", "internal/config", "internal/testkit"}},
+	// The development tenant shares no code with linkbff: a misunderstanding of
+	// Auth0 written once would otherwise pass every test.
+	"internal/devtenant": {},
+	"internal/testkit":   {},
+	"api":                {},
+	"frontend":           {},
+	"":                   {},
+	"cmd/linkbff":        {any: true, deny: []string{"internal/testkit"}},
+	"cmd/devtenant":      {allow: []string{"internal/devtenant"}},
+	"tools/...":          {},
+}
+
+func TestImportsFollowTheLayers(t *testing.T) {
+	err := filepath.WalkDir(".", func(dir string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		name := d.Name()
+		if dir != "." && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "testdata" || name == "bin") {
+			return filepath.SkipDir
+		}
+		pkg, err := build.ImportDir(dir, 0)
+		if err != nil {
+			return nil // no Go files here
+		}
+		rel := filepath.ToSlash(dir)
+		if rel == "." {
+			rel = ""
+		}
+		l, ok := layerOf(rel)
+		if !ok {
+			t.Errorf("%s: no layer rule; add it to layers and to docs/architecture.md", rel)
+			return nil
+		}
+		for _, imp := range pkg.Imports {
+			own, inModule := strings.CutPrefix(imp, modulePath+"/")
+			if imp == modulePath {
+				own, inModule = "", true
+			}
+			switch {
+			case matchAny(l.deny, own) && inModule, !inModule && slices.Contains(l.deny, imp):
+				t.Errorf("%s imports %s, which its layer forbids", rel, imp)
+			case inModule && !l.any && !matchAny(l.allow, own):
+				t.Errorf("%s imports %s, which its layer does not allow", rel, imp)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOnlyTheBinariesStartTheDevelopmentTenant: the tenant is wired in only by the
+// programs, never by a library package.
+func TestOnlyTheBinariesStartTheDevelopmentTenant(t *testing.T) {
+	for key, l := range layers {
+		if key == "cmd/linkbff" || key == "cmd/devtenant" {
+			continue
+		}
+		if matchAny(l.allow, "internal/devtenant") || (l.any && !matchAny(l.deny, "internal/devtenant")) {
+			t.Errorf("layer %q may import internal/devtenant", key)
+		}
+	}
+}
+
+func layerOf(rel string) (layer, bool) {
+	if l, ok := layers[rel]; ok {
+		return l, true
+	}
+	for key, l := range layers {
+		if prefix, ok := strings.CutSuffix(key, "/..."); ok && strings.HasPrefix(rel, prefix+"/") {
+			return l, true
+		}
+	}
+	return layer{}, false
+}
+
+func matchAny(patterns []string, pkg string) bool {
+	for _, p := range patterns {
+		if prefix, ok := strings.CutSuffix(p, "/..."); ok {
+			if pkg == prefix || strings.HasPrefix(pkg, prefix+"/") {
+				return true
+			}
+		} else if p == pkg || path.Clean(p) == pkg {
+			return true
+		}
+	}
+	return false
+}
