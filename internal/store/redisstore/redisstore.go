@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -52,8 +53,11 @@ const gcMargin = time.Minute
 func NewClient(url string) (*redis.Client, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
-		// ParseURL's errors never repeat the URL, which may hold a password.
-		return nil, fmt.Errorf("redisstore: %w", err)
+		// The URL may hold a password: keep url.Parse's reason, not its quote.
+		if uerr, ok := errors.AsType[*neturl.Error](err); ok {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("redisstore: Redis URL: %w", err)
 	}
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = DefaultDialTimeout
@@ -67,11 +71,12 @@ func NewClient(url string) (*redis.Client, error) {
 	if opts.PoolTimeout == 0 {
 		opts.PoolTimeout = DefaultPoolTimeout
 	}
-	// go-redis's defaults retry a failed dial 5 times and a command 3 times, which
-	// adds up to seconds against a server that is down: once each is enough to get
-	// past a connection the server closed.
+	// go-redis's defaults retry a failed dial 5 times and a command 3 times, with
+	// back-off, which adds up to seconds against a server that is down. One retry of
+	// the command (with a fresh dial) is enough to get past a connection the server
+	// closed.
 	if opts.DialerRetries == 0 {
-		opts.DialerRetries = 2
+		opts.DialerRetries = 1
 	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 1

@@ -629,7 +629,7 @@ func TestNewClient(t *testing.T) {
 		t.Errorf("URL timeouts overridden: dial %v read %v", o.DialTimeout, o.ReadTimeout)
 	}
 
-	for _, bad := range []string{"http://127.0.0.1:6379", "redis://:s3cret@127.0.0.1:6379/notadb", "127.0.0.1:6379"} {
+	for _, bad := range []string{"http://127.0.0.1:6379", "redis://:s3cret@127.0.0.1:6379/notadb", "127.0.0.1:6379", "redis://:s3cret@127.0.0.1:notaport"} {
 		if _, err := redisstore.NewClient(bad); err == nil {
 			t.Errorf("NewClient(%q) accepted it", bad)
 		} else if strings.Contains(err.Error(), "s3cret") {
