@@ -145,7 +145,7 @@ type testServer struct {
 type serverOptions struct {
 	frontend fstest.MapFS
 	audience string
-	ready    func(context.Context) error
+	ready    map[string]func(context.Context) error
 	cors     []string // CORS_ALLOWED_ORIGINS
 }
 
