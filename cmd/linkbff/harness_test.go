@@ -44,6 +44,13 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tenant.Close() })
+	return startAppOn(t, tenant, env)
+}
+
+// startAppOn starts linkbff (with env overrides) against a running tenant; several
+// can share one, as replicas do.
+func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *app {
+	t.Helper()
 	base := map[string]string{
 		"AUTH0_DOMAIN":           tenant.URL(),
 		"AUTH0_AUDIENCE":         testAudience,
