@@ -35,7 +35,7 @@ var layers = map[string]layer{
 	// The conformance suite of identity's store contract, for adapters' tests.
 	"internal/identity/storetest": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/testkit"}},
 	// Adapters by technology: they implement identity's interfaces.
-	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault"}},
+	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/reqlog"}},
 	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
 	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
 	// The HTTP edge: the one status table, and the routes.

@@ -388,11 +388,11 @@ type Problem struct {
 // Example: identity_not_found
 type ProblemCode string
 
-// Readiness Example: {"checks":{"auth0":"ok"},"status":"ok"}
+// Readiness Example: {"checks":{"auth0":"ok","redis":"ok"},"status":"ok"}
 type Readiness struct {
 	// Checks The state of each dependency, by name.
 	//
-	// Example: {"auth0":"ok"}
+	// Example: {"auth0":"ok","redis":"ok"}
 	Checks map[string]string `json:"checks,omitempty"`
 
 	// Status Example: ok

@@ -49,7 +49,7 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := build(cfg, newLogger(cfg, io.Discard))
+	h, err := build(cfg, newLogger(cfg, io.Discard), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

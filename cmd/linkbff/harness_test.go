@@ -47,6 +47,13 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tenant.Close() })
+	return startAppOn(t, tenant, env)
+}
+
+// startAppOn starts linkbff (with env overrides) against a running tenant; several
+// can share one, as replicas do.
+func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *app {
+	t.Helper()
 	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
 	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
 	return a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/linkbff/linkbff"
 	"github.com/linkbff/linkbff/frontend"
@@ -22,6 +23,7 @@ import (
 	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
+	"github.com/linkbff/linkbff/internal/store/redisstore"
 )
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
@@ -59,7 +61,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer tenant.Close()
 	}
 
-	handler, err := build(cfg, log)
+	// One Redis client for all the state replicas share, closed after the server.
+	var rdb *redis.Client
+	if cfg.RedisURL != "" {
+		if rdb, err = redisstore.NewClient(cfg.RedisURL); err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		defer rdb.Close()
+	}
+
+	handler, err := build(cfg, log, rdb)
 	if err != nil {
 		return err
 	}
@@ -92,8 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// build wires the service from the configuration.
-func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
+// build wires the service from the configuration. rdb is nil without REDIS_URL.
+func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler, error) {
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
 	if err != nil {
 		return nil, err
@@ -122,6 +133,22 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		Issuer:    cfg.Issuer(),
 		Audiences: append([]string{cfg.ClientID}, cfg.LinkAllowedAudiences...),
 	})
+	ready := map[string]func(context.Context) error{
+		"auth0": func(ctx context.Context) error {
+			_, err := keys.Keys(ctx, "")
+			return err
+		},
+	}
+	var store identity.Store = memstore.New(nil)
+	if rdb != nil {
+		rs := redisstore.New(rdb, redisstore.Options{
+			Prefix: cfg.RedisKeyPrefix,
+			// A hold must outlive the longest link or unlink, which the request
+			// deadline bounds.
+			LockTTL: max(redisstore.DefaultLockTTL, 2*cfg.RequestTimeout),
+		})
+		store, ready["redis"] = rs, rs.Ping
+	}
 	svc := identity.New(identity.Config{
 		ClientID:             cfg.ClientID,
 		MaxAge:               cfg.LinkMaxAge,
@@ -129,7 +156,7 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		RequireNonce:         cfg.LinkRequireNonce,
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
-	}, upstream, verifier, memstore.New(nil))
+	}, upstream, verifier, store)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -160,13 +187,10 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		Logger:     log,
 		Identities: svc,
 		Bearer:     bearer,
-		Ready: func(ctx context.Context) error {
-			_, err := keys.Keys(ctx, "")
-			return err
-		},
-		OpenAPI:  linkbff.OpenAPISpec(),
-		Frontend: frontend.Files(),
-		Metrics:  reg,
+		Ready:      ready,
+		OpenAPI:    linkbff.OpenAPISpec(),
+		Frontend:   frontend.Files(),
+		Metrics:    reg,
 	}), nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is the whole configuration of a linkbff process.
@@ -45,6 +47,11 @@ type Config struct {
 	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
 	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
 
+	// RedisURL (REDIS_URL), when set, puts the state replicas share in that Redis
+	// (redis:// or rediss://); unset, it stays in this process.
+	RedisURL       string
+	RedisKeyPrefix string // REDIS_KEY_PREFIX: starts every key linkbff writes
+
 	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // LOG_FORMAT: json or text
 }
@@ -59,6 +66,7 @@ const (
 	DefaultUpstreamTimeout  = 5 * time.Second
 	DefaultRequestTimeout   = 15 * time.Second
 	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultRedisKeyPrefix   = "linkbff:"
 	DefaultLogFormatDev     = "text"
 	DefaultLogFormat        = "json"
 )
@@ -94,6 +102,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	c.RedisURL = strings.TrimSpace(getenv("REDIS_URL"))
+	c.RedisKeyPrefix = getenv("REDIS_KEY_PREFIX")
+	if c.RedisKeyPrefix == "" {
+		c.RedisKeyPrefix = DefaultRedisKeyPrefix
+	}
 	c.LogLevel = r.level("LOG_LEVEL")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if c.LogFormat == "" {
@@ -193,6 +206,15 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			// The URL may hold a password: keep url.Parse's reason, not its quote.
+			if uerr, ok := errors.AsType[*url.Error](err); ok {
+				err = uerr.Err
+			}
+			bad("REDIS_URL", "must be redis://[[user]:password@]host[:port][/db] or rediss://… (TLS): %v", err)
+		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)

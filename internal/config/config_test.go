@@ -40,6 +40,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		LinkMaxAge: 5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
+		RedisKeyPrefix: "linkbff:",
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -96,6 +97,9 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"bad CORS origin", with(prod, "CORS_ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"), []string{"CORS_ALLOWED_ORIGINS"}},
 		{"bad management audience", with(prod, "AUTH0_MANAGEMENT_AUDIENCE", "api/v2"), []string{"AUTH0_MANAGEMENT_AUDIENCE"}},
 		{"zero max age", with(prod, "LINK_MAX_AGE", "0s"), []string{"LINK_MAX_AGE"}},
+		{"Redis URL without scheme", with(prod, "REDIS_URL", "127.0.0.1:6379"), []string{"REDIS_URL"}},
+		{"Redis URL of another scheme", with(prod, "REDIS_URL", "http://127.0.0.1:6379"), []string{"REDIS_URL"}},
+		{"Redis URL with a bad database", with(prod, "REDIS_URL", "redis://127.0.0.1:6379/zero"), []string{"REDIS_URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,5 +147,23 @@ func TestDefaultLockConfigurationBaseURL(t *testing.T) {
 	}
 	if _, err := FromEnv(env(with(prod, "LOCK_CONFIGURATION_BASE_URL", "cdn"))); err == nil || !strings.Contains(err.Error(), "LOCK_CONFIGURATION_BASE_URL:") {
 		t.Errorf("bad setting not named: %v", err)
+	}
+}
+
+func TestFromEnvRedis(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "REDIS_URL", "rediss://:pw@redis.internal:6380/1", "REDIS_KEY_PREFIX", "app1:")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RedisURL != "rediss://:pw@redis.internal:6380/1" || c.RedisKeyPrefix != "app1:" {
+		t.Errorf("RedisURL = %q, RedisKeyPrefix = %q", c.RedisURL, c.RedisKeyPrefix)
+	}
+	// A wrong URL is named, but its password is not repeated.
+	_, err = FromEnv(env(with(prod, "REDIS_URL", "redis://:s3cret@redis.internal:port")))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL:") {
+		t.Fatalf("bad REDIS_URL: %v", err)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error shows the password: %v", err)
 	}
 }

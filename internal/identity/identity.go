@@ -133,6 +133,25 @@ type Store interface {
 	Locker
 }
 
+// SharedCache is a Cache that several replicas share (Redis). Service's stale-read
+// guard (a read that started before a link or unlink must not cache what it read
+// over the write's newer view) must then hold across replicas, so such a store keeps
+// a write generation per user beside the view and compares it in the same atomic
+// step as the write. Service uses it when its Store implements it; otherwise (the
+// memory store, one process) the guard is a per-process counter.
+type SharedCache interface {
+	// Generation returns userID's write generation, which every Wrote of userID
+	// changes.
+	Generation(ctx context.Context, userID string) (uint64, error)
+	// SetViewIf stores v as SetView does, but only while userID's generation is
+	// still gen; stored reports whether it did.
+	SetViewIf(ctx context.Context, userID string, gen uint64, v View, ttl time.Duration) (stored bool, err error)
+	// Wrote records a link or unlink of userID: in one step it advances userID's
+	// generation and stores v, the write's result, for ttl, or forgets the view when
+	// v is nil (the result is unknown).
+	Wrote(ctx context.Context, userID string, v *View, ttl time.Duration) error
+}
+
 func viewFrom(userID string, ids []account.Identity, primary Profile) View {
 	v := View{UserID: userID, Identities: make([]Identity, 0, len(ids))}
 	for i, id := range ids {

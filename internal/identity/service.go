@@ -35,10 +35,12 @@ type Service struct {
 	upstream Upstream
 	verifier TokenVerifier
 	store    Store
+	shared   SharedCache // store, when replicas share it; nil otherwise
 	reads    singleflight.Group
 	// writes counts link/unlink results per user (striped by a hash of the user id):
 	// a read that started before a write must not cache what it read after the
-	// write put the newer view there.
+	// write put the newer view there. A SharedCache keeps this count for all replicas
+	// instead.
 	writes [256]atomic.Uint64
 }
 
@@ -53,7 +55,8 @@ func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Se
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store}
+	shared, _ := store.(SharedCache)
+	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared}
 }
 
 // readTimeout bounds a shared (coalesced) read when its first caller has no deadline.
@@ -100,22 +103,62 @@ func (s *Service) fetch(ctx context.Context, userID string) (View, error) {
 			return v, nil
 		}
 	}
-	writes := s.writeCounter(userID)
-	before := writes.Load()
+	before, cacheable := s.generation(ctx, userID)
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
 		return View{}, upstreamFault(err)
 	}
 	v := viewFrom(userID, u.Identities, primaryProfile(u))
-	if writes.Load() == before {
-		s.remember(ctx, v)
+	if cacheable {
+		s.rememberRead(ctx, before, v)
 	}
 	return v, nil
+}
+
+// generation returns userID's write generation before a read (see Service.writes);
+// cacheable is false when what the read finds must not be cached: the cache is off,
+// or the shared generation cannot be read.
+func (s *Service) generation(ctx context.Context, userID string) (gen uint64, cacheable bool) {
+	if s.cfg.CacheTTL <= 0 {
+		return 0, false
+	}
+	if s.shared == nil {
+		return s.writeCounter(userID).Load(), true
+	}
+	gen, err := s.shared.Generation(ctx, userID)
+	if err != nil {
+		reqlog.From(ctx).Warn("identity cache generation read failed", "err", err)
+		return 0, false
+	}
+	return gen, true
+}
+
+// rememberRead caches what a read found, unless a write of the same user happened
+// since generation returned before.
+func (s *Service) rememberRead(ctx context.Context, before uint64, v View) {
+	if s.shared == nil {
+		if s.writeCounter(v.UserID).Load() == before {
+			s.remember(ctx, v)
+		}
+		return
+	}
+	if _, err := s.shared.SetViewIf(ctx, v.UserID, before, v, s.cfg.CacheTTL); err != nil {
+		reqlog.From(ctx).Warn("identity cache write failed", "err", err)
+	}
 }
 
 // wrote records a link or unlink of userID (see Service.writes) and caches its
 // result, or forgets the cached view when the result is unknown.
 func (s *Service) wrote(ctx context.Context, userID string, v *View) {
+	if s.shared != nil {
+		if s.cfg.CacheTTL <= 0 {
+			v = nil
+		}
+		if err := s.shared.Wrote(ctx, userID, v, s.cfg.CacheTTL); err != nil {
+			reqlog.From(ctx).Warn("identity cache write failed", "err", err)
+		}
+		return
+	}
 	s.writeCounter(userID).Add(1)
 	if v == nil {
 		_ = s.store.DeleteView(ctx, userID)

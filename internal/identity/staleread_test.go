@@ -7,8 +7,11 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/store/memstore"
 )
 
 // slowFirstRead answers the first GetUser with what it read, but only after the test
@@ -82,4 +85,83 @@ func TestReadOverlappingLinkDoesNotCacheStaleView(t *testing.T) {
 			t.Errorf("shared read deadline = %v, want the caller's %v", got, want)
 		}
 	})
+}
+
+// sharedStore is one memory store that two Services use, as replicas share Redis,
+// with identity.SharedCache's write generations kept beside it.
+type sharedStore struct {
+	*memstore.Store
+	mu   sync.Mutex
+	gens map[string]uint64
+}
+
+func (s *sharedStore) Generation(_ context.Context, userID string) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gens[userID], nil
+}
+
+func (s *sharedStore) SetViewIf(ctx context.Context, userID string, gen uint64, v identity.View, ttl time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gens[userID] != gen {
+		return false, nil
+	}
+	return true, s.SetView(ctx, userID, v, ttl)
+}
+
+func (s *sharedStore) Wrote(ctx context.Context, userID string, v *identity.View, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gens[userID]++
+	if v == nil {
+		return s.DeleteView(ctx, userID)
+	}
+	return s.SetView(ctx, userID, *v, ttl)
+}
+
+// TestReadOverlappingLinkOnAnotherReplicaDoesNotCacheStaleView: the stale-read guard
+// holds across two Services (replicas) on one shared store, which a per-process
+// write counter cannot do.
+func TestReadOverlappingLinkOnAnotherReplicaDoesNotCacheStaleView(t *testing.T) {
+	f := newFixture(t, nil)
+	store := &sharedStore{Store: f.store, gens: map[string]uint64{}}
+	cfg := identity.Config{ClientID: clientID, MaxAge: 5 * time.Minute, RequireVerifiedEmail: true, NonceTTL: time.Minute, CacheTTL: cacheTTL, Now: f.clock.Now}
+	up := &slowFirstRead{fakeUpstream: f.up, readDone: make(chan struct{}), release: make(chan struct{}), deadline: make(chan time.Time, 1)}
+	replicaA := identity.New(cfg, up, f.ver, store)
+	replicaB := identity.New(cfg, f.up, f.ver, store)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	listed := make(chan identity.View, 1)
+	go func() {
+		v, err := replicaA.List(ctx, alice)
+		if err != nil {
+			t.Error(err)
+		}
+		listed <- v
+	}()
+	<-up.readDone // A has read one identity and is still in flight
+
+	if _, err := replicaB.Link(ctx, alice, "tok-google"); err != nil {
+		t.Fatal(err)
+	}
+	close(up.release)
+	if v := <-listed; len(v.Identities) != 1 {
+		t.Fatalf("overlapping read returned %d identities; it read before the link", len(v.Identities))
+	}
+
+	f.up.resetCalls()
+	for name, replica := range map[string]*identity.Service{"A": replicaA, "B": replicaB} {
+		v, err := replica.List(ctx, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(linkedView, v); diff != "" {
+			t.Errorf("list on %s after the link (-want +got):\n%s", name, diff)
+		}
+	}
+	if calls := f.up.callLog(); len(calls) != 0 {
+		t.Errorf("lists after the link called upstream: %v", calls)
+	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
@@ -73,18 +74,36 @@ func (s *server) GetHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
 
-// GetReadiness implements GET /readyz: the process can reach what it needs.
+// GetReadiness implements GET /readyz: the process can reach what it needs. The
+// checks run at once, so a slow dependency does not eat another's time.
 func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
-	if s.deps.Ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		if err := s.deps.Ready(ctx); err != nil {
-			s.log.Warn("not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, api.Readiness{Status: "unavailable", Checks: map[string]string{"auth0": "unreachable"}})
-			return
-		}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	var (
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		checks = make(map[string]string, len(s.deps.Ready))
+		status = http.StatusOK
+	)
+	for name, check := range s.deps.Ready {
+		wg.Go(func() {
+			err := check(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			checks[name] = "ok"
+			if err != nil {
+				s.log.Warn("not ready", "check", name, "err", err)
+				checks[name] = "unreachable"
+				status = http.StatusServiceUnavailable
+			}
+		})
 	}
-	writeJSON(w, http.StatusOK, api.Readiness{Status: "ok", Checks: map[string]string{"auth0": "ok"}})
+	wg.Wait()
+	res := api.Readiness{Status: "ok", Checks: checks}
+	if status != http.StatusOK {
+		res.Status = "unavailable"
+	}
+	writeJSON(w, status, res)
 }
 
 // GetOpenAPISpec implements GET /openapi.yaml.

@@ -143,7 +143,7 @@ type testServer struct {
 type serverOptions struct {
 	frontend fs.FS
 	audience string
-	ready    func(context.Context) error
+	ready    map[string]func(context.Context) error
 	cors     []string  // CORS_ALLOWED_ORIGINS
 	log      io.Writer // JSON logs at debug level; nil discards them
 }

@@ -50,8 +50,9 @@ type Deps struct {
 	Logger     *slog.Logger
 	Identities Identities
 	Bearer     *auth.Bearer
-	// Ready reports whether the process can serve (checked by /readyz).
-	Ready    func(ctx context.Context) error
+	// Ready are the checks /readyz runs, by the dependency's name ("auth0",
+	// "redis"): the process can serve when each returns nil.
+	Ready    map[string]func(ctx context.Context) error
 	OpenAPI  []byte
 	Frontend fs.FS
 	// Metrics is where request metrics are registered and what /metrics serves;

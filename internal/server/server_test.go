@@ -288,8 +288,11 @@ func TestClientConfig(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	var readyErr error
-	s := newTestServer(t, serverOptions{ready: func(context.Context) error { return readyErr }})
+	var auth0Err, redisErr error
+	s := newTestServer(t, serverOptions{ready: map[string]func(context.Context) error{
+		"auth0": func(context.Context) error { return auth0Err },
+		"redis": func(context.Context) error { return redisErr },
+	}})
 	check := func(path string, status int, want map[string]any) {
 		t.Helper()
 		r := s.do(t, http.MethodGet, path, nil, nil)
@@ -305,9 +308,11 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	}
 	check("/healthz", 200, map[string]any{"status": "ok"})
-	check("/readyz", 200, map[string]any{"status": "ok", "checks": map[string]any{"auth0": "ok"}})
-	readyErr = errors.New("JWKS unreachable")
-	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "unreachable"}})
+	check("/readyz", 200, map[string]any{"status": "ok", "checks": map[string]any{"auth0": "ok", "redis": "ok"}})
+	auth0Err = errors.New("JWKS unreachable")
+	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "unreachable", "redis": "ok"}})
+	auth0Err, redisErr = nil, errors.New("connection refused")
+	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "ok", "redis": "unreachable"}})
 	check("/healthz", 200, map[string]any{"status": "ok"})
 }
 
