@@ -1,136 +1,11 @@
 package devtenant
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
-	"strings"
 	"time"
 )
-
-// Token lifetimes, as Auth0's defaults.
-const (
-	idTokenTTL     = 10 * time.Hour
-	accessTokenTTL = 24 * time.Hour
-)
-
-// authCode is an issued authorization code (single use).
-type authCode struct {
-	ClientID            string
-	RedirectURI         string
-	UserID              string // primary user id
-	Scope               string
-	Audience            string
-	Nonce               string
-	CodeChallenge       string
-	CodeChallengeMethod string
-	AuthTime            time.Time
-	SID                 string
-	Expires             time.Time
-	Used                bool
-}
-
-// refreshGrant is an issued refresh token.
-type refreshGrant struct {
-	ClientID string
-	UserID   string
-	Scope    string
-	Audience string
-	SID      string
-	AuthTime time.Time // of the login the grant came from, for refreshed ID tokens
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// signClaims signs claims with the current key as an RS256 JWT.
-func (t *Tenant) signClaims(claims map[string]any) (string, error) {
-	b, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	return t.keys.sign(b)
-}
-
-// atHash is the OIDC at_hash of an access token signed with RS256.
-func atHash(accessToken string) string {
-	sum := sha256.Sum256([]byte(accessToken))
-	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-}
-
-// idTokenClaims builds the claims of an ID token for user u issued to clientID.
-// Callers hold t.mu.
-func (t *Tenant) idTokenClaims(u *userRecord, clientID, nonce, sid string, authTime, iat time.Time, scope string) map[string]any {
-	c := profileClaims(u, scope)
-	c["iss"] = t.issuer
-	c["aud"] = clientID
-	c["iat"] = iat.Unix()
-	c["exp"] = iat.Add(idTokenTTL).Unix()
-	c["auth_time"] = authTime.Unix()
-	if sid != "" {
-		c["sid"] = sid
-	}
-	if nonce != "" {
-		c["nonce"] = nonce
-	}
-	return c
-}
-
-// profileClaims are the OIDC standard claims of u that scope asks for (all of them
-// for an empty scope), plus sub. ID tokens and /userinfo share them.
-func profileClaims(u *userRecord, scope string) map[string]any {
-	c := map[string]any{"sub": u.UserID}
-	scopes := strings.Fields(scope)
-	if slices.Contains(scopes, "profile") || scope == "" {
-		for _, k := range []string{"name", "nickname", "picture"} {
-			if v, ok := u.profile()[k]; ok {
-				c[k] = v
-			}
-		}
-		c["updated_at"] = u.UpdatedAt.UTC().Format(time.RFC3339Nano)
-	}
-	if slices.Contains(scopes, "email") || scope == "" {
-		if u.Email != "" {
-			c["email"] = u.Email
-		}
-		c["email_verified"] = u.EmailVerified
-	}
-	return c
-}
-
-// accessTokenClaims builds an access token for a user (sub = user id) or, with
-// gty "client-credentials", for a client (sub = "{client_id}@clients").
-func (t *Tenant) accessTokenClaims(sub, clientID, audience, scope string, iat time.Time, gty string) map[string]any {
-	var aud any = audience
-	// A user token asking for openid may also call /userinfo, as Auth0's do; a token
-	// issued for /userinfo itself names it once.
-	if gty != "client-credentials" && audience != t.userinfoAudience() && strings.Contains(" "+scope+" ", " openid ") {
-		aud = []string{audience, t.issuer + "userinfo"}
-	}
-	c := map[string]any{
-		"iss":   t.issuer,
-		"sub":   sub,
-		"aud":   aud,
-		"azp":   clientID,
-		"iat":   iat.Unix(),
-		"exp":   iat.Add(accessTokenTTL).Unix(),
-		"scope": scope,
-	}
-	if gty != "" {
-		c["gty"] = gty
-	}
-	return c
-}
 
 // MintRequest asks the tenant for tokens of a seeded user, as if the user had just
 // logged in to ClientID. It is a test knob (also at POST /__dev/tokens).
@@ -170,7 +45,7 @@ var ErrUnknown = errors.New("devtenant: unknown user or client")
 func (t *Tenant) Mint(req MintRequest) (Tokens, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	u := t.primaryFor(req.UserID)
+	u := t.primaryForLocked(req.UserID)
 	if u == nil {
 		return Tokens{}, fmt.Errorf("%w: user %q", ErrUnknown, req.UserID)
 	}
@@ -197,21 +72,21 @@ func (t *Tenant) Mint(req MintRequest) (Tokens, error) {
 		if ttl != 0 {
 			c["exp"] = iat.Add(ttl).Unix()
 		}
-		applyOverrides(c, req.AccessTokenClaims)
+		mergeMembers(c, req.AccessTokenClaims)
 		at, err := t.signClaims(c)
 		if err != nil {
 			return Tokens{}, err
 		}
 		out.AccessToken = at
 	}
-	c := t.idTokenClaims(u, req.ClientID, req.Nonce, "", iat, iat, scope)
+	c := t.idTokenClaimsLocked(u, req.ClientID, req.Nonce, "", iat, iat, scope)
 	if ttl != 0 {
 		c["exp"] = iat.Add(ttl).Unix()
 	}
 	if out.AccessToken != "" {
 		c["at_hash"] = atHash(out.AccessToken)
 	}
-	applyOverrides(c, req.IDTokenClaims)
+	mergeMembers(c, req.IDTokenClaims)
 	id, err := t.signClaims(c)
 	if err != nil {
 		return Tokens{}, err
@@ -230,12 +105,21 @@ func (t *Tenant) SignClaims(claims map[string]any) (string, error) {
 	return t.signClaims(maps.Clone(claims))
 }
 
-func applyOverrides(c, overrides map[string]any) {
-	for k, v := range overrides {
-		if v == nil {
-			delete(c, k)
-			continue
-		}
-		c[k] = v
+// ManagementToken mints a Management API access token as the client credentials
+// grant would for clientID: sub "{client_id}@clients", azp clientID, gty
+// "client-credentials", the given scope and lifetime (24h when ttl is 0; negative for
+// an already expired token). It is a test knob: it does not check the client's grants.
+func (t *Tenant) ManagementToken(clientID, scope string, ttl time.Duration) (string, error) {
+	t.mu.Lock()
+	_, ok := t.clients[clientID]
+	t.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("%w: client %q", ErrUnknown, clientID)
 	}
+	now := time.Now()
+	c := t.accessTokenClaims(clientID+"@clients", clientID, t.ManagementAudience(), scope, now, "client-credentials")
+	if ttl != 0 {
+		c["exp"] = now.Add(ttl).Unix()
+	}
+	return t.signClaims(c)
 }
