@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -12,12 +13,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func noEnv(string) string { return "" }
 
 // startRun runs the command with args in the background and returns its banner and
-// base URL once it is ready; stopping the test's context must make run return nil.
+// base URL once it is ready; cancelling run's context must make it return nil. Both
+// waits are bounded, so a run that never gets ready or never stops fails the test.
 func startRun(t *testing.T, args ...string) (banner, baseURL string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,6 +43,10 @@ func startRun(t *testing.T, args ...string) (banner, baseURL string) {
 			t.Error("run did not return after its context was cancelled")
 		}
 	})
+	// A run that neither prints its ready line nor ends would block the scanner for
+	// good: closing the pipe's reading end stops it.
+	notReady := time.AfterFunc(10*time.Second, func() { pr.CloseWithError(errors.New("no ready line within 10s")) })
+	defer notReady.Stop()
 	var b strings.Builder
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
@@ -49,7 +57,12 @@ func startRun(t *testing.T, args ...string) (banner, baseURL string) {
 			return b.String(), u
 		}
 	}
-	t.Fatalf("run ended before it was ready: %v\nbanner so far:\n%s", <-done, b.String())
+	if err := sc.Err(); err != nil {
+		t.Fatalf("run is not ready: %v\nbanner so far:\n%s", err, b.String())
+	}
+	err := <-done // run ended: it has closed the pipe
+	done <- err   // for the cleanup
+	t.Fatalf("run ended before it was ready: %v\nbanner so far:\n%s", err, b.String())
 	return "", ""
 }
 
@@ -68,42 +81,32 @@ func TestRunServesTheTenant(t *testing.T) {
 		}
 	}
 
-	res, err := http.Get(base + "/.well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := testkit.Get(t, nil, base+"/.well-known/jwks.json")
 	var jwks struct {
 		Keys []map[string]any `json:"keys"`
 	}
-	err = json.NewDecoder(res.Body).Decode(&jwks)
-	res.Body.Close()
+	err := json.Unmarshal(body, &jwks)
 	if err != nil || res.StatusCode != 200 || len(jwks.Keys) == 0 {
 		t.Errorf("JWKS: status %d, %d keys, err %v", res.StatusCode, len(jwks.Keys), err)
 	}
 
 	// A Management API round trip with a token minted over /__dev/.
 	mint := `{"user_id":"auth0|alice","client_id":"linkbff-dev-client","audience":"` + base + `/api/v2/","scope":"read:users"}`
-	res, err = http.Post(base+"/__dev/tokens", "application/json", strings.NewReader(mint))
-	if err != nil {
-		t.Fatal(err)
-	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/__dev/tokens", strings.NewReader(mint))
+	req.Header.Set("Content-Type", "application/json")
+	res, body = testkit.Do(t, nil, req)
 	var toks struct {
 		AccessToken string `json:"access_token"`
 	}
-	err = json.NewDecoder(res.Body).Decode(&toks)
-	res.Body.Close()
+	err = json.Unmarshal(body, &toks)
 	if err != nil || toks.AccessToken == "" {
 		t.Fatalf("minting: status %d, err %v", res.StatusCode, err)
 	}
-	req, _ := http.NewRequest("GET", base+"/api/v2/users/auth0%7Calice?fields=email", nil)
+	req, _ = http.NewRequest("GET", base+"/api/v2/users/auth0%7Calice?fields=email", nil)
 	req.Header.Set("Authorization", "Bearer "+toks.AccessToken)
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body = testkit.Do(t, nil, req)
 	var user map[string]any
-	err = json.NewDecoder(res.Body).Decode(&user)
-	res.Body.Close()
+	err = json.Unmarshal(body, &user)
 	if err != nil || res.StatusCode != 200 || user["email"] != "alice@example.com" {
 		t.Errorf("GET user: status %d, body %v, err %v", res.StatusCode, user, err)
 	}
@@ -209,12 +212,19 @@ func TestCheckAddr(t *testing.T) {
 
 func TestRunHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"devtenant", "-h"}, noEnv, &stdout, &stderr); err != nil {
+	// Were -h to start the tenant, the deadline would end it (and the test would fail
+	// on the banner) instead of letting it serve until go test's global timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := run(ctx, []string{"devtenant", "-h"}, noEnv, &stdout, &stderr); err != nil {
 		t.Fatalf("run -h = %v, want nil", err)
 	}
 	for _, want := range []string{"DEVELOPMENT", "-allow-remote", "-seed", "-issuer", "-log-level", "-addr"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, stderr.String())
 		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("-h printed a banner:\n%s", stdout.String())
 	}
 }

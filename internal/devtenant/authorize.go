@@ -236,20 +236,13 @@ func (t *Tenant) readPKCE(req *authRequest, q url.Values) (code, description str
 func (t *Tenant) checkAuthorizeTargets(req *authRequest) (code, description string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if req.Audience != "" && !t.knownAudience(req.Audience) {
+	if req.Audience != "" && !t.knownAudienceLocked(req.Audience) {
 		return "access_denied", "Service not found: " + req.Audience
 	}
 	if _, ok := t.connections[req.Connection]; req.Connection != "" && !ok {
 		return "invalid_request", "the connection was not found"
 	}
 	return "", ""
-}
-
-// knownAudience reports whether aud is a seeded API or the Management API. Callers
-// hold t.mu.
-func (t *Tenant) knownAudience(aud string) bool {
-	_, ok := t.apis[aud]
-	return ok || aud == t.ManagementAudience()
 }
 
 // sessionUsable reports whether s may answer req without a login: same connection
@@ -280,7 +273,7 @@ func (t *Tenant) answer(w http.ResponseWriter, r *http.Request, req *authRequest
 func (t *Tenant) authorizationResponse(req *authRequest, s *session) (url.Values, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	u := t.primaryFor(s.Identity)
+	u := t.primaryForLocked(s.Identity)
 	if u == nil {
 		return nil, fmt.Errorf("user %s no longer exists", s.Identity)
 	}
@@ -311,7 +304,7 @@ func (t *Tenant) authorizationResponse(req *authRequest, s *session) (url.Values
 		params.Set("scope", req.Scope)
 	}
 	if rt.idToken {
-		c := t.idTokenClaims(u, req.ClientID, req.Nonce, s.SID, s.AuthTime, now, req.Scope)
+		c := t.idTokenClaimsLocked(u, req.ClientID, req.Nonce, s.SID, s.AuthTime, now, req.Scope)
 		if at := params.Get("access_token"); at != "" {
 			c["at_hash"] = atHash(at)
 		}

@@ -20,11 +20,20 @@ func pkcePair(seed string) (verifier, challenge string) {
 	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// seedWithClient returns the demo seed plus one more client.
-func seedWithClient(c Client) *Seed {
+// seedWithClients returns the demo seed plus more clients.
+func seedWithClients(cs ...Client) *Seed {
 	s := DemoSeed()
-	s.Clients = append(s.Clients, c)
+	s.Clients = append(s.Clients, cs...)
 	return &s
+}
+
+// codeFlowClient is a confidential web client allowed the authorization code grant
+// only, at the web client's callback.
+func codeFlowClient(id, secret string) Client {
+	return Client{
+		ClientID: id, ClientSecret: secret, Name: id, AppType: "regular_web",
+		Callbacks: []string{webCallback}, GrantTypes: []string{"authorization_code"},
+	}
 }
 
 func TestAuthorizeUntrustedTargetShowsErrorPage(t *testing.T) {
@@ -65,11 +74,7 @@ func TestAuthorizeUntrustedTargetShowsErrorPage(t *testing.T) {
 }
 
 func TestAuthorizeErrorsGoBackToRedirectURI(t *testing.T) {
-	noImplicit := Client{
-		ClientID: "code-only", ClientSecret: "s3cret", Name: "code only", AppType: "regular_web",
-		Callbacks: []string{webCallback}, GrantTypes: []string{"authorization_code"},
-	}
-	tn := startOIDCTenant(t, seedWithClient(noImplicit))
+	tn := startOIDCTenant(t, seedWithClients(codeFlowClient("code-only", "s3cret")))
 	_, challenge := pkcePair("v")
 	tests := []struct {
 		name      string

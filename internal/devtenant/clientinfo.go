@@ -52,16 +52,16 @@ func (t *Tenant) clientInfo(clientID string) (map[string]any, bool) {
 		"authorize":         t.issuer + "authorize",
 		"callback":          callback,
 		"hasAllowedOrigins": len(c.WebOrigins) > 0,
-		"strategies":        t.strategies(),
+		"strategies":        t.strategiesLocked(),
 	}, true
 }
 
-// strategies groups the connections by strategy, in name order. Every connection is
-// enabled for every client here. Callers hold t.mu.
-func (t *Tenant) strategies() []map[string]any {
+// strategiesLocked groups the connections by strategy, in name order. Every
+// connection is enabled for every client here.
+func (t *Tenant) strategiesLocked() []map[string]any {
 	var out []map[string]any
 	index := map[string]int{}
-	for _, name := range t.connectionNames() {
+	for _, name := range t.connectionNamesLocked() {
 		strategy := t.connections[name].Strategy
 		conn := map[string]any{"name": name}
 		if strategy == strategyDatabase {

@@ -38,7 +38,7 @@ func (t *Tenant) handleCrossOriginAuth(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Realm is not a database connection: "+realm)
 		return
 	}
-	identity := t.checkPassword(realm, p.Get("username"), p.Get("password"))
+	identity := t.checkPasswordLocked(realm, p.Get("username"), p.Get("password"))
 	if identity == "" {
 		writeOAuthError(w, http.StatusForbidden, "access_denied", "Wrong email or password.")
 		return
@@ -54,10 +54,8 @@ func (t *Tenant) checkCrossOrigin(r *http.Request, p url.Values) *tokenError {
 	if p.Get("credential_type") != grantPasswordRealm {
 		return &tokenError{http.StatusBadRequest, "invalid_request", "credential_type must be " + grantPasswordRealm}
 	}
-	for _, name := range []string{"client_id", "username", "password", "realm"} {
-		if p.Get(name) == "" {
-			return missingParam(name)
-		}
+	if terr := requireParams(p, "client_id", "username", "password", "realm"); terr != nil {
+		return terr
 	}
 	t.mu.Lock()
 	c, ok := t.clients[p.Get("client_id")]
@@ -80,7 +78,7 @@ func (t *Tenant) redeemLoginTicket(ticket, clientID string) (*loginTicket, bool)
 	if !ok || lt.ClientID != clientID || time.Now().After(lt.Expires) {
 		return nil, false
 	}
-	t.recordLogin(lt.Identity)
+	t.recordLoginLocked(lt.Identity)
 	return lt, true
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func TestDevTokens(t *testing.T) {
@@ -201,11 +202,7 @@ func TestEndpointsAreRouted(t *testing.T) {
 		method, path, _ := strings.Cut(e, " ")
 		path = strings.NewReplacer("{id}", "x", "{provider}", "x", "{user_id}", "x", "{file}", "x.js").Replace(path)
 		req, _ := http.NewRequest(method, tn.URL()+path, nil)
-		res, err := noRedirects.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		testkit.Do(t, noRedirects, req)
 		if n := tn.RequestCount(e); n != 1 {
 			t.Errorf("%s: counted %d requests, want 1 (is it still a route?)", e, n)
 		}

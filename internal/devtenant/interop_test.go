@@ -5,19 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"html"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // These tests drive the tenant with relying-party libraries nobody here wrote:
@@ -35,7 +36,9 @@ func startInteropTenant(t *testing.T) (*devtenant.Tenant, *oidc.Provider, contex
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tn.Close() })
-	ctx := t.Context()
+	// Every library call below takes ctx, so it bounds the test's requests.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
 	provider, err := oidc.NewProvider(ctx, tn.Issuer())
 	if err != nil {
 		t.Fatalf("go-oidc rejects the discovery document: %v", err)
@@ -44,6 +47,7 @@ func startInteropTenant(t *testing.T) (*devtenant.Tenant, *oidc.Provider, contex
 }
 
 // interopBrowser keeps cookies and stops at redirects, as the test reads each hop.
+// Its requests go through testkit, which bounds them in time.
 func interopBrowser(t *testing.T) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
@@ -57,12 +61,7 @@ func interopBrowser(t *testing.T) *http.Client {
 // returns where the tenant redirects the browser.
 func interopLogin(t *testing.T, browser *http.Client, authURL, email, password string) *url.URL {
 	t.Helper()
-	res, err := browser.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	res, page := testkit.Get(t, browser, authURL)
 	form := regexp.MustCompile(`(?s)<form id="database-login"[^>]*action="([^"]*)"[^>]*>(.*?)</form>`).FindSubmatch(page)
 	if res.StatusCode != http.StatusOK || form == nil {
 		t.Fatalf("GET %s: status %d, no login form:\n%s", authURL, res.StatusCode, page)
@@ -71,11 +70,12 @@ func interopLogin(t *testing.T, browser *http.Client, authURL, email, password s
 	for _, in := range regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`).FindAllSubmatch(form[2], -1) {
 		fields.Set(html.UnescapeString(string(in[1])), html.UnescapeString(string(in[2])))
 	}
-	res, err = browser.PostForm(html.UnescapeString(string(form[1])), fields)
+	req, err := http.NewRequest(http.MethodPost, html.UnescapeString(string(form[1])), strings.NewReader(fields.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, _ = testkit.Do(t, browser, req)
 	return interopRedirect(t, res)
 }
 
@@ -145,11 +145,7 @@ func TestInteropCodeFlowWithPKCE(t *testing.T) {
 	t.Run("implicit from the session, at_hash verified", func(t *testing.T) {
 		q := url.Values{"client_id": {interopClientID}, "redirect_uri": {interopCallback}, "response_type": {"id_token token"},
 			"scope": {"openid"}, "nonce": {"second-nonce"}, "state": {"s2"}}
-		res, err := browser.Get(provider.Endpoint().AuthURL + "?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := testkit.Get(t, browser, provider.Endpoint().AuthURL+"?"+q.Encode())
 		frag, err := url.ParseQuery(interopRedirect(t, res).EscapedFragment())
 		if err != nil {
 			t.Fatal(err)

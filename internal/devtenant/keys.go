@@ -129,3 +129,9 @@ func (r *keyRing) rotate(step KeyRotationStep) error {
 	}
 	return nil
 }
+
+// RotateKeys performs one step of a signing key rotation.
+func (t *Tenant) RotateKeys(step KeyRotationStep) error { return t.keys.rotate(step) }
+
+// SigningKeyID is the kid of the key currently signing tokens.
+func (t *Tenant) SigningKeyID() string { return t.keys.currentKID() }

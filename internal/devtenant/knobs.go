@@ -1,7 +1,7 @@
 package devtenant
 
 import (
-	"math"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -43,6 +43,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
+// knobs is the state of the test knobs: request counters, injected faults and the
+// Management API's rate limit. It has its own lock, so that counting a request never
+// waits for the tenant's data.
 type knobs struct {
 	mu     sync.Mutex
 	counts map[string]int
@@ -54,73 +57,47 @@ func newKnobs() *knobs {
 	return &knobs{counts: map[string]int{}, faults: map[string]*Fault{}}
 }
 
+// with runs f with k.mu held.
+func (k *knobs) with(f func(k *knobs)) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f(k)
+}
+
 // Requests returns how many requests each endpoint (route pattern) has received.
-func (t *Tenant) Requests() map[string]int {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	out := make(map[string]int, len(t.knobs.counts))
-	for k, v := range t.knobs.counts {
-		out[k] = v
-	}
-	return out
+func (t *Tenant) Requests() (counts map[string]int) {
+	t.knobs.with(func(k *knobs) { counts = maps.Clone(k.counts) })
+	return counts
 }
 
 // RequestCount returns how many requests one endpoint has received.
-func (t *Tenant) RequestCount(endpoint string) int {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	return t.knobs.counts[endpoint]
+func (t *Tenant) RequestCount(endpoint string) (n int) {
+	t.knobs.with(func(k *knobs) { n = k.counts[endpoint] })
+	return n
 }
 
 // ManagementRequests is the number of requests to the Management API (/api/v2/).
-func (t *Tenant) ManagementRequests() int {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	n := 0
-	for k, v := range t.knobs.counts {
-		if _, path, _ := strings.Cut(k, " "); strings.HasPrefix(path, "/api/v2/") {
-			n += v
+func (t *Tenant) ManagementRequests() (n int) {
+	t.knobs.with(func(k *knobs) {
+		for endpoint, count := range k.counts {
+			if _, path, _ := strings.Cut(endpoint, " "); isManagementPath(path) {
+				n += count
+			}
 		}
-	}
+	})
 	return n
 }
 
 // ResetRequests sets all request counters to zero.
-func (t *Tenant) ResetRequests() {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	clear(t.knobs.counts)
-}
+func (t *Tenant) ResetRequests() { t.knobs.with(func(k *knobs) { clear(k.counts) }) }
 
 // InjectFault sets the fault for one endpoint, replacing any previous one.
 func (t *Tenant) InjectFault(endpoint string, f Fault) {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	t.knobs.faults[endpoint] = &f
+	t.knobs.with(func(k *knobs) { k.faults[endpoint] = &f })
 }
 
 // ClearFaults removes every injected fault.
-func (t *Tenant) ClearFaults() {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	clear(t.knobs.faults)
-}
-
-// SetRateLimit turns on a token bucket for the Management API: perSecond requests per
-// second with bursts of burst, answered with 429 like Auth0 when empty. perSecond <= 0
-// turns it off (the default).
-func (t *Tenant) SetRateLimit(perSecond float64, burst int) {
-	t.knobs.mu.Lock()
-	defer t.knobs.mu.Unlock()
-	if perSecond <= 0 {
-		t.knobs.bucket = nil
-		return
-	}
-	if burst < 1 {
-		burst = 1
-	}
-	t.knobs.bucket = &bucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
-}
+func (t *Tenant) ClearFaults() { t.knobs.with(func(k *knobs) { clear(k.faults) }) }
 
 // arrive counts a request and returns the fault to apply, if any.
 func (k *knobs) arrive(endpoint string) *Fault {
@@ -141,51 +118,12 @@ func (k *knobs) arrive(endpoint string) *Fault {
 	return &cp
 }
 
-// rateLimit takes a token and sets Auth0's x-ratelimit-* headers; ok is false when
-// the request must be answered with 429.
-func (k *knobs) rateLimit(h http.Header) (ok bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	now := time.Now()
-	if k.bucket == nil {
-		// Off: report a generous limit that never runs out, as a paid tenant would.
-		h.Set("x-ratelimit-limit", "1000")
-		h.Set("x-ratelimit-remaining", "1000")
-		h.Set("x-ratelimit-reset", strconv.FormatInt(now.Add(time.Second).Unix(), 10))
-		return true
-	}
-	ok, remaining, reset := k.bucket.take(now)
-	h.Set("x-ratelimit-limit", strconv.Itoa(int(k.bucket.burst)))
-	h.Set("x-ratelimit-remaining", strconv.Itoa(remaining))
-	h.Set("x-ratelimit-reset", strconv.FormatInt(reset, 10))
-	return ok
-}
-
-type bucket struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-// take removes one token if there is one. reset is the unix second at which the bucket
-// is full again (or, when empty, when the next token arrives).
-func (b *bucket) take(now time.Time) (ok bool, remaining int, reset int64) {
-	b.tokens = math.Min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens < 1 {
-		wait := (1 - b.tokens) / b.rate
-		return false, 0, int64(math.Ceil(float64(now.UnixNano())/1e9 + wait))
-	}
-	b.tokens--
-	full := (b.burst - b.tokens) / b.rate
-	return true, int(b.tokens), int64(math.Ceil(float64(now.UnixNano())/1e9 + full))
-}
-
-// handle registers h for pattern with request counting, fault injection and, for the
-// Management API, rate limiting in front of it.
-func (t *Tenant) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+// instrument puts request counting, fault injection and, for the Management API, rate
+// limiting in front of h, the handler of the route pattern.
+func (t *Tenant) instrument(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	_, path, _ := strings.Cut(pattern, " ")
-	mgmt := strings.HasPrefix(path, "/api/v2/")
-	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	mgmt := isManagementPath(path)
+	return func(w http.ResponseWriter, r *http.Request) {
 		t.log.Debug("devtenant request", "endpoint", pattern, "path", r.URL.Path)
 		f := t.knobs.arrive(pattern)
 		if f != nil && f.Latency > 0 {
@@ -201,20 +139,18 @@ func (t *Tenant) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) 
 			resetConnection(w)
 			return
 		}
-		if mgmt {
-			if !t.knobs.rateLimit(w.Header()) {
-				writeMgmtError(w, http.StatusTooManyRequests, "Global limit has been reached", "too_many_requests")
-				return
-			}
+		if mgmt && !t.admitManagementRequest(w) {
+			return
 		}
 		if f != nil && f.Status != 0 {
 			t.writeFault(w, path, f)
 			return
 		}
 		h(w, r)
-	})
+	}
 }
 
+// writeFault answers an injected error status in the shape of the endpoint's API.
 func (t *Tenant) writeFault(w http.ResponseWriter, path string, f *Fault) {
 	if f.Status == http.StatusTooManyRequests {
 		ra := f.RetryAfter

@@ -29,6 +29,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -185,19 +186,12 @@ var lockSettled = chromedp.Func(func(ctx context.Context, t *chromedp.Target) er
 // missing. In CI (CI=true) a missing prerequisite fails instead.
 func lockPrerequisites(t *testing.T, root string) []byte {
 	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format+" (CI=true: this test must not be skipped)", args...)
-		}
-		t.Skipf(format, args...)
-	}
 	if _, err := os.Stat(chromiumPath); err != nil {
-		missing("%s is missing; make test installs Debian's chromium package (as root), or run apt-get install chromium", chromiumPath)
+		missingPrerequisite(t, "%s is missing; make test installs Debian's chromium package (as root), or run apt-get install chromium", chromiumPath)
 	}
 	bundle, err := os.ReadFile(filepath.Join(root, lockBundle))
 	if errors.Is(err, os.ErrNotExist) {
-		missing("%s is missing; run make test (or npm ci --prefix tests/lock && npm run --prefix tests/lock build)", lockBundle)
+		missingPrerequisite(t, "%s is missing; run make test (or npm ci --prefix tests/lock && npm run --prefix tests/lock build)", lockBundle)
 	} else if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +326,11 @@ func startChromium(t *testing.T) *lockBrowser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	// The browser lives at most this long, which bounds every chromedp call of the
+	// test, starting the browser included.
+	lifetime, endLife := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(endLife)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime, opts...)
 	t.Cleanup(cancelAlloc)
 	b := &lockBrowser{}
 	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
@@ -344,8 +342,8 @@ func startChromium(t *testing.T) *lockBrowser {
 		}
 	}))
 	t.Cleanup(cancel)
-	// The first run starts the browser; it gets no timeout, as that would bound the
-	// browser's life (chromedp.Run's documentation).
+	// The first run starts the browser; it gets no timeout of its own, as that would
+	// end the browser with it (chromedp.Run's documentation): lifetime bounds it.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", chromiumPath, err)
 	}
@@ -400,13 +398,9 @@ func (b *lockBrowser) debug(t *testing.T) {
 // returns its claims.
 func verifyWithTenantJWKS(t *testing.T, tn *devtenant.Tenant, token string) map[string]any {
 	t.Helper()
-	res, err := http.Get(tn.Issuer() + ".well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	_, body := testkit.Get(t, nil, tn.Issuer()+".well-known/jwks.json")
 	var keys jose.JSONWebKeySet
-	if err := json.NewDecoder(res.Body).Decode(&keys); err != nil {
+	if err := json.Unmarshal(body, &keys); err != nil {
 		t.Fatalf("decode the JWKS: %v", err)
 	}
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})

@@ -12,6 +12,46 @@ import (
 
 const strategyDatabase = "auth0"
 
+// loginTxnTTL bounds how long a login page stays usable.
+const loginTxnTTL = 30 * time.Minute
+
+// loginTxn is an /authorize request waiting for the person to log in.
+type loginTxn struct {
+	req     *authRequest
+	expires time.Time
+}
+
+// newLoginTxn stores req under a fresh one-time transaction id.
+func (t *Tenant) newLoginTxn(req *authRequest) string {
+	id := randomToken(24)
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sweepExpiredLocked(now)
+	t.logins[id] = &loginTxn{req: req, expires: now.Add(loginTxnTTL)}
+	return id
+}
+
+// pendingLogin returns the request of login transaction id, or nil.
+func (t *Tenant) pendingLogin(id string) *authRequest {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	txn, ok := t.logins[id]
+	if !ok || time.Now().After(txn.expires) {
+		return nil
+	}
+	return txn.req
+}
+
+// finishLoginTxn consumes transaction id; false if it was already used.
+func (t *Tenant) finishLoginTxn(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.logins[id]
+	delete(t.logins, id)
+	return ok
+}
+
 // renderLogin shows the login page of transaction tx.
 func (t *Tenant) renderLogin(w http.ResponseWriter, status int, tx string, req *authRequest, problem string) {
 	page := t.loginPageFor(tx, req)
@@ -33,8 +73,8 @@ func (t *Tenant) loginPageFor(tx string, req *authRequest) loginPage {
 	defer t.mu.Unlock()
 	switch c := t.connections[req.Connection]; {
 	case req.Connection == "":
-		page.Database = t.defaultDatabase()
-		for _, name := range t.connectionNames() {
+		page.Database = t.defaultDatabaseLocked()
+		for _, name := range t.connectionNamesLocked() {
 			if t.connections[name].Strategy == strategyDatabase {
 				continue
 			}
@@ -46,35 +86,14 @@ func (t *Tenant) loginPageFor(tx string, req *authRequest) loginPage {
 		page.Database = req.Connection
 	default:
 		page.Social = req.Connection
-		page.Users = t.identitiesOn(req.Connection)
+		page.Users = t.identitiesOnLocked(req.Connection)
 	}
 	return page
 }
 
-// connectionNames lists the connections by name. Callers hold t.mu.
-func (t *Tenant) connectionNames() []string {
-	names := make([]string, 0, len(t.connections))
-	for name := range t.connections {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// defaultDatabase is the database connection used when none is named (Auth0's
-// "Default Directory"): the first by name. Callers hold t.mu.
-func (t *Tenant) defaultDatabase() string {
-	for _, name := range t.connectionNames() {
-		if t.connections[name].Strategy == strategyDatabase {
-			return name
-		}
-	}
-	return ""
-}
-
-// identitiesOn lists every identity of a connection, standalone or linked into another
-// user, as the social provider's accounts to choose from. Callers hold t.mu.
-func (t *Tenant) identitiesOn(connection string) []loginUser {
+// identitiesOnLocked lists every identity of a connection, standalone or linked into
+// another user, as the social provider's accounts to choose from.
+func (t *Tenant) identitiesOnLocked(connection string) []loginUser {
 	var out []loginUser
 	for _, u := range t.users {
 		for i, id := range u.Identities {
@@ -103,7 +122,7 @@ func (t *Tenant) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx := r.PostForm.Get("tx")
-	req := t.loginTxn(tx)
+	req := t.pendingLogin(tx)
 	if req == nil {
 		t.errorPage(w, http.StatusBadRequest, "invalid_request", "This login is unknown, already finished or expired; start again from the application.")
 		return
@@ -136,23 +155,23 @@ func (t *Tenant) authenticate(req *authRequest, connection string, form url.Valu
 		return "", http.StatusBadRequest, "Unknown connection."
 	}
 	if c.Strategy == strategyDatabase {
-		identity = t.checkPassword(connection, form.Get("email"), form.Get("password"))
+		identity = t.checkPasswordLocked(connection, form.Get("email"), form.Get("password"))
 		if identity == "" {
 			return "", http.StatusUnauthorized, "Wrong email or password."
 		}
 	} else {
 		identity = form.Get("user_id")
-		if !slices.ContainsFunc(t.identitiesOn(connection), func(u loginUser) bool { return u.ID == identity }) {
+		if !slices.ContainsFunc(t.identitiesOnLocked(connection), func(u loginUser) bool { return u.ID == identity }) {
 			return "", http.StatusBadRequest, "Choose one of the listed accounts."
 		}
 	}
-	t.recordLogin(identity)
+	t.recordLoginLocked(identity)
 	return identity, 0, ""
 }
 
-// checkPassword returns the database identity of connection with that email and
-// password, or "". Callers hold t.mu.
-func (t *Tenant) checkPassword(connection, email, password string) string {
+// checkPasswordLocked returns the database identity of connection with that email
+// and password, or "".
+func (t *Tenant) checkPasswordLocked(connection, email, password string) string {
 	if email == "" || password == "" {
 		return ""
 	}
@@ -174,10 +193,10 @@ func (t *Tenant) checkPassword(connection, email, password string) string {
 	return ""
 }
 
-// recordLogin updates the login statistics of the identity's primary user, which is
-// the user Auth0 logs in. Callers hold t.mu.
-func (t *Tenant) recordLogin(identity string) {
-	if u := t.primaryFor(identity); u != nil {
+// recordLoginLocked updates the login statistics of the identity's primary user,
+// which is the user Auth0 logs in.
+func (t *Tenant) recordLoginLocked(identity string) {
+	if u := t.primaryForLocked(identity); u != nil {
 		u.LastLogin = time.Now()
 		u.LoginsCount++
 	}

@@ -6,19 +6,21 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -95,15 +97,7 @@ func mtDo(t *testing.T, tn *devtenant.Tenant, method, path, token, body string) 
 
 func mtSend(t *testing.T, req *http.Request) mtResponse {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, raw := testkit.Do(t, nil, req)
 	out := mtResponse{status: res.StatusCode, header: res.Header}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out.body); err != nil {
@@ -147,28 +141,6 @@ func mtRateLimitHeaders(t *testing.T, h http.Header) {
 			t.Errorf("header %s = %q, want an integer", k, h.Get(k))
 		}
 	}
-}
-
-// mtSign signs claims with an arbitrary key and algorithm (tokens the tenant did not issue).
-func mtSign(t *testing.T, alg jose.SignatureAlgorithm, key any, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // mtUnsigned is an alg "none" JWT.
@@ -221,9 +193,9 @@ func TestMgmtAuthentication(t *testing.T) {
 		{"no exp", "Bearer " + mtSignedBy(t, tn, good(map[string]any{"exp": nil})), 401,
 			mt401("Expired token received for JSON Web Token validation")},
 		{"wrong issuer", "Bearer " + mtSignedBy(t, tn, good(map[string]any{"iss": "https://evil.example/"})), 401, mt401("Invalid token")},
-		{"foreign key", "Bearer " + mtSign(t, jose.RS256, foreign, good(nil)), 401,
+		{"foreign key", "Bearer " + testkit.SignJWT(t, jose.RS256, foreign, "", good(nil)), 401,
 			mt401("Invalid signature received for JSON Web Token validation")},
-		{"HS256", "Bearer " + mtSign(t, jose.HS256, []byte("any-secret-any-secret-any-secret!"), good(nil)), 401, mt401("Invalid token")},
+		{"HS256", "Bearer " + testkit.SignJWT(t, jose.HS256, []byte("any-secret-any-secret-any-secret!"), "", good(nil)), 401, mt401("Invalid token")},
 		{"alg none", "Bearer " + mtUnsigned(good(nil)), 401, mt401("Invalid token")},
 	}
 	for _, tc := range cases {
@@ -525,13 +497,13 @@ func TestMgmtLink(t *testing.T) {
 		wantBody   any
 	}{
 		{name: "link_with wrong alg HS256", body: func(t *testing.T, tn *devtenant.Tenant) string {
-			return mtLinkWith(mtSign(t, jose.HS256, []byte("any-secret-any-secret-any-secret!"), mtIDClaims(tn, mtGitHub)))
+			return mtLinkWith(testkit.SignJWT(t, jose.HS256, []byte("any-secret-any-secret-any-secret!"), "", mtIDClaims(tn, mtGitHub)))
 		}, wantStatus: 400, wantBody: mtError(400, "JWT (link_with) must have an alg of RS256.", "")},
 		{name: "link_with alg none", body: func(t *testing.T, tn *devtenant.Tenant) string {
 			return mtLinkWith(mtUnsigned(mtIDClaims(tn, mtGitHub)))
 		}, wantStatus: 400, wantBody: mtError(400, "JWT (link_with) must have an alg of RS256.", "")},
 		{name: "link_with signed by another key", body: func(t *testing.T, tn *devtenant.Tenant) string {
-			return mtLinkWith(mtSign(t, jose.RS256, foreign, mtIDClaims(tn, mtGitHub)))
+			return mtLinkWith(testkit.SignJWT(t, jose.RS256, foreign, "", mtIDClaims(tn, mtGitHub)))
 		}, wantStatus: 400, wantBody: mtError(400, "Invalid token (link_with).", "")},
 		{name: "link_with not a JWT", body: func(t *testing.T, tn *devtenant.Tenant) string {
 			return mtLinkWith("not-a-jwt")
@@ -864,32 +836,43 @@ func TestMgmtFaults(t *testing.T) {
 			t.Errorf("after ClearFaults: status %d, want 200", got.status)
 		}
 	})
+}
 
-	t.Run("latency cut short by the client", func(t *testing.T) {
-		tn.InjectFault(devtenant.EndpointGetUser, devtenant.Fault{Latency: devtenant.Duration(time.Hour), Count: 1})
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", tn.URL()+mtUserPath(mtAlice), nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-			t.Fatalf("status %d, want the client to give up", res.StatusCode)
-		}
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want deadline exceeded", err)
-		}
-		// The delayed handler noticed the client leaving: the fault is spent and the
-		// tenant shuts down promptly instead of waiting on the hour-long timer.
-		if got := get(); got.status != 200 {
-			t.Errorf("next request: status %d, want 200", got.status)
-		}
-		start := time.Now()
-		if err := tn.Close(); err != nil {
+// TestMgmtFaultLatencyEndsWithTheClient runs in a synctest bubble: the injected
+// latency is an hour of the bubble's clock, so the test shows without waiting that
+// the delayed handler gives up the moment its client does, and does not answer.
+func TestMgmtFaultLatencyEndsWithTheClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn, err := devtenant.New(devtenant.Options{Issuer: "http://devtenant.test/"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Errorf("Close took %v: the delayed handler outlived its client", d)
+		token := mtToken(t, tn, "read:users", nil)
+		get := func(ctx context.Context) *httptest.ResponseRecorder {
+			req := httptest.NewRequestWithContext(ctx, "GET", mtUserPath(mtAlice), nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			rec := httptest.NewRecorder()
+			tn.Handler().ServeHTTP(rec, req)
+			return rec
+		}
+		tn.InjectFault(devtenant.EndpointGetUser, devtenant.Fault{Latency: devtenant.Duration(time.Hour), Count: 1})
+
+		ctx, leave := context.WithCancel(t.Context())
+		answered := make(chan *httptest.ResponseRecorder)
+		go func() { answered <- get(ctx) }()
+		synctest.Wait() // the handler now waits out its latency
+		start := time.Now()
+		leave()
+		rec := <-answered
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("the handler returned %v after its client left, want at once", waited)
+		}
+		if rec.Body.Len() != 0 {
+			t.Errorf("the handler answered a client that had left: %d %s", rec.Code, rec.Body)
+		}
+		// The fault is spent: the next request is answered at once.
+		if rec := get(t.Context()); rec.Code != http.StatusOK || time.Since(start) != 0 {
+			t.Errorf("next request: status %d after %v, want 200 at once", rec.Code, time.Since(start))
 		}
 	})
 }

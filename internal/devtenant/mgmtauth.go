@@ -63,8 +63,8 @@ func (s scopeRule) expected() string {
 }
 
 // authorize authenticates the request and checks rule for the user userID; on failure
-// it has answered and returns nil. It runs inside handle(), so the answer carries the
-// x-ratelimit-* headers like any other Management API response.
+// it has answered and returns nil. It runs inside instrument, so the answer carries
+// the x-ratelimit-* headers like any other Management API response.
 func (t *Tenant) authorize(w http.ResponseWriter, r *http.Request, rule scopeRule, userID string) *mgmtCaller {
 	c := t.authenticateMgmt(w, r)
 	if c == nil {

@@ -12,57 +12,26 @@ import (
 	"strings"
 )
 
-// mgmtMaxBody caps Management API and /__dev/ request bodies; Auth0's API server (hapi) uses the same 1 MiB default.
-const mgmtMaxBody = 1 << 20
-
-// apiError is an Auth0-shaped error (status, message, errorCode) that store operations
-// return and handlers write.
-type apiError struct {
-	status  int
-	message string
-	code    string
-}
-
-func (e *apiError) Error() string { return e.message }
-
-func writeAPIError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		writeMgmtError(w, ae.status, ae.message, ae.code)
-		return
-	}
-	writeMgmtError(w, http.StatusInternalServerError, err.Error(), "")
-}
-
 func invalidBody(message string) *apiError {
 	return &apiError{http.StatusBadRequest, "Payload validation error: " + message, "invalid_body"}
 }
 
-// readJSONObject reads a size-limited JSON request body that must be a JSON object and
-// returns its members undecoded. On failure it has answered as Auth0 does.
-func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, bool) {
+// readJSONObject reads a JSON request body (capped by mgmtEndpoint) that must be a
+// JSON object and returns its members undecoded, or the error Auth0 answers.
+func readJSONObject(r *http.Request) (map[string]json.RawMessage, *apiError) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		writeMgmtError(w, http.StatusUnsupportedMediaType, http.StatusText(http.StatusUnsupportedMediaType), "")
-		return nil, false
+		return nil, &apiError{status: http.StatusUnsupportedMediaType, message: http.StatusText(http.StatusUnsupportedMediaType)}
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mgmtMaxBody))
+	raw, err := io.ReadAll(r.Body)
+	if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+		return nil, &apiError{status: http.StatusRequestEntityTooLarge,
+			message: fmt.Sprintf("Payload content length greater than maximum allowed: %d", mgmtMaxBody)}
+	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeMgmtError(w, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("Payload content length greater than maximum allowed: %d", mgmtMaxBody), "")
-			return nil, false
-		}
-		writeMgmtError(w, http.StatusBadRequest, "Invalid request payload", "")
-		return nil, false
+		return nil, &apiError{status: http.StatusBadRequest, message: "Invalid request payload"}
 	}
-	obj, aerr := decodeObject(raw)
-	if aerr != nil {
-		writeAPIError(w, aerr)
-		return nil, false
-	}
-	return obj, true
+	return decodeObject(raw)
 }
 
 // decodeObject parses raw as a JSON object. An empty body is JSON null, as for hapi.
@@ -142,4 +111,17 @@ func memberString(obj map[string]json.RawMessage, name string, nullable bool) (s
 		}
 	}
 	return "", false, wrongType(name, "string", raw)
+}
+
+// memberObject decodes an object member (nil when absent).
+func memberObject(obj map[string]json.RawMessage, name string) (map[string]any, *apiError) {
+	raw, ok := obj[name]
+	if !ok {
+		return nil, nil
+	}
+	var m map[string]any
+	if jsonType(raw) != "object" || json.Unmarshal(raw, &m) != nil {
+		return nil, wrongType(name, "object", raw)
+	}
+	return m, nil
 }

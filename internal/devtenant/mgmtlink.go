@@ -29,29 +29,18 @@ func linkError(message string) *apiError {
 	return &apiError{status: http.StatusBadRequest, message: message}
 }
 
-// handleLinkIdentity serves POST /api/v2/users/{id}/identities: body {link_with} (the
+// linkIdentity serves POST /api/v2/users/{id}/identities: body {link_with} (the
 // secondary account's ID token) or {provider, user_id, connection_id?}.
-func (t *Tenant) handleLinkIdentity(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	c := t.authorize(w, r, scopesLink(), id)
-	if c == nil {
-		return
-	}
-	obj, ok := readJSONObject(w, r)
-	if !ok {
-		return
+func (t *Tenant) linkIdentity(r *http.Request, c *mgmtCaller) (any, error) {
+	obj, err := readJSONObject(r)
+	if err != nil {
+		return nil, err
 	}
 	secondaryID, err := t.secondaryFromBody(obj, c)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return nil, err
 	}
-	ids, lerr := t.link(id, secondaryID, c.withIdPTokens())
-	if lerr != nil {
-		writeAPIError(w, lerr)
-		return
-	}
-	writeJSON(w, http.StatusCreated, ids)
+	return t.link(r.PathValue("id"), secondaryID, c.withIdPTokens())
 }
 
 // secondaryFromBody validates the link body and returns the secondary user id it names.
@@ -143,24 +132,20 @@ func (t *Tenant) verifyLinkWith(token, callerAZP string) (string, *apiError) {
 
 // link makes the standalone user secondaryID a secondary identity of primaryID and
 // returns the primary's identities rendered for the response.
-func (t *Tenant) link(primaryID, secondaryID string, withIdPTokens bool) ([]any, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if err := t.linkLocked(primaryID, secondaryID, time.Now()); err != nil {
-		return nil, err
-	}
-	return t.users[primaryID].identitiesJSON(withIdPTokens), nil
+func (t *Tenant) link(primaryID, secondaryID string, withIdPTokens bool) (any, error) {
+	return t.withUser(primaryID, func(p *userRecord) (any, error) {
+		if err := t.linkLocked(p, secondaryID, time.Now()); err != nil {
+			return nil, err
+		}
+		return p.identitiesJSON(withIdPTokens), nil
+	})
 }
 
 // linkLocked links as Auth0 does: each identity of the secondary user moves to the
-// primary (its own one carrying the secondary's profile as profileData), the secondary
-// user disappears and its metadata is discarded. Callers hold t.mu.
-func (t *Tenant) linkLocked(primaryID, secondaryID string, now time.Time) error {
-	p, ok := t.users[primaryID]
-	if !ok {
-		return errUserNotFound()
-	}
-	if secondaryID == primaryID {
+// primary p (its own one carrying the secondary's profile as profileData), the
+// secondary user disappears and its metadata is discarded.
+func (t *Tenant) linkLocked(p *userRecord, secondaryID string, now time.Time) *apiError {
+	if secondaryID == p.UserID {
 		return linkError(msgLinkSame)
 	}
 	for _, id := range p.Identities[1:] {
@@ -181,39 +166,27 @@ func (t *Tenant) linkLocked(primaryID, secondaryID string, now time.Time) error 
 	return nil
 }
 
-// handleUnlinkIdentity serves DELETE /api/v2/users/{id}/identities/{provider}/{user_id}.
-func (t *Tenant) handleUnlinkIdentity(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	c := t.authorize(w, r, scopesLink(), id)
-	if c == nil {
-		return
-	}
-	ids, err := t.unlink(id, r.PathValue("provider"), r.PathValue("user_id"), c.withIdPTokens())
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ids)
+// unlinkIdentity serves DELETE /api/v2/users/{id}/identities/{provider}/{user_id}.
+func (t *Tenant) unlinkIdentity(r *http.Request, c *mgmtCaller) (any, error) {
+	return t.unlink(r.PathValue("id"), r.PathValue("provider"), r.PathValue("user_id"), c.withIdPTokens())
 }
 
-func (t *Tenant) unlink(primaryID, provider, userID string, withIdPTokens bool) ([]any, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if err := t.unlinkLocked(primaryID, provider+"|"+userID, time.Now()); err != nil {
-		return nil, err
-	}
-	return t.users[primaryID].identitiesJSON(withIdPTokens), nil
+// unlink makes the identity provider|userID of primaryID a standalone user again and
+// returns the primary's remaining identities rendered for the response.
+func (t *Tenant) unlink(primaryID, provider, userID string, withIdPTokens bool) (any, error) {
+	return t.withUser(primaryID, func(p *userRecord) (any, error) {
+		if err := t.unlinkLocked(p, provider+"|"+userID, time.Now()); err != nil {
+			return nil, err
+		}
+		return p.identitiesJSON(withIdPTokens), nil
+	})
 }
 
-// unlinkLocked removes the identity key from the primary and makes it a standalone
+// unlinkLocked removes the identity key from the primary p and makes it a standalone
 // user again, with the profile it had as profileData and no metadata, as Auth0 does.
 // An identity the user does not have is not an error: Auth0 documents no error for
-// it, and answers 200 with the identities unchanged. Callers hold t.mu.
-func (t *Tenant) unlinkLocked(primaryID, key string, now time.Time) error {
-	p, ok := t.users[primaryID]
-	if !ok {
-		return errUserNotFound()
-	}
+// it, and answers 200 with the identities unchanged.
+func (t *Tenant) unlinkLocked(p *userRecord, key string, now time.Time) *apiError {
 	if p.Identities[0].key() == key {
 		return linkError(msgUnlinkMain)
 	}
@@ -249,15 +222,6 @@ func standaloneUser(id identityRecord, now time.Time) *userRecord {
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
-}
-
-// identitiesJSON renders the identities array as the link and unlink endpoints return it.
-func (u *userRecord) identitiesJSON(withIdPTokens bool) []any {
-	out := make([]any, len(u.Identities))
-	for i, id := range u.Identities {
-		out[i] = id.toJSON(withIdPTokens)
-	}
-	return out
 }
 
 // LinkUsers links the standalone user secondaryID into primaryID as

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // The demo seed's clients, as the OIDC tests use them.
@@ -73,28 +74,18 @@ func oidcAuthorizeURL(tn *Tenant, overrides map[string]string) string {
 	return tn.Issuer() + "authorize?" + q.Encode()
 }
 
-// oidcDo sends a request and returns the response with its body read.
+// oidcDo sends a request (bounded in time) and returns the response with its body
+// read.
 func oidcDo(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(b)
+	res, body := testkit.Do(t, c, req)
+	return res, string(body)
 }
 
 func oidcGet(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return oidcDo(t, c, req)
+	res, body := testkit.Get(t, c, u)
+	return res, string(body)
 }
 
 func oidcPostForm(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
@@ -328,6 +319,35 @@ func TestCORS(t *testing.T) {
 						t.Errorf("Access-Control-Allow-Headers = %q, want %s", headers, h)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestPreflightFollowsTheRouteTable sends a CORS preflight for every route: it passes
+// exactly for the routes the table marks cors, and allows their methods only.
+func TestPreflightFollowsTheRouteTable(t *testing.T) {
+	tn := startOIDCTenant(t, nil)
+	fill := strings.NewReplacer("{id}", "auth0|alice", "{provider}", "github", "{user_id}", "4242", "{file}", webClientID+".js")
+	for _, rt := range routeTable() {
+		t.Run(rt.pattern, func(t *testing.T) {
+			method, path, _ := strings.Cut(rt.pattern, " ")
+			req, err := http.NewRequest(http.MethodOptions, tn.URL()+fill.Replace(path), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Origin", webOrigin)
+			req.Header.Set("Access-Control-Request-Method", method)
+			res, _ := oidcDo(t, nil, req)
+			allowed := strings.Split(res.Header.Get("Access-Control-Allow-Methods"), ", ")
+			switch {
+			case rt.cors && (res.StatusCode != http.StatusNoContent || !slices.Contains(allowed, method)):
+				t.Errorf("status %d, Access-Control-Allow-Methods %q; want 204 allowing %s", res.StatusCode, allowed, method)
+			case !rt.cors && res.StatusCode != http.StatusForbidden:
+				t.Errorf("status %d, want 403: the route does not allow CORS", res.StatusCode)
+			}
+			if slices.Contains(allowed, http.MethodPut) || slices.Contains(allowed, http.MethodDelete) {
+				t.Errorf("Access-Control-Allow-Methods %q names a method no CORS route has", allowed)
 			}
 		})
 	}

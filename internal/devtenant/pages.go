@@ -1,6 +1,9 @@
 package devtenant
 
-import "html/template"
+import (
+	"html/template"
+	"net/http"
+)
 
 // The HTML pages the tenant shows in the browser. They are deliberately plain; the
 // data-* attributes are what browser tests select on.
@@ -79,3 +82,12 @@ type formPost struct {
 }
 
 type formField struct{ Name, Value string }
+
+// errorPage shows an error to the person in the browser, as Auth0 does when it cannot
+// trust the redirect_uri (or returnTo) to carry it back to the application.
+func (t *Tenant) errorPage(w http.ResponseWriter, status int, code, description string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = t.pages.ExecuteTemplate(w, "error", struct{ Code, Description string }{code, description})
+}

@@ -1,7 +1,9 @@
 package devtenant
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,10 +14,6 @@ const (
 	sessionCookie = "devtenant_sid"
 	// sessionTTL is Auth0's default absolute session lifetime ("Require log in after").
 	sessionTTL = 7 * 24 * time.Hour
-	// loginTxnTTL bounds how long a login page stays usable.
-	loginTxnTTL = 30 * time.Minute
-	// codeTTL is how long an authorization code can be exchanged.
-	codeTTL = 10 * time.Minute
 )
 
 // session is the tenant's memory of who logged in in this browser (Auth0's SSO session).
@@ -27,12 +25,6 @@ type session struct {
 	Expires    time.Time
 }
 
-// loginTxn is an /authorize request waiting for the person to log in.
-type loginTxn struct {
-	req     *authRequest
-	expires time.Time
-}
-
 // currentSession returns a copy of the browser's live session, or nil.
 func (t *Tenant) currentSession(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
@@ -42,7 +34,7 @@ func (t *Tenant) currentSession(r *http.Request) *session {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s, ok := t.sessions[c.Value]
-	if !ok || time.Now().After(s.Expires) || t.primaryFor(s.Identity) == nil {
+	if !ok || time.Now().After(s.Expires) || t.primaryForLocked(s.Identity) == nil {
 		return nil
 	}
 	cp := *s
@@ -58,7 +50,7 @@ func (t *Tenant) startSession(w http.ResponseWriter, r *http.Request, identity, 
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		delete(t.sessions, old.Value)
 	}
-	t.sweepExpired(now)
+	t.sweepExpiredLocked(now)
 	t.sessions[key] = s
 	t.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{
@@ -84,58 +76,48 @@ func (t *Tenant) endSession(w http.ResponseWriter, r *http.Request) {
 
 func (t *Tenant) secureCookies() bool { return strings.HasPrefix(t.issuer, "https://") }
 
-// newLoginTxn stores req under a fresh one-time transaction id.
-func (t *Tenant) newLoginTxn(req *authRequest) string {
-	id := randomToken(24)
-	now := time.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.sweepExpired(now)
-	t.logins[id] = &loginTxn{req: req, expires: now.Add(loginTxnTTL)}
-	return id
+// handleLogout ends the tenant session and sends the browser to returnTo, which must
+// be one of the client's Allowed Logout URLs.
+func (t *Tenant) handleLogout(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	returnTo, clientID := q.Get("returnTo"), q.Get("client_id")
+	allowed, known := t.logoutURLs(clientID)
+	if clientID != "" && !known {
+		t.errorPage(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unknown client: %s", clientID))
+		return
+	}
+	if returnTo != "" && !slices.Contains(allowed, returnTo) {
+		t.errorPage(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf(
+			`The "returnTo" querystring parameter %q is not defined as a valid URL in "Allowed Logout URLs".`, returnTo))
+		return
+	}
+	t.endSession(w, r)
+	if returnTo == "" && clientID != "" && len(allowed) > 0 {
+		// Auth0 sends the browser to the client's first Allowed Logout URL.
+		returnTo = allowed[0]
+	}
+	if returnTo == "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "OK")
+		return
+	}
+	http.Redirect(w, r, returnTo, http.StatusFound)
 }
 
-// loginTxn returns the pending request of transaction id, or nil.
-func (t *Tenant) loginTxn(id string) *authRequest {
+// logoutURLs returns the Allowed Logout URLs of clientID or, without a client, of every
+// client (standing in for the tenant-wide list Auth0 checks then).
+func (t *Tenant) logoutURLs(clientID string) (urls []string, known bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	txn, ok := t.logins[id]
-	if !ok || time.Now().After(txn.expires) {
-		return nil
-	}
-	return txn.req
-}
-
-// finishLoginTxn consumes transaction id; false if it was already used.
-func (t *Tenant) finishLoginTxn(id string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	_, ok := t.logins[id]
-	delete(t.logins, id)
-	return ok
-}
-
-// sweepExpired drops expired sessions, login transactions, login tickets and codes, so a long-running
-// tenant does not grow without bound. Callers hold t.mu.
-func (t *Tenant) sweepExpired(now time.Time) {
-	for k, s := range t.sessions {
-		if now.After(s.Expires) {
-			delete(t.sessions, k)
+	if clientID != "" {
+		c, ok := t.clients[clientID]
+		if !ok {
+			return nil, false
 		}
+		return c.AllowedLogoutURLs, true
 	}
-	for k, l := range t.logins {
-		if now.After(l.expires) {
-			delete(t.logins, k)
-		}
+	for _, c := range t.clients {
+		urls = append(urls, c.AllowedLogoutURLs...)
 	}
-	for k, lt := range t.tickets {
-		if now.After(lt.Expires) {
-			delete(t.tickets, k)
-		}
-	}
-	for k, c := range t.codes {
-		if now.After(c.Expires) {
-			delete(t.codes, k)
-		}
-	}
+	return urls, false
 }

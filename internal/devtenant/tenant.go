@@ -47,6 +47,8 @@ type Tenant struct {
 	keys   *keyRing
 	devAPI bool
 
+	// mu guards the maps below and the records in them. Methods whose names end in
+	// Locked must be called with mu held; every other method takes it itself.
 	mu          sync.Mutex
 	clients     map[string]*Client
 	apis        map[string]*API
@@ -65,7 +67,9 @@ type Tenant struct {
 
 	knobs *knobs
 
-	handler  http.Handler
+	mux       *http.ServeMux   // built from routeTable
+	byPattern map[string]route // the mux's routes, by pattern
+
 	srv      *http.Server
 	listener net.Listener
 	done     chan struct{}
@@ -100,7 +104,7 @@ func Start(opts Options) (*Tenant, error) {
 	}
 	t.listener = ln
 	t.srv = &http.Server{
-		Handler:           t.handler,
+		Handler:           t.mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -157,23 +161,10 @@ func newTenant(opts Options) (*Tenant, error) {
 		pages:       pages,
 		knobs:       newKnobs(),
 	}
-	now := time.Now()
-	for _, c := range seed.Connections {
-		t.connections[c.Name] = &c
-	}
-	for _, c := range seed.Clients {
-		t.clients[c.ClientID] = &c
-	}
-	for _, a := range seed.APIs {
-		t.apis[a.Identifier] = &a
-	}
-	for _, u := range seed.Users {
-		t.users[u.UserID] = newUserRecord(u, t.connections[u.Connection].Strategy, now)
-		if u.Password != "" {
-			t.passwords[u.UserID] = u.Password
-		}
-	}
-	t.handler = t.routes()
+	t.mu.Lock()
+	t.loadSeedLocked(seed, time.Now())
+	t.mu.Unlock()
+	t.mux, t.byPattern = t.routes()
 	return t, nil
 }
 
@@ -199,7 +190,7 @@ func (t *Tenant) URL() string { return strings.TrimSuffix(t.issuer, "/") }
 func (t *Tenant) ManagementAudience() string { return t.issuer + "api/v2/" }
 
 // Handler serves the tenant's HTTP API.
-func (t *Tenant) Handler() http.Handler { return t.handler }
+func (t *Tenant) Handler() http.Handler { return t.mux }
 
 // Addr is the address Start listens on.
 func (t *Tenant) Addr() string {
@@ -222,38 +213,4 @@ func (t *Tenant) Close() error {
 	}
 	<-t.done
 	return err
-}
-
-// RotateKeys performs one step of a signing key rotation.
-func (t *Tenant) RotateKeys(step KeyRotationStep) error { return t.keys.rotate(step) }
-
-// SigningKeyID is the kid of the key currently signing tokens.
-func (t *Tenant) SigningKeyID() string { return t.keys.currentKID() }
-
-// UserSnapshot is a copy of a stored user as the Management API would return it
-// (including IdP tokens). ok is false when no user has that primary user_id.
-func (t *Tenant) UserSnapshot(userID string) (user map[string]any, ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, ok := t.users[userID]
-	if !ok {
-		return nil, false
-	}
-	return u.toJSON(true), true
-}
-
-// primaryFor finds the user owning the identity "provider|id" (its own or a linked one).
-// Callers hold t.mu.
-func (t *Tenant) primaryFor(identityKey string) *userRecord {
-	if u, ok := t.users[identityKey]; ok {
-		return u
-	}
-	for _, u := range t.users {
-		for _, id := range u.Identities[1:] {
-			if id.key() == identityKey {
-				return u
-			}
-		}
-	}
-	return nil
 }

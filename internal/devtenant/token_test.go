@@ -130,11 +130,7 @@ func loginCode(t *testing.T, tn *Tenant, overrides map[string]string) string {
 }
 
 func TestTokenAuthorizationCode(t *testing.T) {
-	other := Client{
-		ClientID: "other-web", ClientSecret: "other-secret", Name: "other", AppType: "regular_web",
-		Callbacks: []string{webCallback}, GrantTypes: []string{"authorization_code"},
-	}
-	tn := startOIDCTenant(t, seedWithClient(other))
+	tn := startOIDCTenant(t, seedWithClients(codeFlowClient("other-web", "other-secret")))
 	verifier, challenge := pkcePair("q")
 	pkce := map[string]string{"code_challenge": challenge, "code_challenge_method": "S256"}
 	invalidCode := [3]any{403, "invalid_grant", "Invalid authorization code"}
@@ -216,9 +212,7 @@ func TestTokenClientCredentials(t *testing.T) {
 	noGrants := Client{ClientID: "m2m-none", ClientSecret: "s", Name: "no grants", AppType: "non_interactive", GrantTypes: []string{"client_credentials"}}
 	nativeWithSecret := Client{ClientID: "m2m-native", ClientSecret: "s", Name: "native with secret", AppType: "native", GrantTypes: []string{"client_credentials"},
 		APIGrants: map[string][]string{}}
-	seed := seedWithClient(noGrants)
-	seed.Clients = append(seed.Clients, nativeWithSecret)
-	tn := startOIDCTenant(t, seed)
+	tn := startOIDCTenant(t, seedWithClients(noGrants, nativeWithSecret))
 	mgmt := tn.ManagementAudience()
 	notAuthorized := func(aud string) string {
 		return `Client is not authorized to access "` + aud + `". You need to create a "client-grant" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants`

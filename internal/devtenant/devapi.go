@@ -7,19 +7,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // The /__dev/ endpoints are thin HTTP wrappers over the Go test knobs (Mint,
 // Requests, InjectFault, SetRateLimit, RotateKeys...), for tests and tools that run the
 // tenant in another process. They answer JSON; errors use the Management API shape.
-
-// Endpoints lists the route patterns that request counters and faults are keyed by.
-func Endpoints() []string {
-	return []string{EndpointDiscovery, EndpointJWKS, EndpointAuthorize, EndpointLogin, EndpointToken,
-		EndpointUserinfo, "POST /userinfo", EndpointLogout, EndpointClientInfo, EndpointCrossOriginAuth,
-		EndpointGetUser, EndpointPatchUser, EndpointUsersByEmail, EndpointLinkIdentity, EndpointUnlinkIdentity}
-}
 
 // decodeDevBody decodes a size-limited JSON body into v, rejecting unknown fields so
 // that a typo in a knob does not silently do nothing.
@@ -154,62 +146,4 @@ func (t *Tenant) handleDevUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, u)
-}
-
-// handleNotFound answers paths no route matches. Under /api/v2/ it answers 404 for a
-// wrong method too, as Auth0's API server does, and still carries the rate limit
-// headers of every Management API response. Elsewhere a known path with another
-// method answers 405 with Allow.
-func (t *Tenant) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		if !t.knobs.rateLimit(w.Header()) {
-			writeMgmtError(w, http.StatusTooManyRequests, "Global limit has been reached", "too_many_requests")
-			return
-		}
-		writeMgmtError(w, http.StatusNotFound, http.StatusText(http.StatusNotFound), "")
-		return
-	}
-	if allow := t.allowedMethods(r); len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeMgmtError(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed), "")
-		return
-	}
-	writeMgmtError(w, http.StatusNotFound, http.StatusText(http.StatusNotFound), "")
-}
-
-// allowedMethods asks the router which methods have a route for r's path. The
-// catch-all "/" (and the CORS preflight on every path) do not count.
-func (t *Tenant) allowedMethods(r *http.Request) []string {
-	mux, ok := t.handler.(*http.ServeMux)
-	if !ok {
-		return nil
-	}
-	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" && !strings.HasPrefix(pattern, "OPTIONS ") {
-			allow = append(allow, m)
-		}
-	}
-	return allow
-}
-
-// ManagementToken mints a Management API access token as the client credentials
-// grant would for clientID: sub "{client_id}@clients", azp clientID, gty
-// "client-credentials", the given scope and lifetime (24h when ttl is 0; negative for
-// an already expired token). It is a test knob: it does not check the client's grants.
-func (t *Tenant) ManagementToken(clientID, scope string, ttl time.Duration) (string, error) {
-	t.mu.Lock()
-	_, ok := t.clients[clientID]
-	t.mu.Unlock()
-	if !ok {
-		return "", fmt.Errorf("%w: client %q", ErrUnknown, clientID)
-	}
-	now := time.Now()
-	c := t.accessTokenClaims(clientID+"@clients", clientID, t.ManagementAudience(), scope, now, "client-credentials")
-	if ttl != 0 {
-		c["exp"] = now.Add(ttl).Unix()
-	}
-	return t.signClaims(c)
 }

@@ -3,26 +3,13 @@ package devtenant
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
-
-// Auth0's answer for an unknown user id. Its API reference says "User not found."
-// for GET/PATCH /api/v2/users/{id}, but the body it actually sends is this one
-// (captured responses, e.g. sillsdev/web-xforge AuthServiceTests); clients should
-// switch on the status, not the text.
-const (
-	msgUserNotFound  = "The user does not exist."
-	codeUserNotFound = "inexistent_user"
-)
-
-func errUserNotFound() *apiError {
-	return &apiError{http.StatusNotFound, msgUserNotFound, codeUserNotFound}
-}
 
 // userFields are the values Auth0 accepts in the fields query parameter of user reads.
 func userFields() []string {
@@ -80,68 +67,39 @@ func (f fieldFilter) apply(user map[string]any) map[string]any {
 	return out
 }
 
-// handleGetUser serves GET /api/v2/users/{id}. Only primary user ids are found: a
-// linked identity's id answers 404, as in Auth0.
-func (t *Tenant) handleGetUser(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	c := t.authorize(w, r, scopesReadUser(), id)
-	if c == nil {
-		return
-	}
+// getUser serves GET /api/v2/users/{id}. Only primary user ids are found: a linked
+// identity's id answers 404, as in Auth0.
+func (t *Tenant) getUser(r *http.Request, c *mgmtCaller) (any, error) {
 	filter, err := parseFieldFilter(r.URL.Query())
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return nil, err
 	}
-	t.mu.Lock()
-	u, ok := t.users[id]
-	var body map[string]any
-	if ok {
-		body = filter.apply(u.toJSON(c.withIdPTokens()))
-	}
-	t.mu.Unlock()
-	if !ok {
-		writeAPIError(w, errUserNotFound())
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	return t.withUser(r.PathValue("id"), func(u *userRecord) (any, error) {
+		return filter.apply(u.toJSON(c.withIdPTokens())), nil
+	})
 }
 
-// handleUsersByEmail serves GET /api/v2/users-by-email. Auth0 documents the search
-// as case-sensitive (it stores database users' emails in lower case), so the dev
-// tenant matches the stored email exactly.
-func (t *Tenant) handleUsersByEmail(w http.ResponseWriter, r *http.Request) {
-	c := t.authorize(w, r, scopesByEmail(), "")
-	if c == nil {
-		return
-	}
+// getUsersByEmail serves GET /api/v2/users-by-email. Auth0 documents the search as
+// case-sensitive (it stores database users' emails in lower case), so the dev tenant
+// matches the stored email exactly.
+func (t *Tenant) getUsersByEmail(r *http.Request, c *mgmtCaller) (any, error) {
 	q := r.URL.Query()
 	filter, err := parseFieldFilter(q)
 	if err == nil && !q.Has("email") {
 		err = invalidQuery("'Missing required property: email'")
 	}
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, t.usersByEmail(q.Get("email"), filter, c.withIdPTokens()))
-}
-
-func (t *Tenant) usersByEmail(email string, filter fieldFilter, withIdPTokens bool) []map[string]any {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := []map[string]any{}
-	var ids []string
-	for id, u := range t.users {
-		if u.Email == email {
-			ids = append(ids, id)
+	for _, id := range slices.Sorted(maps.Keys(t.users)) {
+		if u := t.users[id]; u.Email == q.Get("email") {
+			out = append(out, filter.apply(u.toJSON(c.withIdPTokens())))
 		}
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		out = append(out, filter.apply(t.users[id].toJSON(withIdPTokens)))
-	}
-	return out
+	return out, nil
 }
 
 // userPatch is a validated PATCH /api/v2/users/{id} body. Pointers are nil for
@@ -220,19 +178,6 @@ func (p *userPatch) setProfileString(obj map[string]json.RawMessage, name string
 	return nil
 }
 
-// memberObject decodes an object member (nil when absent).
-func memberObject(obj map[string]json.RawMessage, name string) (map[string]any, *apiError) {
-	raw, ok := obj[name]
-	if !ok {
-		return nil, nil
-	}
-	var m map[string]any
-	if jsonType(raw) != "object" || json.Unmarshal(raw, &m) != nil {
-		return nil, wrongType(name, "object", raw)
-	}
-	return m, nil
-}
-
 // apply updates u. Metadata is merged one level deep and a member set to null is
 // removed, as Auth0 documents. Changing the email without email_verified marks it
 // unverified, as Auth0 does.
@@ -257,8 +202,8 @@ func (p userPatch) apply(u *userRecord, now time.Time) {
 			u.Picture = ""
 		}
 	}
-	mergeMetadata(u.UserMetadata, p.userMetadata)
-	mergeMetadata(u.AppMetadata, p.appMetadata)
+	mergeMembers(u.UserMetadata, p.userMetadata)
+	mergeMembers(u.AppMetadata, p.appMetadata)
 	u.UpdatedAt = now
 }
 
@@ -268,43 +213,18 @@ func setIf(dst *string, v *string) {
 	}
 }
 
-func mergeMetadata(dst, patch map[string]any) {
-	for k, v := range patch {
-		if v == nil {
-			delete(dst, k)
-			continue
-		}
-		dst[k] = v
-	}
-}
-
-// handlePatchUser serves PATCH /api/v2/users/{id}.
-func (t *Tenant) handlePatchUser(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	c := t.authorize(w, r, scopesPatch(), id)
-	if c == nil {
-		return
-	}
-	obj, ok := readJSONObject(w, r)
-	if !ok {
-		return
+// patchUser serves PATCH /api/v2/users/{id}.
+func (t *Tenant) patchUser(r *http.Request, c *mgmtCaller) (any, error) {
+	obj, err := readJSONObject(r)
+	if err != nil {
+		return nil, err
 	}
 	patch, err := parseUserPatch(obj)
 	if err != nil {
-		writeAPIError(w, err)
-		return
+		return nil, err
 	}
-	t.mu.Lock()
-	u, found := t.users[id]
-	var body map[string]any
-	if found {
+	return t.withUser(r.PathValue("id"), func(u *userRecord) (any, error) {
 		patch.apply(u, time.Now())
-		body = u.toJSON(c.withIdPTokens())
-	}
-	t.mu.Unlock()
-	if !found {
-		writeAPIError(w, errUserNotFound())
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+		return u.toJSON(c.withIdPTokens()), nil
+	})
 }

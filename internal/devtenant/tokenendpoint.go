@@ -17,6 +17,9 @@ import (
 	"time"
 )
 
+// maxBodyBytes bounds every form or JSON body the authentication API reads.
+const maxBodyBytes = 64 << 10
+
 const grantPasswordRealm = "http://auth0.com/oauth/grant-type/password-realm"
 
 // tokenError is an error answer of /oauth/token.
@@ -30,8 +33,14 @@ func unauthorizedClient() *tokenError {
 	return &tokenError{http.StatusUnauthorized, "access_denied", "Unauthorized"}
 }
 
-func missingParam(name string) *tokenError {
-	return &tokenError{http.StatusBadRequest, "invalid_request", "Missing required parameter: " + name}
+// requireParams answers the first of names that p lacks (or has empty), as Auth0 does.
+func requireParams(p url.Values, names ...string) *tokenError {
+	for _, name := range names {
+		if p.Get(name) == "" {
+			return &tokenError{http.StatusBadRequest, "invalid_request", "Missing required parameter: " + name}
+		}
+	}
+	return nil
 }
 
 func serverError(err error) *tokenError {
@@ -57,31 +66,43 @@ func (t *Tenant) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	if terr != nil {
 		return nil, terr
 	}
-	grant := params.Get("grant_type")
-	switch grant {
-	case "":
-		return nil, missingParam("grant_type")
-	case "authorization_code", "client_credentials", "password", grantPasswordRealm, "refresh_token":
-	default:
-		return nil, &tokenError{http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: " + grant}
+	if terr := requireParams(params, "grant_type"); terr != nil {
+		return nil, terr
 	}
-	if !slices.Contains(c.GrantTypes, grant) {
-		return nil, &tokenError{http.StatusForbidden, "unauthorized_client", grantNotAllowed(grant)}
+	name := params.Get("grant_type")
+	grant, ok := tokenGrants()[name]
+	if !ok {
+		return nil, &tokenError{http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: " + name}
 	}
-	switch grant {
-	case "authorization_code":
-		return t.grantAuthorizationCode(c, params)
-	case "client_credentials":
-		return t.grantClientCredentials(c, params)
-	case "refresh_token":
-		return t.grantRefreshToken(c, params)
-	case grantPasswordRealm:
-		if params.Get("realm") == "" {
-			return nil, missingParam("realm")
-		}
-		return t.grantPassword(c, params, params.Get("realm"))
-	default:
-		return t.grantPassword(c, params, "")
+	if !slices.Contains(c.GrantTypes, name) {
+		return nil, &tokenError{http.StatusForbidden, "unauthorized_client", grantNotAllowed(name)}
+	}
+	if terr := requireParams(params, grant.required...); terr != nil {
+		return nil, terr
+	}
+	return grant.issue(t, c, params)
+}
+
+// tokenGrant is a grant type of the token endpoint.
+type tokenGrant struct {
+	// required are the parameters the grant cannot do without, checked in this order
+	// once the client is known to be allowed the grant.
+	required []string
+	issue    func(t *Tenant, c *Client, p url.Values) (map[string]any, *tokenError)
+}
+
+// tokenGrants are the grant types the token endpoint implements, by grant_type.
+func tokenGrants() map[string]tokenGrant {
+	return map[string]tokenGrant{
+		"authorization_code": {[]string{"code"}, (*Tenant).grantAuthorizationCode},
+		"client_credentials": {nil, (*Tenant).grantClientCredentials},
+		"refresh_token":      {[]string{"refresh_token"}, (*Tenant).grantRefreshToken},
+		"password": {[]string{"username", "password"}, func(t *Tenant, c *Client, p url.Values) (map[string]any, *tokenError) {
+			return t.grantPassword(c, p, "") // a realm parameter means nothing to this grant
+		}},
+		grantPasswordRealm: {[]string{"realm", "username", "password"}, func(t *Tenant, c *Client, p url.Values) (map[string]any, *tokenError) {
+			return t.grantPassword(c, p, p.Get("realm"))
+		}},
 	}
 }
 
@@ -164,15 +185,13 @@ func formUnescape(s string) string {
 	return s
 }
 
+// grantAuthorizationCode redeems an authorization code, once, for the client and
+// redirect_uri it was issued to (and its PKCE verifier, if it had a challenge).
 func (t *Tenant) grantAuthorizationCode(c *Client, p url.Values) (map[string]any, *tokenError) {
-	code := p.Get("code")
-	if code == "" {
-		return nil, missingParam("code")
-	}
 	invalid := &tokenError{http.StatusForbidden, "invalid_grant", "Invalid authorization code"}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ac, ok := t.codes[code]
+	ac, ok := t.codes[p.Get("code")]
 	if !ok || ac.Used || time.Now().After(ac.Expires) || ac.ClientID != c.ClientID {
 		return nil, invalid
 	}
@@ -186,11 +205,11 @@ func (t *Tenant) grantAuthorizationCode(c *Client, p url.Values) (map[string]any
 	// Consumed only now, so a request that fails the checks above cannot burn the
 	// legitimate client's code.
 	ac.Used = true
-	u := t.primaryFor(ac.UserID)
+	u := t.primaryForLocked(ac.UserID)
 	if u == nil {
 		return nil, invalid
 	}
-	return t.userTokens(c, userGrant{user: u, scope: ac.Scope, audience: ac.Audience, nonce: ac.Nonce, sid: ac.SID, authTime: ac.AuthTime}, true)
+	return t.userTokensLocked(c, userGrant{user: u, scope: ac.Scope, audience: ac.Audience, nonce: ac.Nonce, sid: ac.SID, authTime: ac.AuthTime}, true)
 }
 
 // pkceMatches checks an RFC 7636 S256 code_verifier against its challenge.
@@ -203,6 +222,8 @@ func pkceMatches(verifier, challenge string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
 }
 
+// grantClientCredentials issues a confidential client a token of its own for an API
+// it has a grant for.
 func (t *Tenant) grantClientCredentials(c *Client, p url.Values) (map[string]any, *tokenError) {
 	if c.ClientSecret == "" {
 		return nil, unauthorizedClient()
@@ -213,7 +234,7 @@ func (t *Tenant) grantClientCredentials(c *Client, p url.Values) (map[string]any
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	granted, terr := t.clientGrant(c, aud)
+	granted, terr := t.clientGrantLocked(c, aud)
 	if terr != nil {
 		return nil, terr
 	}
@@ -239,9 +260,9 @@ func (t *Tenant) grantClientCredentials(c *Client, p url.Values) (map[string]any
 	}, nil
 }
 
-// clientGrant returns the scopes c may get for aud with client credentials (Auth0's
-// client grants). Callers hold t.mu.
-func (t *Tenant) clientGrant(c *Client, aud string) ([]string, *tokenError) {
+// clientGrantLocked returns the scopes c may get for aud with client credentials
+// (Auth0's client grants).
+func (t *Tenant) clientGrantLocked(c *Client, aud string) ([]string, *tokenError) {
 	notAuthorized := &tokenError{http.StatusForbidden, "access_denied", fmt.Sprintf(
 		`Client is not authorized to access "%s". You need to create a "client-grant" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants`, aud)}
 	if aud == t.ManagementAudience() {
@@ -266,54 +287,45 @@ func (t *Tenant) clientGrant(c *Client, aud string) ([]string, *tokenError) {
 // grantPassword is the resource owner password grant, against realm or, without one,
 // the default database connection.
 func (t *Tenant) grantPassword(c *Client, p url.Values, realm string) (map[string]any, *tokenError) {
-	username, password := p.Get("username"), p.Get("password")
-	if username == "" {
-		return nil, missingParam("username")
-	}
-	if password == "" {
-		return nil, missingParam("password")
-	}
 	aud := p.Get("audience")
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if realm == "" {
-		if realm = t.defaultDatabase(); realm == "" {
+		if realm = t.defaultDatabaseLocked(); realm == "" {
 			return nil, &tokenError{http.StatusInternalServerError, "server_error", "Authorization server not configured with default connection."}
 		}
 	}
 	if conn, ok := t.connections[realm]; !ok || conn.Strategy != strategyDatabase {
 		return nil, &tokenError{http.StatusBadRequest, "invalid_request", "Realm is not a database connection: " + realm}
 	}
-	if aud != "" && !t.knownAudience(aud) {
+	if aud != "" && !t.knownAudienceLocked(aud) {
 		return nil, &tokenError{http.StatusForbidden, "access_denied", "Service not found: " + aud}
 	}
-	identity := t.checkPassword(realm, username, password)
+	identity := t.checkPasswordLocked(realm, p.Get("username"), p.Get("password"))
 	if identity == "" {
 		return nil, &tokenError{http.StatusForbidden, "invalid_grant", "Wrong email or password."}
 	}
-	t.recordLogin(identity)
+	t.recordLoginLocked(identity)
 	scope := strings.Join(strings.Fields(p.Get("scope")), " ")
-	return t.userTokens(c, userGrant{user: t.primaryFor(identity), scope: scope, audience: aud, authTime: time.Now()}, true)
+	return t.userTokensLocked(c, userGrant{user: t.primaryForLocked(identity), scope: scope, audience: aud, authTime: time.Now()}, true)
 }
 
+// grantRefreshToken issues tokens from a refresh token, for its scope or a part of it.
 func (t *Tenant) grantRefreshToken(c *Client, p url.Values) (map[string]any, *tokenError) {
-	token := p.Get("refresh_token")
-	if token == "" {
-		return nil, missingParam("refresh_token")
-	}
 	invalid := &tokenError{http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token."}
+	requested := strings.Fields(p.Get("scope"))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	g, ok := t.refresh[token]
+	g, ok := t.refresh[p.Get("refresh_token")]
 	if !ok || g.ClientID != c.ClientID {
 		return nil, invalid
 	}
-	u := t.primaryFor(g.UserID)
+	u := t.primaryForLocked(g.UserID)
 	if u == nil {
 		return nil, invalid
 	}
 	scope := g.Scope
-	if requested := strings.Fields(p.Get("scope")); len(requested) > 0 {
+	if len(requested) > 0 {
 		granted := strings.Fields(g.Scope)
 		if slices.ContainsFunc(requested, func(s string) bool { return !slices.Contains(granted, s) }) {
 			return nil, &tokenError{http.StatusForbidden, "invalid_scope", "The requested scope exceeds the scope granted to the refresh token"}
@@ -322,7 +334,7 @@ func (t *Tenant) grantRefreshToken(c *Client, p url.Values) (map[string]any, *to
 	}
 	// Like an Auth0 client without rotation, the refresh token stays valid and no new
 	// one is issued.
-	return t.userTokens(c, userGrant{user: u, scope: scope, audience: g.Audience, sid: g.SID, authTime: g.AuthTime}, false)
+	return t.userTokensLocked(c, userGrant{user: u, scope: scope, audience: g.Audience, sid: g.SID, authTime: g.AuthTime}, false)
 }
 
 // userGrant is what a user's tokens are issued from.
@@ -333,10 +345,10 @@ type userGrant struct {
 	authTime        time.Time
 }
 
-// userTokens issues an access token (for the audience, or /userinfo), an ID token when
-// the scope has openid, and a refresh token when it has offline_access and the client
-// may refresh. Callers hold t.mu.
-func (t *Tenant) userTokens(c *Client, g userGrant, withRefresh bool) (map[string]any, *tokenError) {
+// userTokensLocked issues an access token (for the audience, or /userinfo), an ID
+// token when the scope has openid, and a refresh token when it has offline_access and
+// the client may refresh.
+func (t *Tenant) userTokensLocked(c *Client, g userGrant, withRefresh bool) (map[string]any, *tokenError) {
 	now := time.Now()
 	aud := g.audience
 	if aud == "" {
@@ -351,7 +363,7 @@ func (t *Tenant) userTokens(c *Client, g userGrant, withRefresh bool) (map[strin
 	}
 	scopes := strings.Fields(g.scope)
 	if slices.Contains(scopes, "openid") {
-		id, err := t.signClaims(t.idTokenClaims(g.user, c.ClientID, g.nonce, g.sid, g.authTime, now, g.scope))
+		id, err := t.signClaims(t.idTokenClaimsLocked(g.user, c.ClientID, g.nonce, g.sid, g.authTime, now, g.scope))
 		if err != nil {
 			return nil, serverError(err)
 		}
