@@ -42,8 +42,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
+	listenURL := "http://" + publicAddr(ln.Addr())
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://" + publicAddr(ln.Addr())
+		cfg.BaseURL = listenURL
 	}
 
 	var (
@@ -62,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, cfg, tenant, seed)
+	printBanner(stdout, cfg, listenURL, tenant, seed)
 
 	srv := &http.Server{
 		Handler:           handler,
