@@ -64,10 +64,14 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := build(cfg, newLogger(cfg, io.Discard))
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://127.0.0.1" // run derives it from the listener; there is none here
+	}
+	h, closeApp, err := build(cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(closeApp)
 	return h
 }
 

@@ -8,10 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/alexedwards/scs/goredisstore"
+	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/linkbff/linkbff"
 	"github.com/linkbff/linkbff/frontend"
@@ -21,6 +25,7 @@ import (
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/server"
+	"github.com/linkbff/linkbff/internal/webauth"
 )
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
@@ -59,10 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer tenant.Close()
 	}
 
-	handler, err := build(cfg, log)
+	handler, closeApp, err := build(cfg, log)
 	if err != nil {
 		return err
 	}
+	defer closeApp()
 	printBanner(stdout, cfg, listenURL, tenant, seed)
 
 	srv := &http.Server{
@@ -92,11 +98,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// build wires the service from the configuration.
-func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
+// build wires the service from the configuration. closeApp releases what it holds
+// (the Redis connections, the session store's cleanup), after the server stopped.
+func build(cfg config.Config, log *slog.Logger) (_ http.Handler, closeApp func(), err error) {
+	var closers []func()
+	closeApp = func() {
+		for _, c := range slices.Backward(closers) {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeApp()
+		}
+	}()
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bearer, err := auth.NewBearer(auth.BearerConfig{
 		Issuer:   cfg.Issuer(),
@@ -105,8 +123,33 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		OnError:  server.WriteProblem,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var sessions scs.Store // nil: in memory
+	if cfg.RedisURL != "" {
+		rdb, err := newRedis(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, func() { rdb.Close() })
+		sessions = goredisstore.NewWithPrefix(rdb, cfg.RedisKeyPrefix+"session:")
+	}
+	web, err := webauth.New(webauth.Config{
+		BaseURL:      cfg.BaseURL,
+		Issuer:       cfg.Issuer(),
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		Keys:         keys,
+		IdleTimeout:  cfg.SessionIdleTimeout,
+		Lifetime:     cfg.SessionLifetime,
+		Store:        sessions,
+		HTTPClient:   &http.Client{Timeout: cfg.UpstreamTimeout},
+		OnError:      server.WriteProblem,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, web.Close)
 	upstream, err := mgmt.New(mgmt.Config{
 		Domain:       cfg.Auth0URL,
 		ClientID:     cfg.ClientID,
@@ -115,7 +158,7 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		CallTimeout:  cfg.UpstreamTimeout,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	verifier := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
 		Keys:      keys,
@@ -160,6 +203,7 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		Logger:     log,
 		Identities: svc,
 		Bearer:     bearer,
+		Web:        web,
 		Ready: func(ctx context.Context) error {
 			_, err := keys.Keys(ctx, "")
 			return err
@@ -167,7 +211,18 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 		OpenAPI:  linkbff.OpenAPISpec(),
 		Frontend: frontend.Files(),
 		Metrics:  reg,
-	}), nil
+	}), closeApp, nil
+}
+
+// newRedis connects to REDIS_URL (validated by config). Commands follow the request's
+// deadline, so a Redis that stopped answering costs a request its deadline, no more.
+func newRedis(rawURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	opts.ContextTimeoutEnabled = true
+	return redis.NewClient(opts), nil
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

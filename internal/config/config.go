@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is the whole configuration of a linkbff process.
@@ -45,6 +47,15 @@ type Config struct {
 	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
 	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
 
+	// Browser sessions: SESSION_IDLE_TIMEOUT ends a session nobody used for that long,
+	// SESSION_LIFETIME ends any session that long after its login.
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
+	// RedisURL (REDIS_URL) puts browser sessions in Redis, so replicas share them;
+	// empty keeps them in memory. Keys start with RedisKeyPrefix (REDIS_KEY_PREFIX).
+	RedisURL       string
+	RedisKeyPrefix string
+
 	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // LOG_FORMAT: json or text
 }
@@ -59,6 +70,9 @@ const (
 	DefaultUpstreamTimeout  = 5 * time.Second
 	DefaultRequestTimeout   = 15 * time.Second
 	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultSessionIdle      = 30 * time.Minute
+	DefaultSessionLifetime  = 12 * time.Hour
+	DefaultRedisKeyPrefix   = "linkbff:"
 	DefaultLogFormatDev     = "text"
 	DefaultLogFormat        = "json"
 )
@@ -94,6 +108,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", DefaultSessionIdle)
+	c.SessionLifetime = r.duration("SESSION_LIFETIME", DefaultSessionLifetime)
+	c.RedisURL = getenv("REDIS_URL")
+	c.RedisKeyPrefix = getenv("REDIS_KEY_PREFIX")
+	if c.RedisKeyPrefix == "" {
+		c.RedisKeyPrefix = DefaultRedisKeyPrefix
+	}
 	c.LogLevel = r.level("LOG_LEVEL")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if c.LogFormat == "" {
@@ -193,6 +214,18 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.SessionLifetime <= 0 {
+		bad("SESSION_LIFETIME", "must be positive")
+	}
+	if c.SessionIdleTimeout <= 0 || c.SessionIdleTimeout > c.SessionLifetime {
+		bad("SESSION_IDLE_TIMEOUT", "must be positive and at most SESSION_LIFETIME (%v), got %v", c.SessionLifetime, c.SessionIdleTimeout)
+	}
+	if c.RedisURL != "" {
+		// The error is not shown: it may quote the URL, password included.
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			bad("REDIS_URL", "must be a URL such as redis://[:PASSWORD@]HOST:6379[/DB] or rediss://... (TLS)")
+		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)

@@ -40,6 +40,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		LinkMaxAge: 5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
+		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -96,6 +97,9 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"bad CORS origin", with(prod, "CORS_ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"), []string{"CORS_ALLOWED_ORIGINS"}},
 		{"bad management audience", with(prod, "AUTH0_MANAGEMENT_AUDIENCE", "api/v2"), []string{"AUTH0_MANAGEMENT_AUDIENCE"}},
 		{"zero max age", with(prod, "LINK_MAX_AGE", "0s"), []string{"LINK_MAX_AGE"}},
+		{"bad session durations", with(prod, "SESSION_IDLE_TIMEOUT", "0s", "SESSION_LIFETIME", "-1h"), []string{"SESSION_IDLE_TIMEOUT", "SESSION_LIFETIME"}},
+		{"idle timeout past the lifetime", with(prod, "SESSION_IDLE_TIMEOUT", "2h", "SESSION_LIFETIME", "1h"), []string{"SESSION_IDLE_TIMEOUT"}},
+		{"redis url without a scheme", with(prod, "REDIS_URL", "127.0.0.1:6379"), []string{"REDIS_URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +113,22 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFromEnvSessionsAndRedis(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "SESSION_IDLE_TIMEOUT", "10m", "SESSION_LIFETIME", "1h",
+		"REDIS_URL", "redis://:secret@127.0.0.1:6379/2", "REDIS_KEY_PREFIX", "app1:")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SessionIdleTimeout != 10*time.Minute || c.SessionLifetime != time.Hour || c.RedisURL != "redis://:secret@127.0.0.1:6379/2" || c.RedisKeyPrefix != "app1:" {
+		t.Errorf("got idle %v, lifetime %v, redis %q prefix %q", c.SessionIdleTimeout, c.SessionLifetime, c.RedisURL, c.RedisKeyPrefix)
+	}
+	// A refused REDIS_URL is named, but its password is not repeated.
+	_, err = FromEnv(env(with(prod, "REDIS_URL", "http://:hunter2@127.0.0.1")))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL:") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error = %v, want REDIS_URL named without the password", err)
 	}
 }
 

@@ -26,6 +26,7 @@ const (
 	NotFound             Code = "not_found"
 	MethodNotAllowed     Code = "method_not_allowed"
 	InvalidToken         Code = "invalid_token"
+	CSRFFailed           Code = "csrf_failed"
 	InvalidLinkToken     Code = "invalid_link_token"
 	LinkTokenTooOld      Code = "link_token_too_old"
 	NonceMismatch        Code = "nonce_mismatch"
@@ -39,6 +40,7 @@ const (
 	UpstreamUnavailable  Code = "upstream_unavailable"
 	UpstreamTimeout      Code = "upstream_timeout"
 	UpstreamError        Code = "upstream_error"
+	SessionUnavailable   Code = "session_unavailable"
 	Internal             Code = "internal_error"
 )
 
@@ -52,6 +54,7 @@ var titles = map[Code]string{
 	NotFound:             "Not found",
 	MethodNotAllowed:     "Method not allowed",
 	InvalidToken:         "Invalid or missing access token",
+	CSRFFailed:           "Cross-site request refused",
 	InvalidLinkToken:     "Invalid link token",
 	LinkTokenTooOld:      "Link token too old",
 	NonceMismatch:        "Link nonce mismatch",
@@ -65,6 +68,7 @@ var titles = map[Code]string{
 	UpstreamUnavailable:  "Auth0 unavailable",
 	UpstreamTimeout:      "Auth0 timed out",
 	UpstreamError:        "Auth0 refused the request",
+	SessionUnavailable:   "Session store unavailable",
 	Internal:             "Internal error",
 }
 
