@@ -472,3 +472,20 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserLoginWithEmbeddedTenant: in development mode (no AUTH0_DOMAIN) the
+// embedded tenant accepts linkbff's callback and sign-out URLs, whatever BASE_URL is.
+func TestBrowserLoginWithEmbeddedTenant(t *testing.T) {
+	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "BASE_URL": browserBase}
+	b := newBrowser(t, startRun(t, func(k string) string { return env[k] }, &syncBuffer{}))
+	b.loginAsAlice()
+	if r := b.api(http.MethodGet, "/me/identities", nil); r.status != http.StatusOK || r.json(t)["user_id"] != "auth0|alice" {
+		t.Errorf("identities with the cookie: %d %s", r.status, r.body)
+	}
+	if r := b.logout(); r.header.Get("Location") != browserBase+"/" {
+		t.Errorf("logout ended at %q (hops %v), want the tenant to send the browser back to %s/", r.header.Get("Location"), b.lastHops(), browserBase)
+	}
+	if b.session().Authenticated {
+		t.Error("still signed in after logout")
+	}
+}
