@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // build wires the service from the configuration. closeApp releases what it holds
-// (the Redis connections, the session store's cleanup), after the server stopped.
+// (the Redis connections), after the server stopped.
 func build(cfg config.Config, log *slog.Logger) (_ http.Handler, closeApp func(), err error) {
 	var closers []func()
 	closeApp = func() {
@@ -149,7 +149,6 @@ func build(cfg config.Config, log *slog.Logger) (_ http.Handler, closeApp func()
 	if err != nil {
 		return nil, nil, err
 	}
-	closers = append(closers, web.Close)
 	upstream, err := mgmt.New(mgmt.Config{
 		Domain:       cfg.Auth0URL,
 		ClientID:     cfg.ClientID,

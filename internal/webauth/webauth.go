@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
@@ -58,7 +57,6 @@ type Config struct {
 type Web struct {
 	cfg      Config
 	sessions *scs.SessionManager
-	memory   *memstore.MemStore // the default store, stopped by Close; nil otherwise
 	oauth    *oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	client   *http.Client
@@ -108,11 +106,9 @@ func New(cfg Config) (*Web, error) {
 	sm.Lifetime = cfg.Lifetime
 	// A copy of the store (a Redis dump) then holds no usable session token.
 	sm.HashTokenInStore = true
-	if cfg.Store == nil {
-		w.memory = memstore.New()
-		sm.Store = w.memory
-	} else {
-		sm.Store = cfg.Store
+	sm.Store = cfg.Store
+	if sm.Store == nil {
+		sm.Store = newMemoryStore()
 	}
 	sm.Cookie.Name = cookieName
 	sm.Cookie.HttpOnly = true
@@ -154,13 +150,6 @@ func New(cfg Config) (*Web, error) {
 	q := url.Values{"client_id": {cfg.ClientID}, "returnTo": {strings.TrimSuffix(cfg.BaseURL, "/") + "/"}}
 	w.logout = cfg.Issuer + "v2/logout?" + q.Encode()
 	return w, nil
-}
-
-// Close stops the in-memory store's cleanup; the Web must not be used after.
-func (w *Web) Close() {
-	if w.memory != nil {
-		w.memory.StopCleanup()
-	}
 }
 
 // CookieName is the session cookie's name (with the __Host- prefix when BaseURL is https).
