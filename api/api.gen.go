@@ -32,6 +32,7 @@ const (
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
 	ProblemCodeClientClosed          ProblemCode = "client_closed"
+	ProblemCodeCsrfFailed            ProblemCode = "csrf_failed"
 	ProblemCodeEmailNotVerified      ProblemCode = "email_not_verified"
 	ProblemCodeIdentityAlreadyExists ProblemCode = "identity_already_exists"
 	ProblemCodeIdentityNotFound      ProblemCode = "identity_not_found"
@@ -45,6 +46,7 @@ const (
 	ProblemCodeNonceMismatch         ProblemCode = "nonce_mismatch"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePrimaryIdentity       ProblemCode = "primary_identity"
+	ProblemCodeSessionUnavailable    ProblemCode = "session_unavailable"
 	ProblemCodeStoreUnavailable      ProblemCode = "store_unavailable"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
 	ProblemCodeUpstreamError         ProblemCode = "upstream_error"
@@ -63,6 +65,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeBodyTooLarge:
 		return true
 	case ProblemCodeClientClosed:
+		return true
+	case ProblemCodeCsrfFailed:
 		return true
 	case ProblemCodeEmailNotVerified:
 		return true
@@ -89,6 +93,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodePrimaryIdentity:
+		return true
+	case ProblemCodeSessionUnavailable:
 		return true
 	case ProblemCodeStoreUnavailable:
 		return true
@@ -119,6 +125,66 @@ func (e ReadinessStatus) Valid() bool {
 	case ReadinessStatusOk:
 		return true
 	case ReadinessStatusUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for XCSRF.
+const (
+	XCSRFN1 XCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the XCSRF enum.
+func (e XCSRF) Valid() bool {
+	switch e {
+	case XCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkIdentityParamsXCSRF.
+const (
+	LinkIdentityParamsXCSRFN1 LinkIdentityParamsXCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the LinkIdentityParamsXCSRF enum.
+func (e LinkIdentityParamsXCSRF) Valid() bool {
+	switch e {
+	case LinkIdentityParamsXCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateLinkNonceParamsXCSRF.
+const (
+	CreateLinkNonceParamsXCSRFN1 CreateLinkNonceParamsXCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the CreateLinkNonceParamsXCSRF enum.
+func (e CreateLinkNonceParamsXCSRF) Valid() bool {
+	switch e {
+	case CreateLinkNonceParamsXCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnlinkIdentityParamsXCSRF.
+const (
+	UnlinkIdentityParamsXCSRFN1 UnlinkIdentityParamsXCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the UnlinkIdentityParamsXCSRF enum.
+func (e UnlinkIdentityParamsXCSRF) Valid() bool {
+	switch e {
+	case UnlinkIdentityParamsXCSRFN1:
 		return true
 	default:
 		return false
@@ -303,7 +369,8 @@ type Problem struct {
 	// | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 	// | `not_found` | 404 | Not found | No such route. |
 	// | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
-	// | `invalid_token` | 401 | Invalid or missing access token | No access token, or it is invalid or expired. |
+	// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
+	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -319,6 +386,7 @@ type Problem struct {
 	// | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so a token (the access token, or `link_with`) cannot be checked (then with `Retry-After`). |
 	// | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 	// | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
+	// | `session_unavailable` | 503 | Session store unavailable | The session store (Redis) cannot be reached; retry after `Retry-After` seconds. |
 	// | `internal_error` | 500 | Internal error | A bug; see the server log for `request_id`. |
 	// | `client_closed` | 499 | Client closed request | Never sent: the client went away before the answer. It appears only in the server's log and metrics. |
 	//
@@ -366,7 +434,8 @@ type Problem struct {
 // | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 // | `not_found` | 404 | Not found | No such route. |
 // | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
-// | `invalid_token` | 401 | Invalid or missing access token | No access token, or it is invalid or expired. |
+// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
+// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -382,6 +451,7 @@ type Problem struct {
 // | `upstream_unavailable` | 502 | Auth0 unavailable | Auth0 could not be reached or answered 5xx, or its signing keys cannot be fetched so a token (the access token, or `link_with`) cannot be checked (then with `Retry-After`). |
 // | `upstream_timeout` | 504 | Auth0 timed out | Auth0 did not answer in time. |
 // | `upstream_error` | 502 | Auth0 refused the request | Auth0 answered in a way the server did not expect. |
+// | `session_unavailable` | 503 | Session store unavailable | The session store (Redis) cannot be reached; retry after `Retry-After` seconds. |
 // | `internal_error` | 500 | Internal error | A bug; see the server log for `request_id`. |
 // | `client_closed` | 499 | Client closed request | Never sent: the client went away before the answer. It appears only in the server's log and metrics. |
 //
@@ -402,6 +472,9 @@ type Readiness struct {
 // ReadinessStatus Example: ok
 type ReadinessStatus string
 
+// XCSRF Example: 1
+type XCSRF string
+
 // BadGateway An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -415,6 +488,13 @@ type BadGateway = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type BodyTooLarge = Problem
+
+// CSRFFailed An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type CSRFFailed = Problem
 
 // ChangeUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -493,6 +573,42 @@ type UnlinkBadRequest = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type UnsupportedMediaType = Problem
 
+// LinkIdentityParams defines parameters for LinkIdentity.
+type LinkIdentityParams struct {
+	// XCSRF Required, with the value `1`, when the request is authenticated by the
+	// session cookie; not needed with a bearer token. A page on another
+	// origin cannot send it without a CORS preflight, which linkbff never
+	// grants for it.
+	XCSRF *LinkIdentityParamsXCSRF `json:"X-CSRF,omitempty"`
+}
+
+// LinkIdentityParamsXCSRF defines parameters for LinkIdentity.
+type LinkIdentityParamsXCSRF string
+
+// CreateLinkNonceParams defines parameters for CreateLinkNonce.
+type CreateLinkNonceParams struct {
+	// XCSRF Required, with the value `1`, when the request is authenticated by the
+	// session cookie; not needed with a bearer token. A page on another
+	// origin cannot send it without a CORS preflight, which linkbff never
+	// grants for it.
+	XCSRF *CreateLinkNonceParamsXCSRF `json:"X-CSRF,omitempty"`
+}
+
+// CreateLinkNonceParamsXCSRF defines parameters for CreateLinkNonce.
+type CreateLinkNonceParamsXCSRF string
+
+// UnlinkIdentityParams defines parameters for UnlinkIdentity.
+type UnlinkIdentityParams struct {
+	// XCSRF Required, with the value `1`, when the request is authenticated by the
+	// session cookie; not needed with a bearer token. A page on another
+	// origin cannot send it without a CORS preflight, which linkbff never
+	// grants for it.
+	XCSRF *UnlinkIdentityParamsXCSRF `json:"X-CSRF,omitempty"`
+}
+
+// UnlinkIdentityParamsXCSRF defines parameters for UnlinkIdentity.
+type UnlinkIdentityParamsXCSRF string
+
 // LinkIdentityJSONRequestBody defines body for LinkIdentity for application/json ContentType.
 type LinkIdentityJSONRequestBody = LinkRequest
 
@@ -509,13 +625,13 @@ type ServerInterface interface {
 	ListIdentities(w http.ResponseWriter, r *http.Request)
 	// LinkIdentity Link a secondary identity to the caller
 	// (POST /me/identities)
-	LinkIdentity(w http.ResponseWriter, r *http.Request)
+	LinkIdentity(w http.ResponseWriter, r *http.Request, params LinkIdentityParams)
 	// CreateLinkNonce Start a link
 	// (POST /me/identities/nonce)
-	CreateLinkNonce(w http.ResponseWriter, r *http.Request)
+	CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams)
 	// UnlinkIdentity Unlink one of the caller's secondary identities
 	// (DELETE /me/identities/{provider}/{user_id})
-	UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string)
+	UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string, params UnlinkIdentityParams)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(w http.ResponseWriter, r *http.Request)
@@ -551,19 +667,19 @@ func (_ Unimplemented) ListIdentities(w http.ResponseWriter, r *http.Request) {
 
 // LinkIdentity Link a secondary identity to the caller
 // (POST /me/identities)
-func (_ Unimplemented) LinkIdentity(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) LinkIdentity(w http.ResponseWriter, r *http.Request, params LinkIdentityParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // CreateLinkNonce Start a link
 // (POST /me/identities/nonce)
-func (_ Unimplemented) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // UnlinkIdentity Unlink one of the caller's secondary identities
 // (DELETE /me/identities/{provider}/{user_id})
-func (_ Unimplemented) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string) {
+func (_ Unimplemented) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string, params UnlinkIdentityParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -639,8 +755,35 @@ func (siw *ServerInterfaceWrapper) ListIdentities(w http.ResponseWriter, r *http
 // LinkIdentity operation middleware
 func (siw *ServerInterfaceWrapper) LinkIdentity(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LinkIdentityParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF")]; found {
+		var XCSRF LinkIdentityParamsXCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF", valueList[0], &XCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF", Err: err})
+			return
+		}
+
+		params.XCSRF = &XCSRF
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.LinkIdentity(w, r)
+		siw.Handler.LinkIdentity(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -653,8 +796,35 @@ func (siw *ServerInterfaceWrapper) LinkIdentity(w http.ResponseWriter, r *http.R
 // CreateLinkNonce operation middleware
 func (siw *ServerInterfaceWrapper) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateLinkNonceParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF")]; found {
+		var XCSRF CreateLinkNonceParamsXCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF", valueList[0], &XCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF", Err: err})
+			return
+		}
+
+		params.XCSRF = &XCSRF
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateLinkNonce(w, r)
+		siw.Handler.CreateLinkNonce(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -688,8 +858,32 @@ func (siw *ServerInterfaceWrapper) UnlinkIdentity(w http.ResponseWriter, r *http
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UnlinkIdentityParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF")]; found {
+		var XCSRF UnlinkIdentityParamsXCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF", valueList[0], &XCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF", Err: err})
+			return
+		}
+
+		params.XCSRF = &XCSRF
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UnlinkIdentity(w, r, provider, userID)
+		siw.Handler.UnlinkIdentity(w, r, provider, userID, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {

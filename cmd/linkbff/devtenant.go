@@ -56,9 +56,13 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// printBanner tells a person where linkbff listens and, in development, how to sign in.
-func printBanner(w io.Writer, cfg config.Config, tenant *devtenant.Tenant, seed devtenant.Seed) {
-	fmt.Fprintf(w, "linkbff listening on %s\n", cfg.BaseURL)
+// printBanner tells a person where linkbff listens (and its public URL when BASE_URL
+// names another, as behind a proxy) and, in development, how to sign in.
+func printBanner(w io.Writer, cfg config.Config, listenURL string, tenant *devtenant.Tenant, seed devtenant.Seed) {
+	fmt.Fprintf(w, "linkbff listening on %s\n", listenURL)
+	if cfg.BaseURL != listenURL {
+		fmt.Fprintf(w, "public URL (BASE_URL): %s\n", cfg.BaseURL)
+	}
 	if tenant == nil {
 		fmt.Fprintf(w, "Auth0 tenant: %s (audience %s)\n", cfg.Auth0URL, cfg.Audience)
 		return

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/scs/goredisstore"
+	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -24,6 +26,7 @@ import (
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
+	"github.com/linkbff/linkbff/internal/webauth"
 )
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
@@ -45,8 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
+	listenURL := "http://" + publicAddr(ln.Addr())
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://" + publicAddr(ln.Addr())
+		cfg.BaseURL = listenURL
 	}
 
 	var (
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, cfg, tenant, seed)
+	printBanner(stdout, cfg, listenURL, tenant, seed)
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -114,6 +118,25 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		Audience: cfg.Audience,
 		Keys:     keys,
 		OnError:  server.WriteProblem,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sessions scs.Store // nil: in memory
+	if rdb != nil {
+		sessions = goredisstore.NewWithPrefix(rdb, cfg.RedisKeyPrefix+"session:")
+	}
+	web, err := webauth.New(webauth.Config{
+		BaseURL:      cfg.BaseURL,
+		Issuer:       cfg.Issuer(),
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		Keys:         keys,
+		IdleTimeout:  cfg.SessionIdleTimeout,
+		Lifetime:     cfg.SessionLifetime,
+		Store:        sessions,
+		HTTPClient:   &http.Client{Timeout: cfg.UpstreamTimeout},
+		OnError:      server.WriteProblem,
 	})
 	if err != nil {
 		return nil, err
@@ -187,6 +210,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		Logger:     log,
 		Identities: svc,
 		Bearer:     bearer,
+		Web:        web,
 		Ready:      ready,
 		OpenAPI:    linkbff.OpenAPISpec(),
 		Frontend:   frontend.Files(),

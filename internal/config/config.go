@@ -47,6 +47,10 @@ type Config struct {
 	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
 	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
 
+	// Browser sessions: SESSION_IDLE_TIMEOUT ends a session nobody used for that long,
+	// SESSION_LIFETIME ends any session that long after its login.
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
 	// RedisURL (REDIS_URL), when set, puts the state replicas share in that Redis
 	// (redis:// or rediss://); unset, it stays in this process.
 	RedisURL       string
@@ -66,6 +70,8 @@ const (
 	DefaultUpstreamTimeout  = 5 * time.Second
 	DefaultRequestTimeout   = 15 * time.Second
 	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultSessionIdle      = 30 * time.Minute
+	DefaultSessionLifetime  = 12 * time.Hour
 	DefaultRedisKeyPrefix   = "linkbff:"
 	DefaultLogFormatDev     = "text"
 	DefaultLogFormat        = "json"
@@ -102,6 +108,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", DefaultSessionIdle)
+	c.SessionLifetime = r.duration("SESSION_LIFETIME", DefaultSessionLifetime)
 	c.RedisURL = strings.TrimSpace(getenv("REDIS_URL"))
 	c.RedisKeyPrefix = getenv("REDIS_KEY_PREFIX")
 	if c.RedisKeyPrefix == "" {
@@ -206,6 +214,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.SessionLifetime <= 0 {
+		bad("SESSION_LIFETIME", "must be positive")
+	}
+	if c.SessionIdleTimeout <= 0 || c.SessionIdleTimeout > c.SessionLifetime {
+		bad("SESSION_IDLE_TIMEOUT", "must be positive and at most SESSION_LIFETIME (%v), got %v", c.SessionLifetime, c.SessionIdleTimeout)
 	}
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil {

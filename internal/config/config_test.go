@@ -40,7 +40,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		LinkMaxAge: 5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
-		RedisKeyPrefix: "linkbff:",
+		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -100,6 +100,8 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"Redis URL without scheme", with(prod, "REDIS_URL", "127.0.0.1:6379"), []string{"REDIS_URL"}},
 		{"Redis URL of another scheme", with(prod, "REDIS_URL", "http://127.0.0.1:6379"), []string{"REDIS_URL"}},
 		{"Redis URL with a bad database", with(prod, "REDIS_URL", "redis://127.0.0.1:6379/zero"), []string{"REDIS_URL"}},
+		{"bad session durations", with(prod, "SESSION_IDLE_TIMEOUT", "0s", "SESSION_LIFETIME", "-1h"), []string{"SESSION_IDLE_TIMEOUT", "SESSION_LIFETIME"}},
+		{"idle timeout past the lifetime", with(prod, "SESSION_IDLE_TIMEOUT", "2h", "SESSION_LIFETIME", "1h"), []string{"SESSION_IDLE_TIMEOUT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +115,22 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFromEnvSessionsAndRedis(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "SESSION_IDLE_TIMEOUT", "10m", "SESSION_LIFETIME", "1h",
+		"REDIS_URL", "redis://:secret@127.0.0.1:6379/2", "REDIS_KEY_PREFIX", "app1:")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SessionIdleTimeout != 10*time.Minute || c.SessionLifetime != time.Hour || c.RedisURL != "redis://:secret@127.0.0.1:6379/2" || c.RedisKeyPrefix != "app1:" {
+		t.Errorf("got idle %v, lifetime %v, redis %q prefix %q", c.SessionIdleTimeout, c.SessionLifetime, c.RedisURL, c.RedisKeyPrefix)
+	}
+	// A refused REDIS_URL is named, but its password is not repeated.
+	_, err = FromEnv(env(with(prod, "REDIS_URL", "http://:hunter2@127.0.0.1")))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL:") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error = %v, want REDIS_URL named without the password", err)
 	}
 }
 

@@ -26,8 +26,16 @@ type Config struct {
 	RequireNonce         bool
 	NonceTTL             time.Duration
 	CacheTTL             time.Duration // 0 disables the read cache
-	Now                  func() time.Time
+	// CacheTimeout bounds each read-cache call (DefaultCacheTimeout when 0): a
+	// shared cache that stopped answering must cost a read a little time, not the
+	// request's deadline, since a miss can still be served by Auth0.
+	CacheTimeout time.Duration
+	Now          func() time.Time
 }
+
+// DefaultCacheTimeout is Config.CacheTimeout's default: a healthy Redis answers in
+// well under a millisecond.
+const DefaultCacheTimeout = 250 * time.Millisecond
 
 // Service applies the linking rules.
 type Service struct {
@@ -55,6 +63,9 @@ func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Se
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CacheTimeout <= 0 {
+		cfg.CacheTimeout = DefaultCacheTimeout
+	}
 	shared, _ := store.(SharedCache)
 	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared}
 }
@@ -65,11 +76,17 @@ const readTimeout = 20 * time.Second
 // List returns the caller's identities, from the cache when warm. Concurrent misses
 // for one user share one upstream read.
 func (s *Service) List(ctx context.Context, userID string) (View, error) {
-	if s.cfg.CacheTTL > 0 {
-		if v, ok, err := s.store.GetView(ctx, userID); err == nil && ok {
-			return v, nil
-		} else if err != nil {
+	useCache := s.cfg.CacheTTL > 0
+	if useCache {
+		v, ok, err := s.cachedView(ctx, userID)
+		switch {
+		case err != nil:
+			// The cache cannot answer: serve this read from Auth0 and leave the
+			// cache alone rather than wait for it twice more.
 			reqlog.From(ctx).Warn("identity cache read failed", "err", err)
+			useCache = false
+		case ok:
+			return v, nil
 		}
 	}
 	ch := s.reads.DoChan(userID, func() (any, error) {
@@ -82,7 +99,7 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 		}
 		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return s.fetch(rctx, userID)
+		return s.fetch(rctx, userID, useCache)
 	})
 	select {
 	case res := <-ch:
@@ -95,13 +112,26 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 	}
 }
 
-func (s *Service) fetch(ctx context.Context, userID string) (View, error) {
+// cachedView reads the cache within CacheTimeout.
+func (s *Service) cachedView(ctx context.Context, userID string) (View, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
+	defer cancel()
+	return s.store.GetView(ctx, userID)
+}
+
+// fetch reads userID from Auth0 and, when useCache, caches what it read.
+func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View, error) {
+	if !useCache {
+		u, err := s.upstream.GetUser(ctx, userID)
+		if err != nil {
+			return View{}, upstreamFault(err)
+		}
+		return viewFrom(userID, u.Identities, primaryProfile(u)), nil
+	}
 	// Look again: a read that finished between this caller's miss and its joining
 	// the flight has filled the cache, and a second upstream read would be waste.
-	if s.cfg.CacheTTL > 0 {
-		if v, ok, err := s.store.GetView(ctx, userID); err == nil && ok {
-			return v, nil
-		}
+	if v, ok, err := s.cachedView(ctx, userID); err == nil && ok {
+		return v, nil
 	}
 	before, cacheable := s.generation(ctx, userID)
 	u, err := s.upstream.GetUser(ctx, userID)
@@ -125,6 +155,8 @@ func (s *Service) generation(ctx context.Context, userID string) (gen uint64, ca
 	if s.shared == nil {
 		return s.writeCounter(userID).Load(), true
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
+	defer cancel()
 	gen, err := s.shared.Generation(ctx, userID)
 	if err != nil {
 		reqlog.From(ctx).Warn("identity cache generation read failed", "err", err)
@@ -142,6 +174,8 @@ func (s *Service) rememberRead(ctx context.Context, before uint64, v View) {
 		}
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
+	defer cancel()
 	if _, err := s.shared.SetViewIf(ctx, v.UserID, before, v, s.cfg.CacheTTL); err != nil {
 		reqlog.From(ctx).Warn("identity cache write failed", "err", err)
 	}
@@ -171,6 +205,8 @@ func (s *Service) remember(ctx context.Context, v View) {
 	if s.cfg.CacheTTL <= 0 {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
+	defer cancel()
 	if err := s.store.SetView(ctx, v.UserID, v, s.cfg.CacheTTL); err != nil {
 		reqlog.From(ctx).Warn("identity cache write failed", "err", err)
 	}

@@ -139,3 +139,49 @@ func TestStoreUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// stalledCache is a store whose read cache stopped answering (a Redis that accepts
+// connections and never replies): every cache call waits for its context to end.
+type stalledCache struct {
+	identity.Store
+	cacheCalls int
+}
+
+func (s *stalledCache) GetView(ctx context.Context, _ string) (identity.View, bool, error) {
+	s.cacheCalls++
+	<-ctx.Done()
+	return identity.View{}, false, ctx.Err()
+}
+
+func (s *stalledCache) SetView(ctx context.Context, _ string, _ identity.View, _ time.Duration) error {
+	s.cacheCalls++
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A read cache that stopped answering costs a read one CacheTimeout, not the
+// request's deadline: the read is served by Auth0 and the cache is not asked again.
+func TestListWithAStalledCacheIsServedByAuth0WithinCacheTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, nil)
+		store := &stalledCache{Store: f.store}
+		svc := identity.New(identity.Config{CacheTTL: time.Minute, CacheTimeout: 300 * time.Millisecond}, f.up, f.ver, store)
+		ctx, cancel := context.WithTimeout(quietCtx(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		v, err := svc.List(ctx, alice)
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if got := time.Since(start); got != 300*time.Millisecond {
+			t.Errorf("List took %v, want one CacheTimeout (300ms)", got)
+		}
+		if v.UserID != alice || len(v.Identities) != 1 {
+			t.Errorf("List = %+v, want alice's one identity", v)
+		}
+		if store.cacheCalls != 1 {
+			t.Errorf("%d cache calls, want 1 (no re-check, no write after a failed read)", store.cacheCalls)
+		}
+		f.wantCalls(t, "GetUser "+alice)
+	})
+}

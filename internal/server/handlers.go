@@ -28,8 +28,9 @@ func (s *server) ListIdentities(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toIdentityList(v))
 }
 
-// CreateLinkNonce implements POST /me/identities/nonce.
-func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
+// CreateLinkNonce implements POST /me/identities/nonce. (X-CSRF, in the params, is
+// checked by the middleware of cookie-authenticated requests.)
+func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request, _ api.CreateLinkNonceParams) {
 	in, err := s.deps.Identities.NewIntent(r.Context(), s.caller(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -39,7 +40,7 @@ func (s *server) CreateLinkNonce(w http.ResponseWriter, r *http.Request) {
 }
 
 // LinkIdentity implements POST /me/identities.
-func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request) {
+func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request, _ api.LinkIdentityParams) {
 	var req api.LinkRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
@@ -60,7 +61,7 @@ func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request) {
 }
 
 // UnlinkIdentity implements DELETE /me/identities/{provider}/{user_id}.
-func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider, userID string) {
+func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider, userID string, _ api.UnlinkIdentityParams) {
 	v, err := s.deps.Identities.Unlink(r.Context(), s.caller(r), provider, userID)
 	if err != nil {
 		s.fail(w, r, err)

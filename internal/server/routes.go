@@ -65,14 +65,31 @@ func (s *server) routes() http.Handler {
 	r.Get("/config.json", op.GetClientConfig)
 	r.Get("/metrics", op.GetMetrics)
 
+	// Browser sign-in and session (package webauth): each route loads the session;
+	// logout also refuses cross-origin posts.
+	if web := s.deps.Web; web != nil {
+		r.Group(func(r chi.Router) {
+			r.Use(web.LoadSession)
+			r.Method(http.MethodGet, "/auth/login", web.Login())
+			r.Method(http.MethodGet, "/auth/callback", web.Callback())
+			r.Method(http.MethodPost, "/auth/logout", web.Logout())
+			r.Method(http.MethodGet, "/auth/session", web.Session())
+		})
+	}
+
 	r.Group(func(r chi.Router) {
-		r.Use(
-			s.deps.Bearer.Middleware,
-			// Cookie-session authentication goes here: after Bearer, so that a
-			// bearer token wins when both are sent, and before requireAuth.
-			s.requireAuth,
-			// Per-user rate limiting goes here: the caller is known.
-		)
+		r.Use(s.deps.Bearer.Middleware)
+		if web := s.deps.Web; web != nil {
+			// Without an Authorization header, the session cookie authenticates:
+			// after Bearer, so that a bearer token wins when both are sent.
+			r.Use(web.Authenticate)
+		}
+		r.Use(s.requireAuth)
+		if web := s.deps.Web; web != nil {
+			// Cookie-authenticated POST/DELETE: same origin and X-CSRF: 1, else 403.
+			r.Use(web.RequireCSRF)
+		}
+		// Per-user rate limiting goes here: the caller is known.
 		r.Get("/me/identities", op.ListIdentities)
 		r.Post("/me/identities", op.LinkIdentity)
 		r.Post("/me/identities/nonce", op.CreateLinkNonce)

@@ -16,6 +16,7 @@ import (
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/webauth"
 )
 
 // Config is what the HTTP layer needs to know.
@@ -50,6 +51,9 @@ type Deps struct {
 	Logger     *slog.Logger
 	Identities Identities
 	Bearer     *auth.Bearer
+	// Web is the browser half: the /auth routes and the session cookie on /me/*.
+	// Nil serves the API to bearer tokens only.
+	Web *webauth.Web
 	// Ready are the checks /readyz runs, by the dependency's name ("auth0",
 	// "redis"): the process can serve when each returns nil.
 	Ready    map[string]func(ctx context.Context) error
