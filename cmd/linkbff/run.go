@@ -154,6 +154,7 @@ func build(cfg config.Config, log *slog.Logger) (http.Handler, error) {
 			ClientID:             cfg.ClientID,
 			Issuer:               cfg.Issuer(),
 			Audience:             cfg.Audience,
+			Connections:          cfg.LinkConnections,
 		},
 	}, server.Deps{
 		Logger:     log,

@@ -96,6 +96,10 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"bad CORS origin", with(prod, "CORS_ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"), []string{"CORS_ALLOWED_ORIGINS"}},
 		{"bad management audience", with(prod, "AUTH0_MANAGEMENT_AUDIENCE", "api/v2"), []string{"AUTH0_MANAGEMENT_AUDIENCE"}},
 		{"zero max age", with(prod, "LINK_MAX_AGE", "0s"), []string{"LINK_MAX_AGE"}},
+		{"quoted connection name", with(prod, "LINK_CONNECTIONS", `github "google-oauth2"`), []string{"LINK_CONNECTIONS"}},
+		{"connection name with a double dash", with(prod, "LINK_CONNECTIONS", "my--db"), []string{"LINK_CONNECTIONS"}},
+		{"connection name ending in a dash", with(prod, "LINK_CONNECTIONS", "github-"), []string{"LINK_CONNECTIONS"}},
+		{"connection name too long", with(prod, "LINK_CONNECTIONS", strings.Repeat("a", 129)), []string{"LINK_CONNECTIONS"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,9 +117,13 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 }
 
 func TestFromEnvLists(t *testing.T) {
-	c, err := FromEnv(env(with(prod, "LINK_ALLOWED_AUDIENCES", "native-1, native-2", "CORS_ALLOWED_ORIGINS", "https://a.example https://b.example")))
+	c, err := FromEnv(env(with(prod, "LINK_ALLOWED_AUDIENCES", "native-1, native-2", "CORS_ALLOWED_ORIGINS", "https://a.example https://b.example",
+		"LINK_CONNECTIONS", "Username-Password-Authentication,github google-oauth2 "+strings.Repeat("a", 128))))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Username-Password-Authentication", "github", "google-oauth2", strings.Repeat("a", 128)}, c.LinkConnections); diff != "" {
+		t.Error(diff)
 	}
 	if diff := cmp.Diff([]string{"native-1", "native-2"}, c.LinkAllowedAudiences); diff != "" {
 		t.Error(diff)
