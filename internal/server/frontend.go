@@ -87,7 +87,7 @@ func frontendHandler(files fs.FS, client ClientConfig, notFound http.HandlerFunc
 		h.Set("X-Content-Type-Options", "nosniff")
 		// same-origin rather than no-referrer: with no-referrer a browser sends
 		// "Origin: null" on the page's form posts (logout), which a cross-origin
-		// check must refuse.
+		// check must refuse when the browser sends no Sec-Fetch-Site.
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-cache")
 		if tag, ok := etags[file]; ok {
