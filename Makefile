@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium lock-deps
+.PHONY: run test check bench generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
@@ -34,21 +34,37 @@ chromium:
 			|| echo "installing chromium failed: the Lock browser test will be skipped (CI=true fails it)"; \
 	else echo "/usr/bin/chromium is missing and only root can apt-get install chromium: the Lock browser test will be skipped (CI=true fails it)"; fi
 
-## lock-deps: install Auth0 Lock and esbuild (tests/lock) from the lockfile and bundle Lock into tests/lock/dist
-lock-deps:
-	@if command -v npm >/dev/null; then \
-		npm ci --prefix tests/lock --no-audit --no-fund --loglevel=error && npm run --prefix tests/lock --silent build; \
-	else echo "npm not found: the Lock browser test will be skipped (CI=true fails it)"; fi
+## frontend: bundle Auth0 Lock from frontend/package-lock.json into frontend/static/vendor/auth0-lock.js
+# The bundle is committed, so `go build` of a clean clone needs no Node; commit it after
+# changing frontend/package.json, the lock file or frontend/lock-entry.js.
+frontend:
+	@command -v npm >/dev/null || { echo "make frontend needs Node.js 20+ and npm"; exit 1; }
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	npm run --prefix frontend --silent build
+
+## frontend-check: rebuild the Lock bundle from the lock file in a temporary directory; fail if the committed one differs
+frontend-check:
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$CI" = true ]; then echo "frontend-check: npm not found (CI=true)"; exit 1; fi; \
+		echo "npm not found: the committed Lock bundle was not checked against a fresh build"; exit 0; fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp frontend/package.json frontend/package-lock.json frontend/lock-entry.js "$$tmp"/ \
+		&& npm ci --prefix "$$tmp" --no-audit --no-fund --loglevel=error \
+		&& npm run --prefix "$$tmp" --silent build || exit 1; \
+	if ! cmp -s "$$tmp/static/vendor/auth0-lock.js" frontend/static/vendor/auth0-lock.js; then \
+		echo "frontend/static/vendor/auth0-lock.js differs from a fresh build: run make frontend and commit it"; exit 1; fi; \
+	if [ -n "$$(git status --porcelain -- frontend/static/vendor)" ]; then \
+		echo "frontend/static/vendor has uncommitted changes: commit them"; git status --short -- frontend/static/vendor; exit 1; fi
 
 ## test-deps: everything the tests need besides Go
-test-deps: node-deps chromium lock-deps
+test-deps: node-deps chromium
 
 ## test: install what the tests need, then run every test
 test: test-deps
 	$(GO) test -count=1 $(PKGS)
 
-## check: formatting, vet, staticcheck, govulncheck, generated-code drift, race tests
-check: fmt tidy vet staticcheck vulncheck gencheck race
+## check: formatting, vet, staticcheck, govulncheck, generated-code and Lock-bundle drift, race tests
+check: fmt tidy vet staticcheck vulncheck gencheck frontend-check race
 
 ## tidy: go.mod and go.sum must be exactly what the imports need
 tidy:

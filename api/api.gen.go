@@ -194,9 +194,10 @@ func (e UnlinkIdentityParamsXCSRF) Valid() bool {
 // ClientConfig What the page needs to start Auth0 Lock for the secondary login:
 // `domain` and `client_id` as Lock's arguments, `configuration_base_url`
 // as its `configurationBaseUrl`, and `issuer` and `jwks_uri` as its
-// `overrides.__token_issuer` and `overrides.__jwks_uri`.
+// `overrides.__token_issuer` and `overrides.__jwks_uri`, and
+// `connections` as its `allowedConnections` when not empty.
 //
-// Example: {"audience":"https://api.example.com/linkbff","client_id":"Fj0Xc3LxRzQp7bA1","configuration_base_url":"https://cdn.auth0.com","domain":"https://login.example.com","issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/.well-known/jwks.json"}
+// Example: {"audience":"https://api.example.com/linkbff","client_id":"Fj0Xc3LxRzQp7bA1","configuration_base_url":"https://cdn.auth0.com","connections":["Username-Password-Authentication","github","google-oauth2"],"domain":"https://login.example.com","issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/.well-known/jwks.json"}
 type ClientConfig struct {
 	// Audience The API audience, when one is configured.
 	//
@@ -215,6 +216,14 @@ type ClientConfig struct {
 	//
 	// Example: https://cdn.auth0.com
 	ConfigurationBaseURL string `json:"configuration_base_url"`
+
+	// Connections The connections the secondary login may use (LINK_CONNECTIONS; with
+	// the development tenant, every connection of its seed). Empty: Lock
+	// offers every connection enabled for the client.
+	//
+	//
+	// Example: ["Username-Password-Authentication","github","google-oauth2"]
+	Connections []string `json:"connections"`
 
 	// Domain The tenant's base URL, with its scheme (Lock and auth0.js accept it so).
 	//

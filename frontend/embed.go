@@ -1,4 +1,7 @@
-// Package frontend holds the static page linkbff serves at /, embedded in the binary.
+// Package frontend holds the static page linkbff serves at /, embedded in the binary:
+// plain HTML, CSS and JavaScript modules in static/, and static/vendor/auth0-lock.js,
+// Auth0 Lock bundled by `make frontend` from package-lock.json and committed, so that
+// building linkbff needs no Node.
 package frontend
 
 import (

@@ -40,6 +40,12 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 	if cfg.LockConfigurationBaseURL == "" {
 		cfg.LockConfigurationBaseURL = t.URL()
 	}
+	if len(cfg.LinkConnections) == 0 {
+		// The tenant enables every connection for every client; the page offers them all.
+		for _, c := range seed.Connections {
+			cfg.LinkConnections = append(cfg.LinkConnections, c.Name)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Close()
 		return nil, seed, fmt.Errorf("configuration with the development tenant:\n%w", err)

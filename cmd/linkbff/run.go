@@ -205,6 +205,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 			ClientID:             cfg.ClientID,
 			Issuer:               cfg.Issuer(),
 			Audience:             cfg.Audience,
+			Connections:          cfg.LinkConnections,
 		},
 	}, server.Deps{
 		Logger:     log,

@@ -39,6 +39,10 @@ type Config struct {
 	LinkRequireNonce         bool          // LINK_REQUIRE_NONCE
 	LinkNonceTTL             time.Duration // LINK_NONCE_TTL
 
+	// LinkConnections (LINK_CONNECTIONS) are the connections the page offers for the
+	// secondary login; empty lets Lock offer every connection the client has enabled.
+	LinkConnections []string
+
 	ListenAddr         string        // LISTEN_ADDR
 	BaseURL            string        // BASE_URL: the public URL of this service
 	CORSAllowedOrigins []string      // CORS_ALLOWED_ORIGINS
@@ -91,6 +95,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.ClientSecret = getenv("AUTH0_CLIENT_SECRET")
 	c.ManagementAudience = getenv("AUTH0_MANAGEMENT_AUDIENCE")
 	c.LinkAllowedAudiences = list(getenv("LINK_ALLOWED_AUDIENCES"))
+	c.LinkConnections = list(getenv("LINK_CONNECTIONS"))
 	c.LinkMaxAge = r.duration("LINK_MAX_AGE", DefaultLinkMaxAge)
 	c.LinkNonceTTL = r.duration("LINK_NONCE_TTL", DefaultLinkNonceTTL)
 	c.LinkRequireVerifiedEmail = r.boolean("LINK_REQUIRE_VERIFIED_EMAIL", true)
@@ -177,6 +182,11 @@ func (c Config) Validate() error {
 		}
 		if u, err := url.Parse(c.ManagementAudience); err != nil || u.Scheme == "" || u.Host == "" {
 			bad("AUTH0_MANAGEMENT_AUDIENCE", "must be an absolute URL such as https://TENANT.auth0.com/api/v2/")
+		}
+	}
+	for _, name := range c.LinkConnections {
+		if !validConnectionName(name) {
+			bad("LINK_CONNECTIONS", "%q is not an Auth0 connection name such as google-oauth2 (letters, digits and inner dashes, at most 128)", name)
 		}
 	}
 	if c.LinkMaxAge <= 0 {
@@ -268,6 +278,21 @@ func (r *reader) domain(name, v string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// validConnectionName applies Auth0's rule for connection names: ASCII letters and
+// digits with single dashes between them, at most 128 characters.
+func validConnectionName(name string) bool {
+	if name == "" || len(name) > 128 || name[0] == '-' || name[len(name)-1] == '-' || strings.Contains(name, "--") {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func isLoopback(host string) bool {

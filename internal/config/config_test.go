@@ -102,6 +102,10 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"Redis URL with a bad database", with(prod, "REDIS_URL", "redis://127.0.0.1:6379/zero"), []string{"REDIS_URL"}},
 		{"bad session durations", with(prod, "SESSION_IDLE_TIMEOUT", "0s", "SESSION_LIFETIME", "-1h"), []string{"SESSION_IDLE_TIMEOUT", "SESSION_LIFETIME"}},
 		{"idle timeout past the lifetime", with(prod, "SESSION_IDLE_TIMEOUT", "2h", "SESSION_LIFETIME", "1h"), []string{"SESSION_IDLE_TIMEOUT"}},
+		{"quoted connection name", with(prod, "LINK_CONNECTIONS", `github "google-oauth2"`), []string{"LINK_CONNECTIONS"}},
+		{"connection name with a double dash", with(prod, "LINK_CONNECTIONS", "my--db"), []string{"LINK_CONNECTIONS"}},
+		{"connection name ending in a dash", with(prod, "LINK_CONNECTIONS", "github-"), []string{"LINK_CONNECTIONS"}},
+		{"connection name too long", with(prod, "LINK_CONNECTIONS", strings.Repeat("a", 129)), []string{"LINK_CONNECTIONS"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,9 +139,13 @@ func TestFromEnvSessionsAndRedis(t *testing.T) {
 }
 
 func TestFromEnvLists(t *testing.T) {
-	c, err := FromEnv(env(with(prod, "LINK_ALLOWED_AUDIENCES", "native-1, native-2", "CORS_ALLOWED_ORIGINS", "https://a.example https://b.example")))
+	c, err := FromEnv(env(with(prod, "LINK_ALLOWED_AUDIENCES", "native-1, native-2", "CORS_ALLOWED_ORIGINS", "https://a.example https://b.example",
+		"LINK_CONNECTIONS", "Username-Password-Authentication,github google-oauth2 "+strings.Repeat("a", 128))))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Username-Password-Authentication", "github", "google-oauth2", strings.Repeat("a", 128)}, c.LinkConnections); diff != "" {
+		t.Error(diff)
 	}
 	if diff := cmp.Diff([]string{"native-1", "native-2"}, c.LinkAllowedAudiences); diff != "" {
 		t.Error(diff)

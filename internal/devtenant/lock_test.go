@@ -35,9 +35,9 @@ import (
 const (
 	// chromiumPath is Debian's Chromium, which `make test` installs when it is missing.
 	chromiumPath = "/usr/bin/chromium"
-	// lockBundle is Auth0 Lock bundled by `npm run --prefix tests/lock build`, from the
-	// repository root.
-	lockBundle   = "tests/lock/dist/lock.js"
+	// lockBundle is the Auth0 Lock bundle linkbff's page serves (`make frontend` builds
+	// it; it is committed), from the repository root.
+	lockBundle   = "frontend/static/vendor/auth0-lock.js"
 	lockClientID = "linkbff-dev-client"
 	lockUser     = "github|4242"
 )
@@ -191,7 +191,7 @@ func lockPrerequisites(t *testing.T, root string) []byte {
 	}
 	bundle, err := os.ReadFile(filepath.Join(root, lockBundle))
 	if errors.Is(err, os.ErrNotExist) {
-		missingPrerequisite(t, "%s is missing; run make test (or npm ci --prefix tests/lock && npm run --prefix tests/lock build)", lockBundle)
+		missingPrerequisite(t, "%s is missing; it is committed, and make frontend rebuilds it", lockBundle)
 	} else if err != nil {
 		t.Fatal(err)
 	}

@@ -127,6 +127,7 @@ func (s *server) GetClientConfig(w http.ResponseWriter, _ *http.Request) {
 		Issuer:               c.Issuer,
 		ConfigurationBaseURL: c.ConfigurationBaseURL,
 		JwksURI:              c.Issuer + ".well-known/jwks.json",
+		Connections:          append([]string{}, c.Connections...), // [] rather than null when empty
 	}
 	if c.Audience != "" {
 		out.Audience = &c.Audience

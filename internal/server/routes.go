@@ -47,7 +47,7 @@ func (s *server) routes() http.Handler {
 	// path is a 404 problem and a wrong method on a route a 405.
 	notFound := http.Handler(http.HandlerFunc(s.notFound))
 	if s.deps.Frontend != nil {
-		notFound = frontendHandler(s.deps.Frontend, s.cfg.Client.Domain, s.notFound)
+		notFound = frontendHandler(s.deps.Frontend, s.cfg.Client, s.notFound)
 	}
 	r.NotFound(notFound.ServeHTTP)
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {

@@ -36,6 +36,9 @@ type ClientConfig struct {
 	ClientID             string
 	Issuer               string
 	Audience             string
+	// Connections are the connections the page lets Lock offer; empty means every
+	// connection the client has enabled.
+	Connections []string
 }
 
 // Identities is the identity service as the handlers use it.

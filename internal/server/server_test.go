@@ -262,11 +262,11 @@ func TestClientConfig(t *testing.T) {
 	}{
 		{"with audience", apiAudience, map[string]any{
 			"domain": tenantURL, "client_id": clientID, "issuer": tenantURL + "/", "configuration_base_url": tenantURL,
-			"jwks_uri": tenantURL + "/.well-known/jwks.json", "audience": apiAudience,
+			"jwks_uri": tenantURL + "/.well-known/jwks.json", "audience": apiAudience, "connections": []any{},
 		}},
 		{"without audience", "", map[string]any{
 			"domain": tenantURL, "client_id": clientID, "issuer": tenantURL + "/", "configuration_base_url": tenantURL,
-			"jwks_uri": tenantURL + "/.well-known/jwks.json",
+			"jwks_uri": tenantURL + "/.well-known/jwks.json", "connections": []any{},
 		}},
 	}
 	for _, tt := range tests {

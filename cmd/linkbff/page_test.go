@@ -1,0 +1,92 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/server"
+)
+
+// pageConfig is what the page reads from /config.json.
+type pageConfig struct {
+	Domain               string   `json:"domain"`
+	ConfigurationBaseURL string   `json:"configuration_base_url"`
+	Connections          []string `json:"connections"`
+}
+
+func getPageConfig(t *testing.T, base string) pageConfig {
+	t.Helper()
+	res, err := http.Get(base + "/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c pageConfig
+	decodeBody(t, res, &c)
+	return c
+}
+
+// TestPageAsMakeRunServesIt: in development mode (what `make run` starts) the page,
+// its modules and the Lock bundle are served from the binary, under the policy that
+// server.ContentSecurityPolicy builds from the settings /config.json reports, and
+// /config.json offers every connection of the development tenant.
+func TestPageAsMakeRunServesIt(t *testing.T) {
+	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
+	base := startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, io.Discard)
+
+	c := getPageConfig(t, base)
+	var want []string
+	for _, conn := range devtenant.DemoSeed().Connections {
+		want = append(want, conn.Name)
+	}
+	if diff := cmp.Diff(want, c.Connections); diff != "" {
+		t.Errorf("connections (-want +got):\n%s", diff)
+	}
+	csp := server.ContentSecurityPolicy(server.ClientConfig{Domain: c.Domain, ConfigurationBaseURL: c.ConfigurationBaseURL})
+	if !strings.Contains(csp, "script-src 'self' "+c.Domain+";") {
+		t.Fatalf("the policy does not let the tenant %s run Lock's client script: %s", c.Domain, csp)
+	}
+	for path, contentType := range map[string]string{
+		"/":                     "text/html",
+		"/app.js":               "text/javascript", // a module script needs a JavaScript type
+		"/vendor/auth0-lock.js": "text/javascript",
+		"/logo.svg":             "image/svg+xml",
+	} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), contentType) {
+			t.Errorf("GET %s: %s %q, want 200 %s", path, res.Status, res.Header.Get("Content-Type"), contentType)
+		}
+		if got := res.Header.Get("Content-Security-Policy"); got != csp {
+			t.Errorf("GET %s: Content-Security-Policy\n%s\nwant\n%s", path, got, csp)
+		}
+		if path == "/vendor/auth0-lock.js" && !strings.Contains(string(body), "Auth0Lock") {
+			t.Errorf("GET %s: %d bytes without Auth0Lock: not the Lock bundle", path, len(body))
+		}
+	}
+}
+
+// TestPageConnectionsFromLinkConnections: with a real tenant the page offers what
+// LINK_CONNECTIONS lists, and with nothing listed leaves the choice to Lock.
+func TestPageConnectionsFromLinkConnections(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		want []string
+	}{
+		{"github, google-oauth2", []string{"github", "google-oauth2"}},
+		{"", []string{}},
+	} {
+		a := startApp(t, map[string]string{"LINK_CONNECTIONS": tt.env}, nil)
+		if diff := cmp.Diff(tt.want, getPageConfig(t, a.url).Connections); diff != "" {
+			t.Errorf("LINK_CONNECTIONS=%q: connections (-want +got):\n%s", tt.env, diff)
+		}
+	}
+}

@@ -1,0 +1,332 @@
+// The page: who is logged in, their linked accounts, link (through Auth0 Lock) and
+// unlink. Everything it reads and changes goes through linkbff with the session
+// cookie; the one token it ever sees, the other account's ID token, lives only in the
+// call that hands it to linkbff.
+
+import { Problem, getJSON, post, del } from './api.js';
+import { describe, describeLock } from './messages.js';
+import { provider } from './providers.js';
+import { createLock, isLoginResult } from './lock.js';
+
+const $ = (id) => document.getElementById(id);
+
+const page = {
+  config: null, // /config.json
+  lock: null, // the promise of the page's Lock, once asked for
+  listed: false, // the list shows the account's identities (not placeholders)
+  loading: null, // the identity list being read
+  busy: false, // a link or unlink is running
+};
+
+// ---- status region ---------------------------------------------------------------
+
+// say puts a message in the status region (an aria-live region, so screen readers
+// read it). code is a stable name of the outcome, for tests; action a link to offer.
+function say(text, { kind = 'info', code = '', action } = {}) {
+  const status = $('status');
+  const nodes = [document.createTextNode(text)];
+  if (action) {
+    const a = document.createElement('a');
+    a.id = 'status-action';
+    a.href = action.href;
+    a.textContent = action.text;
+    nodes.push(' ', a);
+  }
+  status.dataset.kind = kind;
+  status.dataset.code = code;
+  status.replaceChildren(...nodes);
+}
+
+// fail reports a failed call or a login window that could not load.
+function fail(err, { refresh = true } = {}) {
+  if (!(err instanceof Problem)) {
+    say(describeLock('load_failed').text, { kind: 'error', code: 'lock_unavailable' });
+    return;
+  }
+  const m = describe(err);
+  say(m.text, { kind: 'error', code: err.code || 'unexpected', action: m.action });
+  if (m.signedOut) {
+    show('signed-out');
+  } else if (m.refresh && refresh) {
+    loadIdentities();
+  }
+}
+
+// ---- views -----------------------------------------------------------------------
+
+function show(state) {
+  const main = $('main');
+  main.dataset.state = state;
+  main.setAttribute('aria-busy', String(state === 'loading'));
+  $('signed-out').hidden = state !== 'signed-out';
+  $('signed-in').hidden = state === 'signed-out'; // with placeholders while loading
+  $('logout-form').hidden = state !== 'signed-in';
+}
+
+function showUser(user) {
+  const name = user.name || user.email || 'Your account';
+  $('user-name').textContent = name;
+  $('user-email').textContent = user.email && user.email !== name ? user.email : '';
+  $('user-initials').textContent = initials(name);
+  const img = $('user-picture');
+  // Only https pictures: the Content-Security-Policy allows no other remote images.
+  if (typeof user.picture === 'string' && user.picture.startsWith('https://')) {
+    img.onerror = () => {
+      img.hidden = true; // the initials underneath stay
+    };
+    img.src = user.picture;
+    img.hidden = false;
+  }
+}
+
+function initials(name) {
+  const words = name.replace(/@.*/, '').split(/[\s._-]+/).filter(Boolean);
+  return words.slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+}
+
+function label(identity) {
+  const p = identity.profile || {};
+  return p.email || p.name || identity.user_id;
+}
+
+function renderIdentities(list) {
+  const template = $('identity-template').content.firstElementChild;
+  const items = list.identities.map((identity) => {
+    const li = template.cloneNode(true);
+    const kind = provider(identity);
+    const text = label(identity);
+    li.dataset.provider = identity.provider;
+    li.dataset.userId = identity.user_id;
+    li.dataset.primary = String(identity.primary);
+    li.querySelector('.provider-icon').src = kind.icon;
+    li.querySelector('.provider-name').textContent = kind.name;
+    li.querySelector('.identity-label').textContent = text;
+    li.querySelector('.badge').hidden = !identity.primary;
+    const unlink = li.querySelector('.unlink');
+    if (identity.primary) {
+      unlink.remove();
+    } else {
+      unlink.setAttribute('aria-label', `Unlink ${kind.name} (${text})`);
+      unlink.addEventListener('click', () => confirmUnlink(identity, kind.name, text));
+    }
+    return li;
+  });
+  const ul = $('identities');
+  ul.replaceChildren(...items);
+  ul.dataset.state = 'ready';
+  ul.setAttribute('aria-busy', 'false');
+  page.listed = true;
+  setBusy(page.busy);
+}
+
+function listFailed() {
+  const ul = $('identities');
+  const li = document.createElement('li');
+  li.className = 'identity list-error';
+  const retry = document.createElement('button');
+  retry.id = 'retry-identities';
+  retry.type = 'button';
+  retry.className = 'button secondary';
+  retry.textContent = 'Try again';
+  retry.addEventListener('click', () => loadIdentities());
+  li.append('Your linked accounts could not be loaded.', retry);
+  ul.replaceChildren(li);
+  ul.dataset.state = 'error';
+  ul.setAttribute('aria-busy', 'false');
+}
+
+// setBusy marks the link and unlink buttons unavailable while a change runs. They
+// keep their focus (aria-disabled, not disabled), and their handlers check page.busy.
+function setBusy(on) {
+  page.busy = on;
+  for (const b of document.querySelectorAll('#link-account, #identities .unlink')) {
+    b.setAttribute('aria-disabled', String(on));
+  }
+}
+
+// ---- identities ------------------------------------------------------------------
+
+function loadIdentities() {
+  page.loading ??= (async () => {
+    $('identities').setAttribute('aria-busy', 'true');
+    try {
+      renderIdentities(await getJSON('/me/identities'));
+    } catch (err) {
+      if (!page.listed) {
+        listFailed();
+      }
+      fail(err, { refresh: false });
+    } finally {
+      page.loading = null;
+    }
+  })();
+  return page.loading;
+}
+
+function confirmUnlink(identity, name, text) {
+  if (page.busy) {
+    return;
+  }
+  const dialog = $('unlink-dialog');
+  $('unlink-text').textContent =
+    `After this, logging in with ${name} (${text}) no longer opens this account. You can link it again later.`;
+  dialog.returnValue = '';
+  dialog.onclose = () => {
+    if (dialog.returnValue === 'confirm') {
+      unlink(identity, name, text);
+    }
+  };
+  dialog.showModal();
+}
+
+async function unlink(identity, name, text) {
+  setBusy(true);
+  say(`Unlinking ${name} (${text})…`, { code: 'unlinking' });
+  try {
+    const path = `/me/identities/${encodeURIComponent(identity.provider)}/${encodeURIComponent(identity.user_id)}`;
+    renderIdentities(await del(path));
+    say(`${name} (${text}) is unlinked: it no longer logs in to this account.`, { kind: 'success', code: 'unlinked' });
+    $('identities-title').focus(); // the button that had focus is gone
+  } catch (err) {
+    fail(err);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---- linking ---------------------------------------------------------------------
+
+function lock() {
+  page.lock ??= createLock(page.config, {
+    authenticated: link,
+    failed(kind, err) {
+      say(describeLock(kind, err).text, { kind: 'error', code: `lock_${kind}` });
+      if (!page.listed) {
+        loadIdentities();
+      }
+    },
+    closed() {
+      say(describeLock('closed').text, { code: 'lock_closed' });
+      $('link-account').focus();
+    },
+    nothing() {
+      if (!page.listed) {
+        loadIdentities();
+      }
+    },
+  }).catch((err) => {
+    page.lock = null; // a later attempt loads the bundle again
+    throw err;
+  });
+  return page.lock;
+}
+
+async function startLink() {
+  if (page.busy) {
+    return;
+  }
+  setBusy(true);
+  say('Opening the login window…', { code: 'lock_opening' });
+  try {
+    // The nonce binds the other account's login to this session, once.
+    const { nonce } = await post('/me/identities/nonce');
+    (await lock()).show(nonce);
+    say('Log in with the account you want to link to this one.', { code: 'lock_open' });
+  } catch (err) {
+    fail(err);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// link hands the other account's ID token to linkbff. sub names that account, to say
+// which identity is new.
+async function link(idToken, sub) {
+  setBusy(true);
+  say('Linking the account…', { code: 'linking' });
+  try {
+    const list = await post('/me/identities', { link_with: idToken });
+    renderIdentities(list);
+    const added = list.identities.find((i) => !i.primary && `${i.provider}|${i.user_id}` === sub);
+    const what = added ? `${provider(added).name} (${label(added)})` : 'The other account';
+    say(`${what} is now linked: logging in with it opens this account.`, { kind: 'success', code: 'linked' });
+  } catch (err) {
+    fail(err);
+    if (!page.listed) {
+      loadIdentities();
+    }
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---- start -----------------------------------------------------------------------
+
+// forgetLoginResult drops a login result from the URL without Lock reading it.
+function forgetLoginResult() {
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+}
+
+// loginError reports a failed primary login that linkbff sent back here as
+// ?error=CODE. Only known codes are put in words: the URL is anyone's to write.
+function loginError() {
+  const params = new URLSearchParams(window.location.search);
+  const code = params.get('error');
+  if (!code) {
+    return;
+  }
+  params.delete('error');
+  params.delete('error_description');
+  const rest = params.toString();
+  history.replaceState(null, '', window.location.pathname + (rest ? `?${rest}` : '') + window.location.hash);
+  const text = code === 'access_denied'
+    ? 'The login was cancelled or refused. Log in again when you are ready.'
+    : 'The login did not complete. Try logging in again.';
+  say(text, { kind: 'error', code: `login_${code === 'access_denied' ? 'access_denied' : 'failed'}` });
+}
+
+async function start() {
+  $('link-account').addEventListener('click', startLink);
+  const returning = isLoginResult(window.location.hash);
+  loginError();
+  let session;
+  try {
+    [page.config, session] = await Promise.all([getJSON('/config.json'), getJSON('/auth/session')]);
+  } catch (err) {
+    if (returning) {
+      forgetLoginResult();
+    }
+    show('signed-out');
+    fail(err, { refresh: false });
+    return;
+  }
+  if (!session.authenticated) {
+    show('signed-out');
+    if (returning) {
+      forgetLoginResult();
+      say('Your session ended before the account could be linked. Log in, then choose “Link another account” again.', {
+        kind: 'error',
+        code: 'session_ended',
+      });
+    }
+    return;
+  }
+  showUser(session.user || {});
+  show('signed-in');
+  if (!returning) {
+    loadIdentities();
+    return;
+  }
+  // Back from the other account's login: Lock reads the result from the URL and
+  // emits an event (see lock()).
+  say('Finishing the login to the other account…', { code: 'lock_returning' });
+  try {
+    await lock();
+  } catch (err) {
+    forgetLoginResult();
+    fail(err);
+    loadIdentities();
+  }
+}
+
+start();

@@ -1,0 +1,124 @@
+// What each problem linkbff (or the login window) can report means to a person, and
+// what they can do next. describe() never shows a bare status code: a code this page
+// does not know is described by the problem's own title and detail.
+
+const LOGIN = '/auth/login?returnTo=%2F';
+const tryAgainIn = (p) =>
+  p.retryAfter ? `Try again in ${p.retryAfter} second${p.retryAfter === 1 ? '' : 's'}.` : 'Try again in a minute.';
+const reference = (p) => (p.requestId ? ` If it keeps happening, give this reference to support: ${p.requestId}.` : '');
+
+// Each entry returns {text, action?, signedOut?, refresh?}. action is a link offered
+// with the message; signedOut means the session is gone; refresh means the list of
+// accounts may have changed and is read again.
+const messages = {
+  invalid_token: () => ({
+    text: 'Your session has ended. Log in again to manage your linked accounts.',
+    action: { href: LOGIN, text: 'Log in again' },
+    signedOut: true,
+  }),
+  reauth_required: (p) => ({
+    text: 'For your safety, log in again before you change your linked accounts.',
+    action: { href: sameOriginPath(p.body.login_url) || LOGIN, text: 'Log in again' },
+  }),
+  csrf_failed: () => ({
+    text: 'The request was refused because it did not come from this page. Reload the page and try again.',
+  }),
+  invalid_link_token: () => ({
+    text: "The other account's login could not be verified, so nothing was linked. Choose “Link another account” and log in to it again.",
+  }),
+  link_token_too_old: () => ({
+    text: 'The login to the other account is too old to be used for linking. Choose “Link another account” and log in to it again.',
+  }),
+  nonce_mismatch: () => ({
+    text: 'That linking attempt expired or was already used, so nothing was linked. Choose “Link another account” to start again.',
+  }),
+  already_linked: () => ({
+    text: 'That login already belongs to this account, so there is nothing to link. To add a different login, choose “Link another account” and pick another one.',
+  }),
+  email_not_verified: () => ({
+    text: "The other account's email address is not verified, so it cannot be linked. Verify it first (look for the verification email from that service), then try again.",
+  }),
+  identity_already_exists: () => ({
+    text: 'That login is already linked to another account. If that account is yours, log in with it and unlink the login there first, then link it here.',
+    refresh: true,
+  }),
+  identity_not_found: () => ({
+    text: 'That login is no longer linked to your account (it may have been unlinked elsewhere). The list below is up to date.',
+    refresh: true,
+  }),
+  primary_identity: () => ({
+    text: 'The primary login of your account cannot be unlinked. You can unlink any of the others.',
+  }),
+  account_busy: () => ({
+    text: 'Another change to your linked accounts is still in progress. Wait a moment, then try again.',
+    refresh: true,
+  }),
+  upstream_rate_limited: (p) => ({
+    text: `Auth0, the login service, is handling too many requests right now. ${tryAgainIn(p)}`,
+  }),
+  upstream_unavailable: (p) => ({
+    text: `Auth0, the login service, cannot be reached right now. ${tryAgainIn(p)}`,
+  }),
+  upstream_timeout: () => ({
+    text: 'Auth0, the login service, took too long to answer. The list below shows what your account has now; try again if your change is missing.',
+    refresh: true,
+  }),
+  upstream_error: (p) => ({
+    text: `Auth0, the login service, refused the change. Try again later.${reference(p)}`,
+  }),
+  store_unavailable: (p) => ({
+    text: `linkbff cannot save your request right now. ${tryAgainIn(p)}`,
+  }),
+  internal_error: (p) => ({
+    text: `Something went wrong in linkbff. Try again.${reference(p)}`,
+  }),
+  network: () => ({
+    text: 'linkbff cannot be reached. Check your internet connection, then try again.',
+  }),
+  unexpected: (p) => ({
+    text: `linkbff gave an unexpected answer. Reload the page and try again.${reference(p)}`,
+  }),
+};
+
+// Mistakes in this page's own requests: nothing the person did, so say so.
+for (const code of ['invalid_body', 'invalid_path', 'body_too_large', 'unsupported_media_type', 'not_found', 'method_not_allowed']) {
+  messages[code] = (p) => ({
+    text: `This page sent linkbff a request it could not handle (${p.title || code}). Reload the page and try again.${reference(p)}`,
+  });
+}
+
+// describe turns a Problem (see api.js) into a message.
+export function describe(p) {
+  const known = messages[p.code];
+  if (known) {
+    return known(p);
+  }
+  if (p.status === 401) {
+    return { ...messages.invalid_token(), text: `${p.title || 'You are not logged in'}. Log in again to continue.` };
+  }
+  const said = [p.title, p.detail].filter(Boolean).join(': ');
+  return { text: `${said || 'The request failed'}. Try again in a moment.${reference(p)}` };
+}
+
+// The login window's own outcomes (Lock's events), which never reach linkbff.
+export function describeLock(kind, err) {
+  const why = err && (err.errorDescription || err.description || err.error_description || err.message);
+  switch (kind) {
+    case 'closed':
+      return { text: 'Linking cancelled: the login window was closed before you logged in. Nothing was changed.' };
+    case 'authorization_error':
+      if (err && err.error === 'access_denied') {
+        return { text: 'The login to the other account was cancelled or refused, so nothing was linked. Choose “Link another account” to try again.' };
+      }
+      return { text: `The login to the other account did not complete${why ? ` (${why})` : ''}, so nothing was linked. Choose “Link another account” to try again.` };
+    case 'load_failed':
+      return { text: 'The login window could not be loaded. Check your internet connection, then try again.' };
+    default:
+      return { text: `The login window stopped with an error${why ? ` (${why})` : ''}. Reload the page and try again.` };
+  }
+}
+
+// A login URL a problem suggests is used only when it is a path on this site.
+function sameOriginPath(url) {
+  return typeof url === 'string' && url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\') ? url : '';
+}
