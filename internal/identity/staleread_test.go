@@ -11,7 +11,9 @@ import (
 
 	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/identity/storetest"
 	"github.com/linkbff/linkbff/internal/store/memstore"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // slowFirstRead answers the first GetUser with what it read, but only after the test
@@ -118,6 +120,15 @@ func (s *sharedStore) Wrote(ctx context.Context, userID string, v *identity.View
 		return s.DeleteView(ctx, userID)
 	}
 	return s.SetView(ctx, userID, *v, ttl)
+}
+
+// TestSharedStoreKeepsTheContract: the stand-in for Redis above keeps identity's
+// store contract, SharedCache included, so what these tests show of the service
+// holds with a store that does.
+func TestSharedStoreKeepsTheContract(t *testing.T) {
+	storetest.Run(t, func(_ *testing.T, clock *testkit.Clock) identity.Store {
+		return &sharedStore{Store: memstore.New(clock.Now), gens: map[string]uint64{}}
+	}, storetest.Options{})
 }
 
 // TestReadOverlappingLinkOnAnotherReplicaDoesNotCacheStaleView: the stale-read guard
