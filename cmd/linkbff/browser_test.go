@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // The browser tests run linkbff behind a public origin of its own, browserBase, as a
@@ -119,18 +120,8 @@ func jwtClaims(raw string) map[string]any {
 // and returns its real base URL.
 func startBrowserApp(t *testing.T, tenant *browserTenant, env map[string]string) string {
 	t.Helper()
-	base := map[string]string{
-		"AUTH0_DOMAIN":           tenant.URL(),
-		"AUTH0_AUDIENCE":         testAudience,
-		"AUTH0_CLIENT_ID":        testClientID,
-		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
-		"LINK_ALLOWED_AUDIENCES": nativeClient,
-		"LISTEN_ADDR":            "127.0.0.1:0",
-		"BASE_URL":               browserBase,
-		"LOG_LEVEL":              "debug",
-	}
-	maps.Copy(base, env)
-	return startRun(t, func(k string) string { return base[k] }, &syncBuffer{}, io.Discard)
+	getenv := productionEnv(tenant.Tenant, map[string]string{"AUTH0_DOMAIN": tenant.URL(), "BASE_URL": browserBase, "LOG_LEVEL": "debug"}, env)
+	return startRun(t, getenv, &syncBuffer{}, io.Discard)
 }
 
 // browser is an HTTP client that keeps cookies, as a browser does, and sends requests
@@ -220,15 +211,7 @@ func (b *browser) do(method, target string, body io.Reader, header http.Header) 
 	b.mu.Lock()
 	b.hops = nil
 	b.mu.Unlock()
-	res, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	res, data := testkit.Do(b.t, b.client, req)
 	return response{status: res.StatusCode, header: res.Header, body: data}
 }
 

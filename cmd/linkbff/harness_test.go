@@ -190,20 +190,20 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-// do sends a request to linkbff with an optional bearer token and JSON body.
-func (a *app) do(method, path, token string, body any) response {
-	a.t.Helper()
+// newRequest builds a request with an optional bearer token and JSON body.
+func newRequest(t *testing.T, method, url, token string, body any) *http.Request {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			a.t.Fatal(err)
+			t.Fatal(err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, a.url+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		a.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -211,21 +211,19 @@ func (a *app) do(method, path, token string, body any) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return a.send(req)
+	return req
+}
+
+// do sends a request to linkbff with an optional bearer token and JSON body.
+func (a *app) do(method, path, token string, body any) response {
+	a.t.Helper()
+	return a.send(newRequest(a.t, method, a.url+path, token, body))
 }
 
 func (a *app) send(req *http.Request) response {
 	a.t.Helper()
-	res, err := a.client.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	res, body := testkit.Do(a.t, a.client, req)
+	return response{status: res.StatusCode, header: res.Header, body: body}
 }
 
 // wantProblem checks a problem response's status, media type and code.
