@@ -209,9 +209,12 @@ func invalidToken(err error) *problem.Error {
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 }
 
-// Unauthenticated is the 401 problem for a request that carries no credentials.
+// Unauthenticated is the 401 problem for a request that carries no credentials: no
+// bearer token, and no session cookie of a live session. Its challenge names only
+// Bearer (RFC 6750), as a cookie has no HTTP authentication scheme; the detail names
+// both ways in.
 func Unauthenticated() *problem.Error {
-	return problem.New(fault.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token.").
+	return problem.New(fault.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token, or sign in (GET /auth/login) and send the session cookie.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff"`)
 }
 

@@ -165,9 +165,13 @@ func TestPanicBecomesProblem(t *testing.T) {
 func TestUnauthenticated(t *testing.T) {
 	s := newTestServer(t, serverOptions{frontend: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
 	r := s.do(t, http.MethodGet, "/me/identities", nil, nil)
-	wantProblem(t, r, 401, fault.InvalidToken)
+	b := wantProblem(t, r, 401, fault.InvalidToken)
 	if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="linkbff"` {
 		t.Errorf("WWW-Authenticate = %q", got)
+	}
+	// Both ways in: a bearer token, or the session cookie of a sign-in.
+	if d := deref(b.Detail); !strings.Contains(d, "Bearer") || !strings.Contains(d, "session cookie") || !strings.Contains(d, "/auth/login") {
+		t.Errorf("detail %q does not name both a bearer token and the session cookie", d)
 	}
 	r = s.do(t, http.MethodGet, "/me/identities", nil, map[string]string{"Authorization": "Bearer not-a-jwt"})
 	wantProblem(t, r, 401, fault.InvalidToken)
