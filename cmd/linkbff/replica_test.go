@@ -157,7 +157,6 @@ func redisEnv(t *testing.T) map[string]string {
 	return map[string]string{"REDIS_URL": url, "REDIS_KEY_PREFIX": testkit.RedisPrefix(t, url)}
 }
 
-
 // sendAll sends the requests at once and returns their answers. A request that
 // gets no answer within testkit.Timeout fails the test.
 func sendAll(t *testing.T, reqs ...*http.Request) []response {
