@@ -208,15 +208,7 @@ func (s *testServer) do(t *testing.T, method, path string, body io.Reader, heade
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := testkit.Do(t, s.client, req)
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 
