@@ -6,6 +6,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
@@ -481,6 +482,49 @@ type Readiness struct {
 // ReadinessStatus Example: ok
 type ReadinessStatus string
 
+// Session The browser's session, as `GET /auth/session` reports it.
+//
+// Example: {"authenticated":true,"expires_at":"2026-01-01T12:30:00Z","user":{"email":"alice@example.com","name":"Alice Example","picture":"https://avatars.example/alice.png","sub":"auth0|alice"}}
+type Session struct {
+	// Authenticated Whether a user is signed in.
+	//
+	// Example: true
+	Authenticated bool `json:"authenticated"`
+
+	// ExpiresAt When the session ends unless it is used again before (the idle
+	// timeout counted from this request, capped by its lifetime).
+	//
+	//
+	// Example: 2026-01-01T12:30:00Z
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+
+	// User The signed-in user, from the ID token of the login.
+	//
+	// Example: {"email":"alice@example.com","name":"Alice Example","picture":"https://avatars.example/alice.png","sub":"auth0|alice"}
+	User *SessionUser `json:"user,omitempty"`
+}
+
+// SessionUser The signed-in user, from the ID token of the login.
+//
+// Example: {"email":"alice@example.com","name":"Alice Example","picture":"https://avatars.example/alice.png","sub":"auth0|alice"}
+type SessionUser struct {
+	// Email Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Name Example: Alice Example
+	Name *string `json:"name,omitempty"`
+
+	// Picture URL of the user's picture.
+	//
+	// Example: https://avatars.example/alice.png
+	Picture *string `json:"picture,omitempty"`
+
+	// Sub The Auth0 user id.
+	//
+	// Example: auth0|alice
+	Sub string `json:"sub"`
+}
+
 // XCSRF Example: 1
 type XCSRF string
 
@@ -553,6 +597,13 @@ type LinkConflict = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ServiceUnavailable = Problem
+
+// SessionUnavailable An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type SessionUnavailable = Problem
 
 // StoreUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

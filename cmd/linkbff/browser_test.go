@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/devtenant"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
@@ -316,18 +317,7 @@ func loginForm(t *testing.T, page string) (string, url.Values) {
 }
 
 // sessionView is GET /auth/session's answer.
-type sessionView struct {
-	Authenticated bool         `json:"authenticated"`
-	User          *sessionUser `json:"user"`
-	ExpiresAt     *time.Time   `json:"expires_at"`
-}
-
-type sessionUser struct {
-	Sub     string `json:"sub"`
-	Name    string `json:"name"`
-	Email   string `json:"email"`
-	Picture string `json:"picture"`
-}
+type sessionView = api.Session
 
 // sessionOf decodes a GET /auth/session answer.
 func sessionOf(t *testing.T, r response) sessionView {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/devtenant"
 )
 
@@ -72,7 +73,8 @@ func TestBrowserLoginLinkLogout(t *testing.T) {
 	if !s.Authenticated || s.User == nil || s.ExpiresAt == nil {
 		t.Fatalf("session after login = %s", r.body)
 	}
-	want := sessionUser{Sub: "auth0|alice", Name: "Alice Example", Email: "alice@example.com", Picture: "https://avatars.example/alice.png"}
+	name, email, picture := "Alice Example", "alice@example.com", "https://avatars.example/alice.png"
+	want := api.SessionUser{Sub: "auth0|alice", Name: &name, Email: &email, Picture: &picture}
 	if diff := cmp.Diff(want, *s.User); diff != "" {
 		t.Errorf("session user (-want +got):\n%s", diff)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
@@ -257,30 +258,16 @@ func (w *Web) Logout() http.Handler {
 	}))
 }
 
-// sessionBody is GET /auth/session's answer (schema Session in openapi.yaml).
-type sessionBody struct {
-	Authenticated bool         `json:"authenticated"`
-	User          *sessionUser `json:"user,omitempty"`
-	ExpiresAt     *time.Time   `json:"expires_at,omitempty"`
-}
-
-type sessionUser struct {
-	Subject string `json:"sub"`
-	Name    string `json:"name,omitempty"`
-	Email   string `json:"email,omitempty"`
-	Picture string `json:"picture,omitempty"`
-}
-
 // Session serves GET /auth/session: who is signed in, for the page.
 func (w *Web) Session() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		var body sessionBody
+		var body api.Session
 		if u, ok := w.User(ctx); ok {
 			exp := w.expiresAt(ctx)
-			body = sessionBody{
+			body = api.Session{
 				Authenticated: true,
-				User:          &sessionUser{Subject: u.Subject, Name: u.Name, Email: u.Email, Picture: u.Picture},
+				User:          &api.SessionUser{Sub: u.Subject, Name: omitEmpty(u.Name), Email: omitEmpty(u.Email), Picture: omitEmpty(u.Picture)},
 				ExpiresAt:     &exp,
 			}
 		}
@@ -293,6 +280,14 @@ func (w *Web) Session() http.Handler {
 		rw.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(rw).Encode(body)
 	})
+}
+
+// omitEmpty is a pointer to s, or nil (the member left out) when s is empty.
+func omitEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // seeOther redirects with 303, so the next request is a GET whatever this one was.
