@@ -3,6 +3,7 @@ package linkbff
 import (
 	"go/build"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,56 @@ var layers = map[string]layer{
 }
 
 func TestImportsFollowTheLayers(t *testing.T) {
+	for _, pkg := range modulePackages(t) {
+		rel := pkg.rel
+		l, ok := layerOf(rel)
+		if !ok {
+			t.Errorf("%s: no layer rule; add it to layers and to docs/architecture.md", rel)
+			continue
+		}
+		for _, imp := range pkg.Imports {
+			own, inModule := strings.CutPrefix(imp, modulePath+"/")
+			if imp == modulePath {
+				own, inModule = "", true
+			}
+			switch {
+			case matchAny(l.deny, own) && inModule, !inModule && slices.Contains(l.deny, imp):
+				t.Errorf("%s imports %s, which its layer forbids", rel, imp)
+			case inModule && !l.any && !matchAny(l.allow, own):
+				t.Errorf("%s imports %s, which its layer does not allow", rel, imp)
+			}
+		}
+	}
+}
+
+// TestArchitectureDocListsEveryPackage: docs/architecture.md has a row for every
+// package of the module (the root as "."), so the page cannot fall behind the code.
+func TestArchitectureDocListsEveryPackage(t *testing.T) {
+	doc, err := os.ReadFile("docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range modulePackages(t) {
+		name := pkg.rel
+		if name == "" {
+			name = "."
+		}
+		if !strings.Contains(string(doc), "\n| `"+name+"`") {
+			t.Errorf("docs/architecture.md has no row for package %s (a line starting | `%s`)", name, name)
+		}
+	}
+}
+
+// modulePackage is a package of the module and its non-test imports.
+type modulePackage struct {
+	rel string // its directory relative to the module root; "" for the root
+	*build.Package
+}
+
+// modulePackages lists the module's packages, in directory order.
+func modulePackages(t *testing.T) []modulePackage {
+	t.Helper()
+	var pkgs []modulePackage
 	err := filepath.WalkDir(".", func(dir string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
@@ -72,28 +123,13 @@ func TestImportsFollowTheLayers(t *testing.T) {
 		if rel == "." {
 			rel = ""
 		}
-		l, ok := layerOf(rel)
-		if !ok {
-			t.Errorf("%s: no layer rule; add it to layers and to docs/architecture.md", rel)
-			return nil
-		}
-		for _, imp := range pkg.Imports {
-			own, inModule := strings.CutPrefix(imp, modulePath+"/")
-			if imp == modulePath {
-				own, inModule = "", true
-			}
-			switch {
-			case matchAny(l.deny, own) && inModule, !inModule && slices.Contains(l.deny, imp):
-				t.Errorf("%s imports %s, which its layer forbids", rel, imp)
-			case inModule && !l.any && !matchAny(l.allow, own):
-				t.Errorf("%s imports %s, which its layer does not allow", rel, imp)
-			}
-		}
+		pkgs = append(pkgs, modulePackage{rel, pkg})
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pkgs
 }
 
 // TestOnlyTheBinariesStartTheDevelopmentTenant: the tenant is wired in only by the
