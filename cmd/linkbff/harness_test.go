@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"maps"
@@ -253,15 +251,6 @@ func (a *app) nonce(token string) string {
 		a.t.Fatalf("nonce: status %d: %s", r.status, r.body)
 	}
 	return r.json(a.t)["nonce"].(string)
-}
-
-func newRSAKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func decodeBody(t *testing.T, res *http.Response, v any) {

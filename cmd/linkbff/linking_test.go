@@ -163,7 +163,7 @@ func TestForgedAccessTokensNeverReachAuth0(t *testing.T) {
 		}
 		return tok
 	}
-	foreign := newRSAKey(t)
+	foreign := testkit.RSAKey(t)
 	b64 := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	tests := []struct {
 		name, token, header string
@@ -223,7 +223,7 @@ func TestUnknownKidRefreshesJWKSAtMostOnce(t *testing.T) {
 	if r := a.do("GET", "/me/identities", a.accessToken("auth0|alice"), nil); r.status != 200 {
 		t.Fatalf("token of rotated key: %d %s", r.status, r.body)
 	}
-	foreign := newRSAKey(t)
+	foreign := testkit.RSAKey(t)
 	for i := 0; i < 5; i++ {
 		tok := testkit.SignJWT(t, jose.RS256, foreign, "forged-"+string(rune('a'+i)), map[string]any{"iss": a.tenant.Issuer(), "sub": "auth0|alice", "aud": testAudience, "exp": time.Now().Add(time.Hour).Unix()})
 		wantProblem(t, a.do("GET", "/me/identities", tok, nil), 401, "invalid_token")
@@ -262,7 +262,7 @@ func TestRejectedLinkTokensNeverReachAuth0(t *testing.T) {
 			return a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: n, IDTokenClaims: map[string]any{"iss": "https://evil.example/"}}).IDToken
 		}, 400, "invalid_link_token"},
 		{"foreign key", func(n string) string {
-			return testkit.SignJWT(t, jose.RS256, newRSAKey(t), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n, "email_verified": true})
+			return testkit.SignJWT(t, jose.RS256, testkit.RSAKey(t), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n, "email_verified": true})
 		}, 400, "invalid_link_token"},
 		{"HS256", func(n string) string {
 			return testkit.SignJWT(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n})

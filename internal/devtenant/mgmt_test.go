@@ -2,8 +2,6 @@ package devtenant_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -152,15 +150,6 @@ func mtUnsigned(claims map[string]any) string {
 	return enc(map[string]string{"alg": "none", "typ": "JWT"}) + "." + enc(claims) + "."
 }
 
-func mtForeignKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func TestMgmtAuthentication(t *testing.T) {
 	tn := mtStart(t)
 	good := func(extra map[string]any) map[string]any {
@@ -172,7 +161,7 @@ func TestMgmtAuthentication(t *testing.T) {
 		return c
 	}
 	rotated := mtToken(t, tn, "read:users", nil)
-	foreign := mtForeignKey(t)
+	foreign := testkit.RSAKey(t)
 
 	cases := []struct {
 		name       string
@@ -484,7 +473,7 @@ func mtJSONRoundTrip(t *testing.T, v any) any {
 }
 
 func TestMgmtLink(t *testing.T) {
-	foreign := mtForeignKey(t)
+	foreign := testkit.RSAKey(t)
 	const alicePath = "/api/v2/users/auth0%7Calice/identities"
 
 	// Each case runs against a fresh tenant; body builds the request body from it.
