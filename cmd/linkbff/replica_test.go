@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -173,8 +172,10 @@ func sendAll(t *testing.T, reqs ...*http.Request) []response {
 		out[i] = response{status: res.StatusCode, header: res.Header, body: b}
 		return err
 	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("%s %s: %v", reqs[i].Method, reqs[i].URL, err)
+		}
 	}
 	return out
 }
