@@ -386,3 +386,33 @@ func TestCustomDomainOverRun(t *testing.T) {
 		t.Errorf("config.json: %v, want the custom domain", cfg)
 	}
 }
+
+// TestStartsWhileAuth0Unreachable: with Auth0 out of reach linkbff still starts, says
+// so, and is not ready until it has what it needs.
+func TestStartsWhileAuth0Unreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String() // nothing listens there once closed
+	ln.Close()
+	env := map[string]string{
+		"AUTH0_DOMAIN": gone, "AUTH0_AUDIENCE": testAudience, "AUTH0_CLIENT_ID": testClientID, "AUTH0_CLIENT_SECRET": "s",
+		"LISTEN_ADDR": "127.0.0.1:0",
+	}
+	stderr := &syncBuffer{}
+	a := &app{t: t, stderr: stderr, client: testkit.HTTPClient(t)}
+	a.url = startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, stderr)
+	for _, want := range []string{"cannot fetch Auth0's signing keys", "cannot get a Management API token"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the startup log does not say %q:\n%s", want, stderr.String())
+		}
+	}
+	status, checks := a.readiness()
+	if status != http.StatusServiceUnavailable || checks["auth0"] != "unreachable" || checks["auth0_management"] != "unreachable" {
+		t.Errorf("/readyz: %d %v, want 503 with auth0 and auth0_management unreachable", status, checks)
+	}
+	if r := a.do("GET", "/healthz", "", nil); r.status != http.StatusOK {
+		t.Errorf("/healthz: %d", r.status)
+	}
+}
