@@ -6,17 +6,31 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
+.PHONY: run test check bench generate build image docker-pin fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
+
+# The version linkbff reports (linkbff version, linkbff_build_info, the image labels).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
 run:
 	DEVTENANT_ADDR=$${DEVTENANT_ADDR:-127.0.0.1:4000} $(GO) run ./cmd/linkbff
 
-## build: build both binaries into bin/
+## build: build both binaries into bin/: linkbff as the image has it (without the embedded development tenant), and devtenant
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/linkbff ./cmd/linkbff
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/devtenant ./cmd/devtenant
+	CGO_ENABLED=0 $(GO) build -trimpath -tags nodevtenant -ldflags="$(LDFLAGS)" -o bin/linkbff ./cmd/linkbff
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o bin/devtenant ./cmd/devtenant
+
+## image: build the container image linkbff:$(VERSION) (needs Docker; the Dockerfile's base digests must be pinned, see docker-pin)
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) -t linkbff:$(VERSION) .
+
+## docker-pin: look up the current digests of the Dockerfile's base images and write them into it (needs Docker and the registries)
+docker-pin:
+	bash tools/docker-pin.sh Dockerfile
 
 ## node-deps: install the Node interop test's dependencies (tests/node) from its lockfile
 node-deps:

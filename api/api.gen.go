@@ -194,9 +194,10 @@ func (e UnlinkIdentityParamsXCSRF) Valid() bool {
 
 // ClientConfig What the page needs to start Auth0 Lock for the secondary login:
 // `domain` and `client_id` as Lock's arguments, `configuration_base_url`
-// as its `configurationBaseUrl`, and `issuer` and `jwks_uri` as its
-// `overrides.__token_issuer` and `overrides.__jwks_uri`, and
-// `connections` as its `allowedConnections` when not empty.
+// as its `configurationBaseUrl`, `issuer` and `jwks_uri` as its
+// `overrides.__token_issuer` and `overrides.__jwks_uri`, `tenant` (when
+// present) as its `overrides.__tenant`, and `connections` as its
+// `allowedConnections` when not empty.
 //
 // Example: {"audience":"https://api.example.com/linkbff","client_id":"Fj0Xc3LxRzQp7bA1","configuration_base_url":"https://cdn.auth0.com","connections":["Username-Password-Authentication","github","google-oauth2"],"domain":"https://login.example.com","issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/.well-known/jwks.json"}
 type ClientConfig struct {
@@ -240,6 +241,13 @@ type ClientConfig struct {
 	//
 	// Example: https://login.example.com/.well-known/jwks.json
 	JwksURI string `json:"jwks_uri"`
+
+	// Tenant The tenant's name, present when `domain` is a custom domain
+	// (`AUTH0_CUSTOM_DOMAIN`), from which Lock cannot read it.
+	//
+	//
+	// Example: example
+	Tenant *string `json:"tenant,omitempty"`
 }
 
 // FieldError One invalid field of a request.

@@ -50,7 +50,16 @@ type browserTenant struct {
 // and logout URLs.
 func startBrowserTenant(t *testing.T) *browserTenant {
 	t.Helper()
+	return startBrowserTenantWith(t, nil)
+}
+
+// startBrowserTenantWith is startBrowserTenant with the demo seed edited by tweak.
+func startBrowserTenantWith(t *testing.T, tweak func(*devtenant.Seed)) *browserTenant {
+	t.Helper()
 	seed := devtenant.DemoSeed()
+	if tweak != nil {
+		tweak(&seed)
+	}
 	for i := range seed.Clients {
 		if c := &seed.Clients[i]; c.ClientID == testClientID {
 			c.Callbacks = append(c.Callbacks, browserBase+"/auth/callback")

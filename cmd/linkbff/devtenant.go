@@ -1,3 +1,5 @@
+//go:build !nodevtenant
+
 package main
 
 import (
@@ -11,15 +13,23 @@ import (
 	"github.com/linkbff/linkbff/internal/devtenant"
 )
 
+// embeddedTenant is the development tenant running in this process.
+type embeddedTenant struct {
+	tenant *devtenant.Tenant
+	seed   devtenant.Seed
+}
+
+func (e *embeddedTenant) Close() error { return e.tenant.Close() }
+
 // startDevTenant runs the development tenant in-process (AUTH0_DOMAIN unset) and
 // points cfg at it: its regular web application is the BFF, its API the audience.
 // The application's callbacks and origins are extended with cfg.BaseURL so the demo
 // works on whatever address linkbff listens.
-func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtenant.Seed, error) {
+func startDevTenant(cfg *config.Config, addr string) (devMode, error) {
 	seed := devtenant.DemoSeed()
 	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
 	if i < 0 || len(seed.APIs) == 0 {
-		return nil, seed, fmt.Errorf("development tenant: the demo seed needs a regular_web client and an API")
+		return nil, fmt.Errorf("development tenant: the demo seed needs a regular_web client and an API")
 	}
 	app := &seed.Clients[i]
 	app.Callbacks = appendNew(app.Callbacks, cfg.BaseURL+"/auth/callback", cfg.BaseURL+"/")
@@ -28,7 +38,7 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 
 	t, err := devtenant.Start(devtenant.Options{Addr: addr, Seed: &seed})
 	if err != nil {
-		return nil, seed, fmt.Errorf("development tenant: %w", err)
+		return nil, fmt.Errorf("development tenant: %w", err)
 	}
 	cfg.Auth0URL = t.URL()
 	cfg.ClientID = app.ClientID
@@ -48,9 +58,9 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Close()
-		return nil, seed, fmt.Errorf("configuration with the development tenant:\n%w", err)
+		return nil, fmt.Errorf("configuration with the development tenant:\n%w", err)
 	}
-	return t, seed, nil
+	return &embeddedTenant{tenant: t, seed: seed}, nil
 }
 
 func appendNew(list []string, items ...string) []string {
@@ -62,17 +72,9 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// printBanner tells a person where linkbff listens (and its public URL when BASE_URL
-// names another, as behind a proxy) and, in development, how to sign in.
-func printBanner(w io.Writer, cfg config.Config, listenURL string, tenant *devtenant.Tenant, seed devtenant.Seed) {
-	fmt.Fprintf(w, "linkbff listening on %s\n", listenURL)
-	if cfg.BaseURL != listenURL {
-		fmt.Fprintf(w, "public URL (BASE_URL): %s\n", cfg.BaseURL)
-	}
-	if tenant == nil {
-		fmt.Fprintf(w, "Auth0 tenant: %s (audience %s)\n", cfg.Auth0URL, cfg.Audience)
-		return
-	}
+// banner tells a person, in development, how to sign in.
+func (e *embeddedTenant) banner(w io.Writer, cfg config.Config) {
+	tenant, seed := e.tenant, e.seed
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: AUTH0_DOMAIN is unset, so an embedded development tenant\n")
 	fmt.Fprintf(&b, "(not Auth0, in memory, for local use only) runs at %s\n", tenant.URL())

@@ -80,6 +80,15 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 // the test ends, run is stopped and must return nil.
 func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
 	t.Helper()
+	// No load balancer watches a test's linkbff: it need not keep serving after the
+	// test ends (unless a test asks for a drain delay).
+	setenv := getenv
+	getenv = func(k string) string {
+		if v := setenv(k); v != "" || k != "SHUTDOWN_DRAIN_DELAY" {
+			return v
+		}
+		return "0s"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()

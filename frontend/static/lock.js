@@ -30,7 +30,12 @@ export async function createLock(config, on) {
   const Auth0Lock = await loadBundle();
   const options = {
     configurationBaseUrl: config.configuration_base_url,
-    overrides: { __token_issuer: config.issuer, __jwks_uri: config.jwks_uri },
+    // On a custom domain Lock cannot read the tenant's name from the domain.
+    overrides: {
+      __token_issuer: config.issuer,
+      __jwks_uri: config.jwks_uri,
+      ...(config.tenant ? { __tenant: config.tenant } : {}),
+    },
     auth: {
       // The login comes back to this page, on this host: auth0.js keeps the login's
       // state and nonce in a cookie of the host that started it.

@@ -45,10 +45,13 @@ func FromContext(ctx context.Context) (Principal, bool) {
 
 // BearerConfig configures access-token validation.
 type BearerConfig struct {
-	Issuer   string // with trailing slash
-	Audience string
-	Keys     *KeySource
-	Leeway   time.Duration // allowed clock skew (default 30s)
+	Issuer string // with trailing slash
+	// ExtraIssuers are further accepted issuers: a tenant with a custom domain issues
+	// tokens under both it and its canonical domain.
+	ExtraIssuers []string
+	Audience     string
+	Keys         *KeySource
+	Leeway       time.Duration // allowed clock skew (default 30s)
 	// CacheSize bounds the cache of validated tokens (default 10000; negative
 	// disables it); CacheMaxAge bounds an entry's life (default 1m).
 	CacheSize   int
@@ -64,8 +67,11 @@ type Bearer struct {
 	keys      *KeySource
 	onError   func(w http.ResponseWriter, r *http.Request, err error)
 	validator *validator.Validator
-	mw        *jwtmiddleware.JWTMiddleware
-	cache     *tokenCache // nil when disabled
+	// byIssuer holds a validator per issuer when there are several (go-jwt-middleware
+	// checks one); nil with one.
+	byIssuer map[string]*validator.Validator
+	mw       *jwtmiddleware.JWTMiddleware
+	cache    *tokenCache // nil when disabled
 }
 
 type kidKey struct{}
@@ -94,13 +100,31 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 		kid, _ := ctx.Value(kidKey{}).(string)
 		return b.keys.Keys(ctx, kid)
 	}
-	v, err := validator.New(keyFunc, validator.RS256, cfg.Issuer, []string{cfg.Audience},
-		validator.WithAllowedClockSkew(cfg.Leeway),
-		validator.WithCustomClaims(func() validator.CustomClaims { return &accessClaims{} }))
+	newValidator := func(issuer string) (*validator.Validator, error) {
+		v, err := validator.New(keyFunc, validator.RS256, issuer, []string{cfg.Audience},
+			validator.WithAllowedClockSkew(cfg.Leeway),
+			validator.WithCustomClaims(func() validator.CustomClaims { return &accessClaims{} }))
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		return v, nil
+	}
+	v, err := newValidator(cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, err
 	}
 	b.validator = v
+	for _, iss := range cfg.ExtraIssuers {
+		if iss == cfg.Issuer {
+			continue
+		}
+		if b.byIssuer == nil {
+			b.byIssuer = map[string]*validator.Validator{cfg.Issuer: v}
+		}
+		if b.byIssuer[iss], err = newValidator(iss); err != nil {
+			return nil, err
+		}
+	}
 	b.mw = jwtmiddleware.New(b.validate,
 		jwtmiddleware.WithCredentialsOptional(true),
 		jwtmiddleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
@@ -167,7 +191,14 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 			return c, nil
 		}
 	}
-	v, err := b.validator.ValidateToken(context.WithValue(ctx, kidKey{}, headerKID(token)), token)
+	val := b.validator
+	if b.byIssuer != nil {
+		// The unverified iss only picks the validator, which checks it again.
+		if v, ok := b.byIssuer[payloadIssuer(token)]; ok {
+			val = v
+		}
+	}
+	v, err := val.ValidateToken(context.WithValue(ctx, kidKey{}, headerKID(token)), token)
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +247,30 @@ func invalidToken(err error) *problem.Error {
 func Unauthenticated() *problem.Error {
 	return problem.New(fault.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token, or sign in (GET /auth/login) and send the session cookie.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff"`)
+}
+
+// payloadIssuer reads the iss claim of a compact JWS without verifying anything; it
+// only picks the validator of that issuer.
+func payloadIssuer(token string) string {
+	_, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
+	p, _, ok := strings.Cut(rest, ".")
+	if !ok || len(p) > 16<<10 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	return claims.Iss
 }
 
 // headerKID reads the kid from a compact JWS header without verifying anything; it is

@@ -281,3 +281,43 @@ func TestBearerMiddlewareKeepsValidatingWithLastGoodKeys(t *testing.T) {
 		}
 	})
 }
+
+// With a custom domain, tokens issued under it and under the canonical domain are
+// both accepted, each checked against its own issuer; any other issuer is refused.
+func TestBearerMiddlewareAcceptsEachConfiguredIssuer(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	rec := &bearerRecorder{}
+	b, err := auth.NewBearer(auth.BearerConfig{
+		Issuer:       srv.issuer(),
+		ExtraIssuers: []string{customDomainIssuer, srv.issuer()},
+		Audience:     apiAudience,
+		Keys:         newKeySource(t, srv, testkit.NewClock()),
+		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
+			rec.errs = append(rec.errs, err)
+			problem.Write(w, "", err)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.bearer = b
+	now := time.Now()
+	for _, tt := range []struct {
+		iss  string
+		want int
+	}{
+		{srv.issuer(), http.StatusNoContent},
+		{customDomainIssuer, http.StatusNoContent},
+		{"https://evil.example/", http.StatusUnauthorized},
+		{"", http.StatusUnauthorized},
+	} {
+		claims := map[string]any{"sub": "auth0|alice", "aud": apiAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		if tt.iss != "" {
+			claims["iss"] = tt.iss
+		}
+		w := rec.serve("Bearer " + testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", claims))
+		if w.Code != tt.want {
+			t.Errorf("iss %q: status %d, want %d (errors %v)", tt.iss, w.Code, tt.want, rec.errs)
+		}
+	}
+}

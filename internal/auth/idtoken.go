@@ -19,7 +19,7 @@ import (
 // the allowed audiences, not expired, iat and sub present.
 type IDTokenVerifier struct {
 	keys      *KeySource
-	issuer    string
+	issuers   []string
 	audiences []string
 	leeway    time.Duration
 	now       func() time.Time
@@ -29,6 +29,9 @@ type IDTokenVerifier struct {
 type IDTokenVerifierConfig struct {
 	Keys   *KeySource
 	Issuer string
+	// ExtraIssuers are further accepted issuers (a custom domain's and the canonical
+	// domain's, see BearerConfig).
+	ExtraIssuers []string
 	// Audiences are the client ids whose ID tokens are accepted; the first is the
 	// BFF's own client id.
 	Audiences []string
@@ -38,7 +41,7 @@ type IDTokenVerifierConfig struct {
 
 // NewIDTokenVerifier returns a verifier.
 func NewIDTokenVerifier(cfg IDTokenVerifierConfig) *IDTokenVerifier {
-	v := &IDTokenVerifier{keys: cfg.Keys, issuer: cfg.Issuer, audiences: cfg.Audiences, leeway: cfg.Leeway, now: cfg.Now}
+	v := &IDTokenVerifier{keys: cfg.Keys, issuers: append([]string{cfg.Issuer}, cfg.ExtraIssuers...), audiences: cfg.Audiences, leeway: cfg.Leeway, now: cfg.Now}
 	if v.leeway == 0 {
 		v.leeway = 30 * time.Second
 	}
@@ -97,7 +100,10 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (account.IDTok
 	if std.Expiry == nil || std.IssuedAt == nil {
 		return fail("exp and iat are required")
 	}
-	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: v.issuer, Time: v.now()}, v.leeway); err != nil {
+	if !slices.Contains(v.issuers, std.Issuer) {
+		return fail("issuer %q is not the tenant's", std.Issuer)
+	}
+	if err := std.ValidateWithLeeway(jwt.Expected{Time: v.now()}, v.leeway); err != nil {
 		return fail("%v", err)
 	}
 	aud := ""

@@ -16,6 +16,10 @@ import (
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
+// customDomainIssuer is the tenant's custom domain in these tests: its tokens are as
+// valid as the canonical domain's.
+const customDomainIssuer = "https://login.example.com/"
+
 func TestIDTokenVerifier(t *testing.T) {
 	clock := testkit.NewClock()
 	now := clock.Now()
@@ -94,6 +98,7 @@ func TestIDTokenVerifier(t *testing.T) {
 			evil := strings.Split(rs256(t, testkit.WithClaims(c, map[string]any{"sub": "auth0|mallory"})), ".")
 			return good[0] + "." + evil[1] + "." + good[2]
 		}},
+		{name: "the custom domain's iss", iss: func(string) string { return customDomainIssuer }, want: &valid},
 		{name: "wrong iss", iss: func(string) string { return "https://evil.example/" }},
 		{name: "iss without trailing slash", iss: func(iss string) string { return strings.TrimSuffix(iss, "/") }},
 		{name: "aud not allowed", over: map[string]any{"aud": "someone-elses-app"}},
@@ -112,10 +117,11 @@ func TestIDTokenVerifier(t *testing.T) {
 			srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 			keys := newKeySource(t, srv, clock)
 			v := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
-				Keys:      keys,
-				Issuer:    srv.issuer(),
-				Audiences: []string{"client-a", "client-b"},
-				Now:       clock.Now,
+				Keys:         keys,
+				Issuer:       srv.issuer(),
+				ExtraIssuers: []string{customDomainIssuer},
+				Audiences:    []string{"client-a", "client-b"},
+				Now:          clock.Now,
 			})
 			iss := srv.issuer()
 			if tt.iss != nil {

@@ -21,12 +21,28 @@ type Config struct {
 	// in-process and takes the Auth0 settings from it.
 	Dev bool
 
-	// Auth0URL is the tenant's base URL ("https://tenant.auth0.com"), from AUTH0_DOMAIN.
-	Auth0URL           string
-	Audience           string // AUTH0_AUDIENCE: the API identifier bearer tokens are for
-	ClientID           string // AUTH0_CLIENT_ID: the BFF's Regular Web Application
-	ClientSecret       string // AUTH0_CLIENT_SECRET
-	ManagementAudience string // AUTH0_MANAGEMENT_AUDIENCE
+	// Auth0URL is the tenant's base URL ("https://tenant.auth0.com"), from AUTH0_DOMAIN:
+	// its canonical domain, where linkbff gets its Management API token and calls the
+	// Management API.
+	Auth0URL string
+	// CustomDomainURL (AUTH0_CUSTOM_DOMAIN) is the tenant's custom domain as a base
+	// URL, when it has one: browsers sign in there (the page's Lock and /auth/login),
+	// and tokens it issues carry it as their iss, which linkbff then accepts beside
+	// the canonical issuer.
+	CustomDomainURL string
+	Audience        string // AUTH0_AUDIENCE: the API identifier bearer tokens are for
+	ClientID        string // AUTH0_CLIENT_ID: the BFF's Regular Web Application
+	ClientSecret    string // AUTH0_CLIENT_SECRET
+	// ClientSecretPrevious (AUTH0_CLIENT_SECRET_PREVIOUS) is a second secret of the
+	// same application, tried when Auth0 refuses the first: set during a rotation.
+	ClientSecretPrevious string
+	// ManagementClientID and ManagementClientSecret (AUTH0_MANAGEMENT_CLIENT_ID,
+	// AUTH0_MANAGEMENT_CLIENT_SECRET) name a separate Machine-to-Machine application
+	// for the Management API; unset, the BFF's application holds that grant too.
+	ManagementClientID             string
+	ManagementClientSecret         string
+	ManagementClientSecretPrevious string // AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS
+	ManagementAudience             string // AUTH0_MANAGEMENT_AUDIENCE
 
 	// LockConfigurationBaseURL is where Auth0 Lock loads the client configuration
 	// (LOCK_CONFIGURATION_BASE_URL): Auth0's regional CDN for hosted tenants, the
@@ -49,7 +65,11 @@ type Config struct {
 	IdentityCacheTTL   time.Duration // IDENTITY_CACHE_TTL
 	UpstreamTimeout    time.Duration // MANAGEMENT_API_TIMEOUT: per Management API call
 	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
-	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
+	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	// ShutdownDrainDelay (SHUTDOWN_DRAIN_DELAY) is how long linkbff keeps serving,
+	// with /readyz failing, between SIGTERM and closing its listener: the time a load
+	// balancer needs to notice and stop sending new requests.
+	ShutdownDrainDelay time.Duration
 
 	// Browser sessions: SESSION_IDLE_TIMEOUT ends a session nobody used for that long,
 	// SESSION_LIFETIME ends any session that long after its login.
@@ -71,14 +91,18 @@ const (
 	DefaultListenAddrDev    = "127.0.0.1:3000"
 	DefaultListenAddr       = ":3000"
 	DefaultIdentityCacheTTL = 30 * time.Second
-	DefaultUpstreamTimeout  = 5 * time.Second
+	DefaultUpstreamTimeout  = 5 * time.Second // or half of REQUEST_TIMEOUT when that is less
 	DefaultRequestTimeout   = 15 * time.Second
-	DefaultShutdownTimeout  = 10 * time.Second
-	DefaultSessionIdle      = 30 * time.Minute
-	DefaultSessionLifetime  = 12 * time.Hour
-	DefaultRedisKeyPrefix   = "linkbff:"
-	DefaultLogFormatDev     = "text"
-	DefaultLogFormat        = "json"
+	// DefaultShutdownGrace is added to REQUEST_TIMEOUT for SHUTDOWN_TIMEOUT's default,
+	// so that a request in flight at SIGTERM may run to its deadline and answer.
+	DefaultShutdownGrace   = 5 * time.Second
+	DefaultDrainDelay      = 5 * time.Second
+	DefaultDrainDelayDev   = 0
+	DefaultSessionIdle     = 30 * time.Minute
+	DefaultSessionLifetime = 12 * time.Hour
+	DefaultRedisKeyPrefix  = "linkbff:"
+	DefaultLogFormatDev    = "text"
+	DefaultLogFormat       = "json"
 )
 
 // FromEnv reads the configuration. The error lists every wrong variable.
@@ -93,7 +117,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Audience = getenv("AUTH0_AUDIENCE")
 	c.ClientID = getenv("AUTH0_CLIENT_ID")
 	c.ClientSecret = getenv("AUTH0_CLIENT_SECRET")
+	c.ClientSecretPrevious = getenv("AUTH0_CLIENT_SECRET_PREVIOUS")
+	c.ManagementClientID = getenv("AUTH0_MANAGEMENT_CLIENT_ID")
+	c.ManagementClientSecret = getenv("AUTH0_MANAGEMENT_CLIENT_SECRET")
+	c.ManagementClientSecretPrevious = getenv("AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS")
 	c.ManagementAudience = getenv("AUTH0_MANAGEMENT_AUDIENCE")
+	if custom := strings.TrimSpace(getenv("AUTH0_CUSTOM_DOMAIN")); custom != "" {
+		c.CustomDomainURL = r.domain("AUTH0_CUSTOM_DOMAIN", custom)
+	}
 	c.LinkAllowedAudiences = list(getenv("LINK_ALLOWED_AUDIENCES"))
 	c.LinkConnections = list(getenv("LINK_CONNECTIONS"))
 	c.LinkMaxAge = r.duration("LINK_MAX_AGE", DefaultLinkMaxAge)
@@ -110,9 +141,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
 	c.CORSAllowedOrigins = list(getenv("CORS_ALLOWED_ORIGINS"))
 	c.IdentityCacheTTL = r.duration("IDENTITY_CACHE_TTL", DefaultIdentityCacheTTL)
-	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
-	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	// Unset, the timeouts that must fit the request deadline follow it; set, a value
+	// that contradicts it is an error (Validate).
+	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", min(DefaultUpstreamTimeout, c.RequestTimeout/2))
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", c.RequestTimeout+DefaultShutdownGrace)
+	drain := DefaultDrainDelay
+	if c.Dev {
+		drain = DefaultDrainDelayDev // nobody balances load onto make run
+	}
+	c.ShutdownDrainDelay = r.duration("SHUTDOWN_DRAIN_DELAY", drain)
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", DefaultSessionIdle)
 	c.SessionLifetime = r.duration("SESSION_LIFETIME", DefaultSessionLifetime)
 	c.RedisURL = strings.TrimSpace(getenv("REDIS_URL"))
@@ -160,8 +198,65 @@ func DefaultLockConfigurationBaseURL(auth0URL string) string {
 	return "https://cdn.auth0.com"
 }
 
-// Issuer is the tenant's token issuer, with Auth0's trailing slash.
+// Issuer is the tenant's token issuer at its canonical domain, with Auth0's trailing
+// slash.
 func (c Config) Issuer() string { return c.Auth0URL + "/" }
+
+// LoginURL is where browsers sign in: the custom domain when there is one, else the
+// canonical domain.
+func (c Config) LoginURL() string {
+	if c.CustomDomainURL != "" {
+		return c.CustomDomainURL
+	}
+	return c.Auth0URL
+}
+
+// LoginIssuer is the issuer of the tokens browsers obtain at LoginURL.
+func (c Config) LoginIssuer() string { return c.LoginURL() + "/" }
+
+// Issuers are the issuers whose tokens linkbff accepts: Auth0 sets iss to the domain
+// a token was requested at, so with a custom domain both it and the canonical domain
+// issue valid tokens.
+func (c Config) Issuers() []string {
+	if c.CustomDomainURL == "" || c.CustomDomainURL == c.Auth0URL {
+		return []string{c.Issuer()}
+	}
+	return []string{c.LoginIssuer(), c.Issuer()}
+}
+
+// ManagementApp is the application whose client credentials get linkbff's Management
+// API token.
+type ManagementApp struct {
+	ClientID, ClientSecret, PreviousSecret string
+	// Separate is true for a Machine-to-Machine application of its own, false when
+	// it is the BFF's application.
+	Separate bool
+}
+
+// Management returns the Management API application: AUTH0_MANAGEMENT_CLIENT_ID's
+// when set, else the BFF's.
+func (c Config) Management() ManagementApp {
+	if c.ManagementClientID != "" {
+		return ManagementApp{ClientID: c.ManagementClientID, ClientSecret: c.ManagementClientSecret, PreviousSecret: c.ManagementClientSecretPrevious, Separate: true}
+	}
+	return ManagementApp{ClientID: c.ClientID, ClientSecret: c.ClientSecret, PreviousSecret: c.ClientSecretPrevious}
+}
+
+// LockTenant is the tenant name Auth0 Lock needs (its overrides.__tenant) when it
+// runs on a custom domain, from which it cannot read the name: the first label of the
+// canonical domain (TENANT.REGION.auth0.com). Empty without a custom domain, and for
+// a development tenant on a loopback address.
+func (c Config) LockTenant() string {
+	if c.CustomDomainURL == "" {
+		return ""
+	}
+	u, err := url.Parse(c.Auth0URL)
+	if err != nil || isLoopback(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
+		return ""
+	}
+	name, _, _ := strings.Cut(u.Hostname(), ".")
+	return name
+}
 
 // Validate checks a complete configuration. In dev mode the Auth0 settings come from
 // the embedded tenant and are checked after it starts (call Validate again then).
@@ -183,6 +278,15 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.ManagementAudience); err != nil || u.Scheme == "" || u.Host == "" {
 			bad("AUTH0_MANAGEMENT_AUDIENCE", "must be an absolute URL such as https://TENANT.auth0.com/api/v2/")
 		}
+	}
+	switch {
+	case c.ManagementClientID != "" && c.ManagementClientSecret == "":
+		bad("AUTH0_MANAGEMENT_CLIENT_SECRET", "required when AUTH0_MANAGEMENT_CLIENT_ID is set")
+	case c.ManagementClientID == "" && c.ManagementClientSecret != "":
+		bad("AUTH0_MANAGEMENT_CLIENT_ID", "required when AUTH0_MANAGEMENT_CLIENT_SECRET is set")
+	}
+	if c.ManagementClientSecretPrevious != "" && c.ManagementClientID == "" {
+		bad("AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "only means something with AUTH0_MANAGEMENT_CLIENT_ID (without it, set AUTH0_CLIENT_SECRET_PREVIOUS)")
 	}
 	for _, name := range c.LinkConnections {
 		if !validConnectionName(name) {
@@ -216,14 +320,26 @@ func (c Config) Validate() error {
 	if c.IdentityCacheTTL < 0 {
 		bad("IDENTITY_CACHE_TTL", "must not be negative")
 	}
-	if c.UpstreamTimeout <= 0 {
-		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
-	}
 	if c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be positive")
 	}
-	if c.ShutdownTimeout <= 0 {
+	switch {
+	case c.UpstreamTimeout <= 0:
+		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
+	case c.RequestTimeout > 0 && c.UpstreamTimeout >= c.RequestTimeout:
+		// One Management API call could then use up, or outlive, the whole request.
+		bad("MANAGEMENT_API_TIMEOUT", "must be shorter than REQUEST_TIMEOUT (%v), got %v", c.RequestTimeout, c.UpstreamTimeout)
+	}
+	switch {
+	case c.ShutdownTimeout <= 0:
 		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	case c.ShutdownTimeout < c.RequestTimeout:
+		// A request in flight at SIGTERM could then be cut before its own deadline,
+		// halfway through a link.
+		bad("SHUTDOWN_TIMEOUT", "must be at least REQUEST_TIMEOUT (%v), got %v", c.RequestTimeout, c.ShutdownTimeout)
+	}
+	if c.ShutdownDrainDelay < 0 {
+		bad("SHUTDOWN_DRAIN_DELAY", "must not be negative")
 	}
 	if c.SessionLifetime <= 0 {
 		bad("SESSION_LIFETIME", "must be positive")

@@ -39,7 +39,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		ManagementAudience: "https://tenant.eu.auth0.com/api/v2/", LockConfigurationBaseURL: "https://cdn.eu.auth0.com",
 		LinkMaxAge: 5 * time.Minute, LinkNonceTTL: 5 * time.Minute, LinkRequireVerifiedEmail: true, LinkRequireNonce: true,
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
-		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
+		RequestTimeout: 15 * time.Second, ShutdownTimeout: 20 * time.Second, ShutdownDrainDelay: 5 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
@@ -55,8 +55,8 @@ func TestFromEnvDevDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Dev || c.ListenAddr != "127.0.0.1:3000" || c.LogFormat != "text" {
-		t.Errorf("dev defaults: Dev=%v ListenAddr=%q LogFormat=%q", c.Dev, c.ListenAddr, c.LogFormat)
+	if !c.Dev || c.ListenAddr != "127.0.0.1:3000" || c.LogFormat != "text" || c.ShutdownDrainDelay != 0 {
+		t.Errorf("dev defaults: Dev=%v ListenAddr=%q LogFormat=%q ShutdownDrainDelay=%v", c.Dev, c.ListenAddr, c.LogFormat, c.ShutdownDrainDelay)
 	}
 }
 
@@ -106,6 +106,14 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"connection name with a double dash", with(prod, "LINK_CONNECTIONS", "my--db"), []string{"LINK_CONNECTIONS"}},
 		{"connection name ending in a dash", with(prod, "LINK_CONNECTIONS", "github-"), []string{"LINK_CONNECTIONS"}},
 		{"connection name too long", with(prod, "LINK_CONNECTIONS", strings.Repeat("a", 129)), []string{"LINK_CONNECTIONS"}},
+		{"management call as long as the request", with(prod, "MANAGEMENT_API_TIMEOUT", "15s"), []string{"MANAGEMENT_API_TIMEOUT"}},
+		{"management call longer than a short request", with(prod, "REQUEST_TIMEOUT", "2s", "MANAGEMENT_API_TIMEOUT", "3s"), []string{"MANAGEMENT_API_TIMEOUT"}},
+		{"shutdown shorter than a request", with(prod, "SHUTDOWN_TIMEOUT", "10s"), []string{"SHUTDOWN_TIMEOUT"}},
+		{"negative drain delay", with(prod, "SHUTDOWN_DRAIN_DELAY", "-1s"), []string{"SHUTDOWN_DRAIN_DELAY"}},
+		{"M2M id without secret", with(prod, "AUTH0_MANAGEMENT_CLIENT_ID", "m2m"), []string{"AUTH0_MANAGEMENT_CLIENT_SECRET"}},
+		{"M2M secret without id", with(prod, "AUTH0_MANAGEMENT_CLIENT_SECRET", "s"), []string{"AUTH0_MANAGEMENT_CLIENT_ID"}},
+		{"M2M previous secret without the app", with(prod, "AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "s"), []string{"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS"}},
+		{"custom domain over http", with(prod, "AUTH0_CUSTOM_DOMAIN", "http://login.example.com"), []string{"AUTH0_CUSTOM_DOMAIN"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,5 +199,69 @@ func TestFromEnvRedis(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+// TestTimeoutsFollowTheRequestDeadline: unset, the Management API call timeout and
+// the shutdown timeout are derived from REQUEST_TIMEOUT so they never contradict it.
+func TestTimeoutsFollowTheRequestDeadline(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "REQUEST_TIMEOUT", "2s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UpstreamTimeout != time.Second || c.ShutdownTimeout != 7*time.Second {
+		t.Errorf("REQUEST_TIMEOUT=2s: MANAGEMENT_API_TIMEOUT %v (want 1s), SHUTDOWN_TIMEOUT %v (want 7s)", c.UpstreamTimeout, c.ShutdownTimeout)
+	}
+	c, err = FromEnv(env(with(prod, "REQUEST_TIMEOUT", "2s", "MANAGEMENT_API_TIMEOUT", "1500ms", "SHUTDOWN_TIMEOUT", "2s", "SHUTDOWN_DRAIN_DELAY", "0s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UpstreamTimeout != 1500*time.Millisecond || c.ShutdownTimeout != 2*time.Second || c.ShutdownDrainDelay != 0 {
+		t.Errorf("explicit settings: %v %v %v", c.UpstreamTimeout, c.ShutdownTimeout, c.ShutdownDrainDelay)
+	}
+}
+
+func TestManagementApp(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "AUTH0_CLIENT_SECRET_PREVIOUS", "old")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ManagementApp{ClientID: "cid", ClientSecret: "secret", PreviousSecret: "old"}, c.Management()); diff != "" {
+		t.Errorf("single application (-want +got):\n%s", diff)
+	}
+	c, err = FromEnv(env(with(prod, "AUTH0_MANAGEMENT_CLIENT_ID", "m2m", "AUTH0_MANAGEMENT_CLIENT_SECRET", "m2m-secret", "AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "m2m-old")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ManagementApp{ClientID: "m2m", ClientSecret: "m2m-secret", PreviousSecret: "m2m-old", Separate: true}, c.Management()); diff != "" {
+		t.Errorf("separate M2M application (-want +got):\n%s", diff)
+	}
+}
+
+func TestCustomDomain(t *testing.T) {
+	c, err := FromEnv(env(prod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"https://tenant.eu.auth0.com/"}, c.Issuers()); diff != "" || c.LoginURL() != c.Auth0URL || c.LockTenant() != "" {
+		t.Errorf("without a custom domain: issuers %v, login %q, tenant %q", c.Issuers(), c.LoginURL(), c.LockTenant())
+	}
+	c, err = FromEnv(env(with(prod, "AUTH0_CUSTOM_DOMAIN", "login.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"https://login.example.com/", "https://tenant.eu.auth0.com/"}, c.Issuers()); diff != "" {
+		t.Errorf("issuers (-want +got):\n%s", diff)
+	}
+	if c.LoginURL() != "https://login.example.com" || c.LoginIssuer() != "https://login.example.com/" || c.Issuer() != "https://tenant.eu.auth0.com/" {
+		t.Errorf("login %q, login issuer %q, issuer %q", c.LoginURL(), c.LoginIssuer(), c.Issuer())
+	}
+	// The Management API and Lock's CDN stay those of the canonical domain.
+	if c.ManagementAudience != "https://tenant.eu.auth0.com/api/v2/" || c.LockConfigurationBaseURL != "https://cdn.eu.auth0.com" || c.LockTenant() != "tenant" {
+		t.Errorf("management audience %q, Lock CDN %q, Lock tenant %q", c.ManagementAudience, c.LockConfigurationBaseURL, c.LockTenant())
+	}
+	c, err = FromEnv(env(with(prod, "AUTH0_DOMAIN", "http://127.0.0.1:4000", "AUTH0_CUSTOM_DOMAIN", "http://localhost:4000")))
+	if err != nil || c.LockTenant() != "" {
+		t.Errorf("loopback tenant: %q, %v", c.LockTenant(), err)
 	}
 }

@@ -20,7 +20,10 @@ import (
 
 // Config holds the linking policy.
 type Config struct {
-	ClientID             string        // the BFF's own client id: its ID tokens link with {link_with}
+	// ClientID is the client id whose ID tokens link with {link_with}: the azp of the
+	// Management API token (the BFF's own application when it holds that grant).
+	// Other tokens, and all of them when it is "", link with {provider, user_id}.
+	ClientID             string
 	MaxAge               time.Duration // how recent the secondary login must be
 	RequireVerifiedEmail bool
 	RequireNonce         bool

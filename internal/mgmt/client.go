@@ -59,6 +59,10 @@ type Config struct {
 	Domain       string
 	ClientID     string
 	ClientSecret string
+	// PreviousClientSecret is a second secret of the same application, for a
+	// rotation without downtime: when the token endpoint refuses one secret with
+	// 401, the other is tried, and the one that worked is tried first from then on.
+	PreviousClientSecret string
 	// Audience of the Management API token; default Domain + "/api/v2/". Set it
 	// when Domain is a custom domain: the audience stays the canonical one.
 	Audience string
@@ -84,7 +88,7 @@ type Client struct {
 	base        string // Domain without trailing slash
 	http        *http.Client
 	tokens      oauth2.TokenSource
-	secret      string // only to scrub it from token errors
+	secrets     []string // only to scrub them from token errors
 	callTimeout time.Duration
 	maxRetries  int
 	now         func() time.Time
@@ -95,6 +99,7 @@ type Client struct {
 	// failed see the back-off instead of repeating it.
 	fetchMu     sync.Mutex
 	tokenFailed atomic.Pointer[tokenFailure] // the last token request's failure; nil once one succeeds
+	hadToken    atomic.Bool                  // a token request has succeeded since New
 }
 
 // tokenFailure is a failed token request: when, and the error callers got.
@@ -123,7 +128,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base:        base,
 		http:        cfg.HTTPClient,
-		secret:      cfg.ClientSecret,
+		secrets:     []string{cfg.ClientSecret},
 		callTimeout: cfg.CallTimeout,
 		maxRetries:  cfg.MaxRetries,
 		now:         cfg.Now,
@@ -149,12 +154,18 @@ func New(cfg Config) (*Client, error) {
 		audience = base + "/api/v2/"
 	}
 
-	cc := &clientcredentials.Config{
-		ClientID:       cfg.ClientID,
-		ClientSecret:   cfg.ClientSecret,
-		TokenURL:       base + "/oauth/token",
-		EndpointParams: url.Values{"audience": {audience}},
-		AuthStyle:      oauth2.AuthStyleInParams,
+	if cfg.PreviousClientSecret != "" && cfg.PreviousClientSecret != cfg.ClientSecret {
+		c.secrets = append(c.secrets, cfg.PreviousClientSecret)
+	}
+	src := &secretsSource{}
+	for _, secret := range c.secrets {
+		src.configs = append(src.configs, &clientcredentials.Config{
+			ClientID:       cfg.ClientID,
+			ClientSecret:   secret,
+			TokenURL:       base + "/oauth/token",
+			EndpointParams: url.Values{"audience": {audience}},
+			AuthStyle:      oauth2.AuthStyleInParams,
+		})
 	}
 	// The token source lives as long as the client and fetches outside any one
 	// caller's ctx (callers only stop waiting for it, see token), so a bounded
@@ -163,11 +174,43 @@ func New(cfg Config) (*Client, error) {
 	if tokenHTTP.Timeout == 0 || tokenHTTP.Timeout > c.callTimeout {
 		tokenHTTP.Timeout = c.callTimeout
 	}
+	src.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP)
 	// One reuse token source for the client's life: it hands out the cached
 	// token until shortly before expiry and serializes refreshes, so
 	// concurrent calls share one fetch per token lifetime.
-	c.tokens = cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP))
+	c.tokens = oauth2.ReuseTokenSource(nil, src)
 	return c, nil
+}
+
+// secretsSource asks for a client-credentials token with the secret that last
+// worked, and with the other one when the token endpoint refuses that with 401:
+// during a rotation the application's secret changes in Auth0 at one moment, and
+// linkbff holds both until it is redeployed with only the new one.
+type secretsSource struct {
+	ctx       context.Context
+	configs   []*clientcredentials.Config // one per secret, the configured one first
+	preferred atomic.Int32                // index into configs
+}
+
+func (s *secretsSource) Token() (*oauth2.Token, error) {
+	first := int(s.preferred.Load())
+	tok, err := s.configs[first].Token(s.ctx)
+	if err == nil || len(s.configs) == 1 || !refusedClient(err) {
+		return tok, err
+	}
+	other := 1 - first
+	if tok, err2 := s.configs[other].Token(s.ctx); err2 == nil {
+		s.preferred.Store(int32(other))
+		return tok, nil
+	}
+	return nil, err
+}
+
+// refusedClient reports whether the token endpoint refused the client's
+// authentication (401), which another secret may pass.
+func refusedClient(err error) bool {
+	re, ok := errors.AsType[*oauth2.RetrieveError](err)
+	return ok && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
 }
 
 func defaultHTTPClient() *http.Client {
@@ -333,7 +376,35 @@ func (c *Client) fetchToken() (*oauth2.Token, error) {
 	}
 	c.lastToken.Store(tok)
 	c.tokenFailed.Store(nil)
+	c.hadToken.Store(true)
 	return tok, nil
+}
+
+// CheckToken obtains the Management API token now (or finds the cached one good),
+// so that a deployment learns at startup whether its credentials work. The error
+// is that of any call: an *UnavailableError, wrapping a *CredentialsError when the
+// token endpoint refused the application.
+func (c *Client) CheckToken(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	defer cancel()
+	_, err := c.token(ctx)
+	return err
+}
+
+// Ready reports whether calls can get a token: nil with a good token in hand or
+// one obtained now; the token endpoint's refusal (wrapping a *CredentialsError)
+// while the credentials are known bad; any other failure only until a first token
+// was obtained. After that, an outage of the token endpoint is Auth0's, and failing
+// readiness would take every replica out of service for it.
+func (c *Client) Ready(ctx context.Context) error {
+	err := c.CheckToken(ctx)
+	if err == nil {
+		return nil
+	}
+	if _, refused := errors.AsType[*CredentialsError](err); refused || !c.hadToken.Load() {
+		return err
+	}
+	return nil
 }
 
 // tokenBackoffError returns, within tokenBackoff of a failed token request, the
@@ -362,6 +433,11 @@ func (c *Client) tokenError(err error) *UnavailableError {
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			return &UnavailableError{StatusCode: status, Err: &CredentialsError{
+				StatusCode: status, Code: c.scrub(re.ErrorCode), Description: c.scrub(re.ErrorDescription),
+			}}
+		}
 		msg := fmt.Sprintf("mgmt: token endpoint answered %d", status)
 		if re.ErrorCode != "" {
 			msg += ": " + re.ErrorCode
@@ -372,13 +448,20 @@ func (c *Client) tokenError(err error) *UnavailableError {
 		return &UnavailableError{StatusCode: status, Err: errors.New(c.scrub(msg))}
 	}
 	ue := unavailable(0, fmt.Errorf("mgmt: fetch management API token: %w", err))
-	if strings.Contains(err.Error(), c.secret) {
-		ue.Err = errors.New("mgmt: fetch management API token failed; details withheld because they contained the client secret")
+	for _, secret := range c.secrets {
+		if strings.Contains(err.Error(), secret) {
+			ue.Err = errors.New("mgmt: fetch management API token failed; details withheld because they contained the client secret")
+		}
 	}
 	return ue
 }
 
-func (c *Client) scrub(s string) string { return strings.ReplaceAll(s, c.secret, "[redacted]") }
+func (c *Client) scrub(s string) string {
+	for _, secret := range c.secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
+}
 
 func (c *Client) noteRateLimit(h http.Header) {
 	if v := h.Get("X-Ratelimit-Remaining"); v != "" {

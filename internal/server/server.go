@@ -31,6 +31,9 @@ type Config struct {
 // secret.
 type ClientConfig struct {
 	Domain string // base URL of the tenant, with scheme
+	// Tenant is the tenant's name, for Lock's overrides.__tenant when Domain is a
+	// custom domain (Lock reads it from the first label of Domain otherwise).
+	Tenant string
 	// ConfigurationBaseURL is where Lock loads the client configuration from.
 	ConfigurationBaseURL string
 	ClientID             string
@@ -57,8 +60,8 @@ type Deps struct {
 	// Web is the browser half: the /auth routes and the session cookie on /me/*.
 	// Nil serves the API to bearer tokens only.
 	Web *webauth.Web
-	// Ready are the checks /readyz runs, by the dependency's name ("auth0",
-	// "redis"): the process can serve when each returns nil.
+	// Ready are the checks /readyz runs, by name ("auth0", "redis", ...): the
+	// process can serve when each returns nil. A *NotReadyError names its state.
 	Ready    map[string]func(ctx context.Context) error
 	OpenAPI  []byte
 	Frontend fs.FS

@@ -16,6 +16,7 @@ import (
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/server"
 )
 
 const maxBody = 64 << 10
@@ -317,6 +318,9 @@ func TestHealthAndReadiness(t *testing.T) {
 	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "unreachable", "redis": "ok"}})
 	auth0Err, redisErr = nil, errors.New("connection refused")
 	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "ok", "redis": "unreachable"}})
+	// A check may say in a word what is wrong.
+	redisErr = server.NotReady("draining", errors.New("SIGTERM"))
+	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "ok", "redis": "draining"}})
 	check("/healthz", 200, map[string]any{"status": "ok"})
 }
 
