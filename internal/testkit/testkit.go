@@ -1,7 +1,8 @@
 // Package testkit holds what several packages' tests share: a clock that moves only
 // when told to, a JWT signer for crafting tokens a verifier must accept or refuse,
-// and bounded waits (Recv, Parallel, Context, HTTPClient) so that no test can block
-// until go test's global timeout. Only tests import it.
+// bounded waits (Recv, Parallel, Context, HTTPClient) so that no test can block
+// until go test's global timeout, and headless Chromium for browser tests (Chromium,
+// with MissingPrerequisite for what a test needs besides Go). Only tests import it.
 package testkit
 
 import (
