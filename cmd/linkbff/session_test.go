@@ -72,7 +72,7 @@ func TestBrowserLoginLinkLogout(t *testing.T) {
 	if !s.Authenticated || s.User == nil || s.ExpiresAt == nil {
 		t.Fatalf("session after login = %s", r.body)
 	}
-	want := sessionUser{Sub: "auth0|alice", Name: "Alice Example", Email: "alice@example.com", Picture: "https://avatars.example/alice.png"}
+	want := sessionUser{Sub: "auth0|alice", Name: "Alice Example", Email: "alice@example.com", Picture: seedPicture(t, "auth0|alice")}
 	if diff := cmp.Diff(want, *s.User); diff != "" {
 		t.Errorf("session user (-want +got):\n%s", diff)
 	}
