@@ -273,3 +273,15 @@ func decodeBody(t *testing.T, res *http.Response, v any) {
 		t.Fatal(err)
 	}
 }
+
+// seedPicture is the picture the development tenant's demo seed gives a user.
+func seedPicture(t *testing.T, userID string) string {
+	t.Helper()
+	for _, u := range devtenant.DemoSeed().Users {
+		if u.UserID == userID {
+			return u.Picture
+		}
+	}
+	t.Fatalf("the demo seed has no user %s", userID)
+	return ""
+}

@@ -50,7 +50,7 @@ func TestListLinkUnlinkRoundTrip(t *testing.T) {
 		"identities": []any{map[string]any{
 			"provider": "auth0", "user_id": "alice", "connection": "Username-Password-Authentication",
 			"is_social": false, "primary": true,
-			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": "https://avatars.example/alice.png"},
+			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": seedPicture(t, "auth0|alice")},
 		}},
 	}
 	if diff := cmp.Diff(want, r.json(t)); diff != "" {

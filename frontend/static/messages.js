@@ -118,6 +118,43 @@ export function describeLock(kind, err) {
   }
 }
 
+// What the first login (through /auth/login) that linkbff sent back to the page as
+// /?login_error=CODE means: linkbff's own codes, then the OAuth errors Auth0 can answer
+// /authorize with, which linkbff passes on. The URL is anyone's to write, so a code
+// this page does not know gets a general message, never the code itself.
+const loginErrors = {
+  invalid_state:
+    'The login could not be matched to this browser: it was started in another tab or browser, took more than 10 minutes, or was already used.',
+  invalid_id_token:
+    "Auth0's answer to the login could not be verified, so it was not used. If this keeps happening, tell the site's administrator.",
+  login_failed: 'The login could not be completed with Auth0. Wait a moment, then try again.',
+  access_denied: 'The login was cancelled or refused.',
+  unauthorized: "Auth0 refused the login for this account. If you think it should work, tell the site's administrator.",
+  login_required: 'Auth0 needs you to log in again.',
+  interaction_required: 'Auth0 needs you to complete the login yourself.',
+  consent_required: 'Auth0 needs your consent before this site can log you in.',
+  temporarily_unavailable: 'Auth0, the login service, is unavailable right now. Wait a minute, then try again.',
+  server_error: 'Auth0, the login service, had a problem with the login. Wait a minute, then try again.',
+};
+// Auth0's answers to a request it finds malformed: nothing the person can change.
+for (const code of ['invalid_request', 'unauthorized_client', 'invalid_scope', 'unsupported_response_type']) {
+  loginErrors[code] =
+    "The login did not complete because of a problem in how this site is set up with Auth0. Tell the site's administrator.";
+}
+
+// describeLoginError turns a login_error code into a message offering to log in
+// again; code is "login_" and the code when the page knows it, else "login_unknown".
+export function describeLoginError(code) {
+  const known = Object.hasOwn(loginErrors, code);
+  return {
+    code: known ? `login_${code}` : 'login_unknown',
+    text: known
+      ? loginErrors[code]
+      : "The login did not complete because of a problem between this site and Auth0. If this keeps happening, tell the site's administrator.",
+    action: { href: LOGIN, text: 'Log in again' },
+  };
+}
+
 // A login URL a problem suggests is used only when it is a path on this site.
 function sameOriginPath(url) {
   return typeof url === 'string' && url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\') ? url : '';
