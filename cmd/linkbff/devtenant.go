@@ -11,11 +11,11 @@ import (
 	"github.com/linkbff/linkbff/internal/devtenant"
 )
 
-// startDevTenant runs the development tenant in-process (AUTH0_DOMAIN unset) and
-// points cfg at it: its regular web application is the BFF, its API the audience.
+// startDevTenant runs the development tenant in-process (no AUTH0_* variable set),
+// on cfg.DevTenantAddr (loopback, as config checked), and points cfg at it: its regular web application is the BFF, its API the audience.
 // The application's callbacks and origins are extended with cfg.BaseURL so the demo
 // works on whatever address linkbff listens.
-func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtenant.Seed, error) {
+func startDevTenant(cfg *config.Config) (*devtenant.Tenant, devtenant.Seed, error) {
 	seed := devtenant.DemoSeed()
 	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
 	if i < 0 || len(seed.APIs) == 0 {
@@ -26,16 +26,14 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 	app.AllowedLogoutURLs = appendNew(app.AllowedLogoutURLs, cfg.BaseURL+"/")
 	app.WebOrigins = appendNew(app.WebOrigins, cfg.BaseURL)
 
-	t, err := devtenant.Start(devtenant.Options{Addr: addr, Seed: &seed})
+	t, err := devtenant.Start(devtenant.Options{Addr: cfg.DevTenantAddr, Seed: &seed})
 	if err != nil {
 		return nil, seed, fmt.Errorf("development tenant: %w", err)
 	}
 	cfg.Auth0URL = t.URL()
 	cfg.ClientID = app.ClientID
 	cfg.ClientSecret = app.ClientSecret
-	if cfg.Audience == "" {
-		cfg.Audience = seed.APIs[0].Identifier
-	}
+	cfg.Audience = seed.APIs[0].Identifier
 	cfg.ManagementAudience = t.ManagementAudience()
 	if cfg.LockConfigurationBaseURL == "" {
 		cfg.LockConfigurationBaseURL = t.URL()
@@ -74,8 +72,8 @@ func printBanner(w io.Writer, cfg config.Config, listenURL string, tenant *devte
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: AUTH0_DOMAIN is unset, so an embedded development tenant\n")
-	fmt.Fprintf(&b, "(not Auth0, in memory, for local use only) runs at %s\n", tenant.URL())
+	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: no AUTH0_* variable is set, so an embedded development tenant\n")
+	fmt.Fprintf(&b, "(not Auth0, in memory, loopback only) runs at %s\n", tenant.URL())
 	fmt.Fprintf(&b, "  application (client id): %s\n  API audience:            %s\n", cfg.ClientID, cfg.Audience)
 	fmt.Fprintf(&b, "Demo logins:\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)

@@ -42,6 +42,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	for _, w := range cfg.Weakened() {
+		log.Warn("insecure setting: a check is weakened", "variable", w.Variable, "setting", w.Reason, "allowed_by", allowedBy(cfg))
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -58,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		seed   devtenant.Seed
 	)
 	if cfg.Dev {
-		tenant, seed, err = startDevTenant(&cfg, getenv("DEVTENANT_ADDR"))
+		tenant, seed, err = startDevTenant(&cfg)
 		if err != nil {
 			return err
 		}
@@ -217,6 +220,14 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		Frontend:   frontend.Files(),
 		Metrics:    reg,
 	}), nil
+}
+
+// allowedBy names what lets weakened settings run.
+func allowedBy(cfg config.Config) string {
+	if cfg.Dev {
+		return "development mode"
+	}
+	return "LINKBFF_ALLOW_INSECURE"
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
