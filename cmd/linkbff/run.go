@@ -12,6 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/goredisstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -23,6 +24,7 @@ import (
 	"github.com/linkbff/linkbff/internal/devtenant"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
@@ -199,6 +201,23 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		}),
 	)
 
+	limits := ratelimit.Config{
+		UserWrites:     cfg.RateLimits.UserWrites,
+		UserReads:      cfg.RateLimits.UserReads,
+		IPWrites:       cfg.RateLimits.IPWrites,
+		IPReads:        cfg.RateLimits.IPReads,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         log,
+		OnError:        server.WriteProblem,
+	}
+	if rdb != nil {
+		// Every limit is counted in Redis, shared by the replicas, under one
+		// prefix; the counter keys tell the limits apart.
+		limits.NewCounter = func() httprate.LimitCounter {
+			return redisstore.NewRateCounter(rdb, cfg.RedisKeyPrefix+"rate:")
+		}
+	}
+
 	return server.New(server.Config{
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
@@ -219,6 +238,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		OpenAPI:    linkbff.OpenAPISpec(),
 		Frontend:   frontend.Files(),
 		Metrics:    reg,
+		Limits:     ratelimit.New(limits),
 	}), nil
 }
 

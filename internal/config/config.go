@@ -74,10 +74,9 @@ type Config struct {
 	// RateLimits are the abuse limits on /me/* (RATE_LIMIT_*).
 	RateLimits RateLimits
 	// TrustedProxies (TRUSTED_PROXIES) are the networks of the reverse proxies whose
-	// forwarded-client header (TrustedProxyHeader, TRUSTED_PROXY_HEADER) names the
-	// client; empty: the client is the connection's peer, and no header is believed.
-	TrustedProxies     []netip.Prefix
-	TrustedProxyHeader string
+	// X-Forwarded-For names the client; empty: the client is the connection's peer,
+	// and no header is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // RateLimits are requests per minute, per user and per client address, for the
@@ -114,8 +113,6 @@ const (
 	DefaultRateLimitUserReads  = 300
 	DefaultRateLimitIPWrites   = 300
 	DefaultRateLimitIPReads    = 3000
-
-	DefaultTrustedProxyHeader = "X-Forwarded-For"
 
 	// The longest LINK_NONCE_TTL and LINK_MAX_AGE a real tenant runs with unless
 	// LINKBFF_ALLOW_INSECURE is set: a link intent or a secondary login older than
@@ -199,10 +196,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		IPReads:    r.perMinute("RATE_LIMIT_IP_READS_PER_MINUTE", DefaultRateLimitIPReads),
 	}
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
-	c.TrustedProxyHeader = getenv("TRUSTED_PROXY_HEADER")
-	if c.TrustedProxyHeader == "" {
-		c.TrustedProxyHeader = DefaultTrustedProxyHeader
-	}
 	c.LogLevel = r.level("LOG_LEVEL")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if c.LogFormat == "" {
@@ -310,9 +303,7 @@ func (c Config) Validate() error {
 			bad("CORS_ALLOWED_ORIGINS", "%q is not an exact origin such as https://app.example.com: %s", o, msg)
 		}
 	}
-	if c.TrustedProxyHeader != "X-Forwarded-For" && c.TrustedProxyHeader != "Forwarded" {
-		bad("TRUSTED_PROXY_HEADER", "must be X-Forwarded-For or Forwarded, got %q", c.TrustedProxyHeader)
-	}
+
 	if c.IdentityCacheTTL < 0 {
 		bad("IDENTITY_CACHE_TTL", "must not be negative")
 	}

@@ -45,8 +45,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
-		RateLimits:         RateLimits{UserWrites: 30, UserReads: 300, IPWrites: 300, IPReads: 3000},
-		TrustedProxyHeader: "X-Forwarded-For",
+		RateLimits: RateLimits{UserWrites: 30, UserReads: 300, IPWrites: 300, IPReads: 3000},
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -102,7 +101,7 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"bad listen and base url", with(prod, "LISTEN_ADDR", "3000", "BASE_URL", "app.example.com"), []string{"LISTEN_ADDR", "BASE_URL"}},
 		{"bad CORS origin", with(prod, "CORS_ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"), []string{"CORS_ALLOWED_ORIGINS"}},
 		{"bad rate limits", with(prod, "RATE_LIMIT_USER_WRITES_PER_MINUTE", "-1", "RATE_LIMIT_IP_READS_PER_MINUTE", "lots"), []string{"RATE_LIMIT_USER_WRITES_PER_MINUTE", "RATE_LIMIT_IP_READS_PER_MINUTE"}},
-		{"bad trusted proxies", with(prod, "TRUSTED_PROXIES", "10.0.0.0/8 proxy.internal", "TRUSTED_PROXY_HEADER", "X-Real-IP"), []string{"TRUSTED_PROXIES", "TRUSTED_PROXY_HEADER"}},
+		{"bad trusted proxies", with(prod, "TRUSTED_PROXIES", "10.0.0.0/8 proxy.internal"), []string{"TRUSTED_PROXIES"}},
 		{"bad LINKBFF_ALLOW_INSECURE", with(prod, "LINKBFF_ALLOW_INSECURE", "please"), []string{"LINKBFF_ALLOW_INSECURE"}},
 		{"bad management audience", with(prod, "AUTH0_MANAGEMENT_AUDIENCE", "api/v2"), []string{"AUTH0_MANAGEMENT_AUDIENCE"}},
 		{"zero max age", with(prod, "LINK_MAX_AGE", "0s"), []string{"LINK_MAX_AGE"}},
@@ -336,16 +335,13 @@ func TestCORSOriginsAreExact(t *testing.T) {
 }
 
 func TestTrustedProxies(t *testing.T) {
-	c, err := FromEnv(env(with(prod, "TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7 2001:db8::/32 10.1.2.3/8", "TRUSTED_PROXY_HEADER", "Forwarded")))
+	c, err := FromEnv(env(with(prod, "TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7 2001:db8::/32 10.1.2.3/8")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("10.0.0.0/8")}
 	if diff := cmp.Diff(want, c.TrustedProxies, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Error(diff)
-	}
-	if c.TrustedProxyHeader != "Forwarded" {
-		t.Errorf("TrustedProxyHeader = %q", c.TrustedProxyHeader)
 	}
 }
 
