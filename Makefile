@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench fuzz generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
+.PHONY: run test check bench fuzz soak generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
@@ -108,6 +108,14 @@ fuzz:
 			$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) "$$pkg" || failed="$$failed $$target"; \
 		done; \
 		if [ -n "$$failed" ]; then echo "fuzz: failing targets:$$failed"; exit 1; fi; }
+
+## soak: SOAK_DURATION (default 3m) of mixed load on two -race replicas on Redis while the dev tenant injects faults; prints its figures
+# Needs Redis at REDIS_URL (default redis://127.0.0.1:6379). docs/soak.md has the figures of a run.
+SOAK_DURATION ?= 3m
+SOAK_TIMEOUT ?= 30m
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race -count=1 -run='^TestSoak$$' -v -timeout=$(SOAK_TIMEOUT) ./cmd/linkbff
+	@echo "soak: passed: no data race, no unexpected 5xx, no lost metadata, goroutines and heap back near their baseline"
 
 ## bench: run every benchmark (about 3 minutes) and keep the raw output in bench/latest.txt; BENCHMARKS.md reads it
 bench:
