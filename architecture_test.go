@@ -39,6 +39,8 @@ var layers = map[string]layer{
 	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/reqlog"}},
 	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
 	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
+	// Abuse limits and who the client is.
+	"internal/ratelimit": {allow: []string{"internal/fault"}},
 	// The browser half: sign-in, the session cookie, CSRF.
 	"internal/webauth": {allow: []string{"api", "internal/auth", "internal/fault", "internal/reqlog"}},
 	// The HTTP edge: the one status table, and the routes.

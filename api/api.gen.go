@@ -47,6 +47,7 @@ const (
 	ProblemCodeNonceMismatch         ProblemCode = "nonce_mismatch"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePrimaryIdentity       ProblemCode = "primary_identity"
+	ProblemCodeRateLimited           ProblemCode = "rate_limited"
 	ProblemCodeSessionUnavailable    ProblemCode = "session_unavailable"
 	ProblemCodeStoreUnavailable      ProblemCode = "store_unavailable"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
@@ -94,6 +95,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodePrimaryIdentity:
+		return true
+	case ProblemCodeRateLimited:
 		return true
 	case ProblemCodeSessionUnavailable:
 		return true
@@ -398,6 +401,7 @@ type Problem struct {
 	// | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+	// | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
 	// | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
 	// | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
 	// | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
@@ -463,6 +467,7 @@ type Problem struct {
 // | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+// | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
 // | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
 // | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
 // | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
@@ -619,6 +624,13 @@ type SessionUnavailable = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type StoreUnavailable = Problem
+
+// TooManyRequests An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

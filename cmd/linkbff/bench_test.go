@@ -203,7 +203,8 @@ func interleavedRatio(rounds int, bare, full func(i int)) float64 {
 func BenchmarkHotPath(b *testing.B) {
 	tenant := benchTenant(b)
 	// A cache TTL longer than the benchmark, so the cache stays warm throughout.
-	getenv := productionEnv(tenant, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
+	// No abuse limits: a benchmark is one user asking as fast as it can.
+	getenv := productionEnv(tenant, noLimits, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
 	tokens := accessTokens(b, tenant, benchUser, 64)
 	same := tokens[0]
 	// timed is true while a variant's timed loop runs; see unseenTokens.
@@ -331,7 +332,7 @@ func (c upstreamCounts) report(b *testing.B, ops int) {
 //     user reads, 1 token.
 func BenchmarkUpstream(b *testing.B) {
 	tenant := benchTenant(b)
-	getenv := productionEnv(tenant) // default 30s cache TTL
+	getenv := productionEnv(tenant, noLimits) // default 30s cache TTL
 	const concurrent = 50
 	alice := accessTokens(b, tenant, benchUser, concurrent)
 	users := []string{"auth0|alice", "auth0|bob", "github|4242", "google-oauth2|1077", "github|9001"}

@@ -21,11 +21,12 @@ type embeddedTenant struct {
 
 func (e *embeddedTenant) Close() error { return e.tenant.Close() }
 
-// startDevTenant runs the development tenant in-process (AUTH0_DOMAIN unset) and
-// points cfg at it: its regular web application is the BFF, its API the audience.
-// The application's callbacks and origins are extended with cfg.BaseURL so the demo
-// works on whatever address linkbff listens.
-func startDevTenant(cfg *config.Config, addr string) (devMode, error) {
+// startDevTenant runs the development tenant in-process (no AUTH0_* variable set),
+// on cfg.DevTenantAddr (loopback, as config checked), and points cfg at it: its
+// regular web application is the BFF, its API the audience. The application's
+// callbacks and origins are extended with cfg.BaseURL so the demo works on whatever
+// address linkbff listens.
+func startDevTenant(cfg *config.Config) (devMode, error) {
 	seed := devtenant.DemoSeed()
 	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
 	if i < 0 || len(seed.APIs) == 0 {
@@ -36,16 +37,14 @@ func startDevTenant(cfg *config.Config, addr string) (devMode, error) {
 	app.AllowedLogoutURLs = appendNew(app.AllowedLogoutURLs, cfg.BaseURL+"/")
 	app.WebOrigins = appendNew(app.WebOrigins, cfg.BaseURL)
 
-	t, err := devtenant.Start(devtenant.Options{Addr: addr, Seed: &seed})
+	t, err := devtenant.Start(devtenant.Options{Addr: cfg.DevTenantAddr, Seed: &seed})
 	if err != nil {
 		return nil, fmt.Errorf("development tenant: %w", err)
 	}
 	cfg.Auth0URL = t.URL()
 	cfg.ClientID = app.ClientID
 	cfg.ClientSecret = app.ClientSecret
-	if cfg.Audience == "" {
-		cfg.Audience = seed.APIs[0].Identifier
-	}
+	cfg.Audience = seed.APIs[0].Identifier
 	cfg.ManagementAudience = t.ManagementAudience()
 	if cfg.LockConfigurationBaseURL == "" {
 		cfg.LockConfigurationBaseURL = t.URL()
@@ -76,8 +75,8 @@ func appendNew(list []string, items ...string) []string {
 func (e *embeddedTenant) banner(w io.Writer, cfg config.Config) {
 	tenant, seed := e.tenant, e.seed
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: AUTH0_DOMAIN is unset, so an embedded development tenant\n")
-	fmt.Fprintf(&b, "(not Auth0, in memory, for local use only) runs at %s\n", tenant.URL())
+	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: no AUTH0_* variable is set, so an embedded development tenant\n")
+	fmt.Fprintf(&b, "(not Auth0, in memory, loopback only) runs at %s\n", tenant.URL())
 	fmt.Fprintf(&b, "  application (client id): %s\n  API audience:            %s\n", cfg.ClientID, cfg.Audience)
 	fmt.Fprintf(&b, "Demo logins:\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)

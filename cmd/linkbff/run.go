@@ -14,6 +14,7 @@ import (
 
 	"github.com/alexedwards/scs/goredisstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,7 @@ import (
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
@@ -46,6 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	for _, w := range cfg.Weakened() {
+		log.Warn("insecure setting: a check is weakened", "variable", w.Variable, "setting", w.Reason, "allowed_by", allowedBy(cfg))
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -59,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var dev devMode
 	if cfg.Dev {
-		if dev, err = startDevTenant(&cfg, getenv("DEVTENANT_ADDR")); err != nil {
+		if dev, err = startDevTenant(&cfg); err != nil {
 			return err
 		}
 		defer dev.Close()
@@ -300,6 +305,23 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		}, func() float64 { return 1 }),
 	)
 
+	limits := ratelimit.Config{
+		UserWrites:     cfg.RateLimits.UserWrites,
+		UserReads:      cfg.RateLimits.UserReads,
+		IPWrites:       cfg.RateLimits.IPWrites,
+		IPReads:        cfg.RateLimits.IPReads,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         log,
+		OnError:        server.WriteProblem,
+	}
+	if rdb != nil {
+		// Every limit is counted in Redis, shared by the replicas, under one
+		// prefix; the counter keys tell the limits apart.
+		limits.NewCounter = func() httprate.LimitCounter {
+			return redisstore.NewRateCounter(rdb, cfg.RedisKeyPrefix+"rate:")
+		}
+	}
+
 	handler := server.New(server.Config{
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
@@ -321,6 +343,7 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		OpenAPI:    linkbff.OpenAPISpec(),
 		Frontend:   frontend.Files(),
 		Metrics:    reg,
+		Limits:     ratelimit.New(limits),
 	})
 	return service{handler: handler, keys: keys, upstream: upstream}, nil
 }
@@ -393,6 +416,14 @@ func describeTokenFailure(cfg config.Config, err error) string {
 	default:
 		return fmt.Sprintf("Auth0 refused the Management API token request of %s (%s): %s", where, idVar, said)
 	}
+}
+
+// allowedBy names what lets weakened settings run.
+func allowedBy(cfg config.Config) string {
+	if cfg.Dev {
+		return "development mode"
+	}
+	return "LINKBFF_ALLOW_INSECURE"
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,9 +18,16 @@ import (
 
 // Config is the whole configuration of a linkbff process.
 type Config struct {
-	// Dev is true when AUTH0_DOMAIN is unset: linkbff then runs the development tenant
-	// in-process and takes the Auth0 settings from it.
+	// Dev is true when no AUTH0_* variable is set at all (Auth0Variables): linkbff
+	// then runs the development tenant in-process, on loopback only, and takes the
+	// Auth0 settings from it.
 	Dev bool
+	// DevTenantAddr (DEVTENANT_ADDR) is where the development tenant listens in dev
+	// mode: a loopback address.
+	DevTenantAddr string
+	// AllowInsecure (LINKBFF_ALLOW_INSECURE) lets settings that weaken a check
+	// (Weakened) run against a real tenant; each is logged as a warning at start.
+	AllowInsecure bool
 
 	// Auth0URL is the tenant's base URL ("https://tenant.auth0.com"), from AUTH0_DOMAIN:
 	// its canonical domain, where linkbff gets its Management API token and calls the
@@ -82,6 +90,22 @@ type Config struct {
 
 	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // LOG_FORMAT: json or text
+
+	// RateLimits are the abuse limits on /me/* (RATE_LIMIT_*).
+	RateLimits RateLimits
+	// TrustedProxies (TRUSTED_PROXIES) are the networks of the reverse proxies whose
+	// X-Forwarded-For names the client; empty: the client is the connection's peer,
+	// and no header is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// RateLimits are requests per minute, per user and per client address, for the
+// writes (nonce, link, unlink) and the reads (the identity list); 0 turns one off.
+type RateLimits struct {
+	UserWrites int // RATE_LIMIT_USER_WRITES_PER_MINUTE
+	UserReads  int // RATE_LIMIT_USER_READS_PER_MINUTE
+	IPWrites   int // RATE_LIMIT_IP_WRITES_PER_MINUTE
+	IPReads    int // RATE_LIMIT_IP_READS_PER_MINUTE
 }
 
 // Defaults, stated once. Where dev and production differ, both are given.
@@ -103,17 +127,61 @@ const (
 	DefaultRedisKeyPrefix  = "linkbff:"
 	DefaultLogFormatDev    = "text"
 	DefaultLogFormat       = "json"
+	DefaultDevTenantAddr   = "127.0.0.1:0"
+
+	// The abuse limits, per minute: far above what a person does (a link is a nonce
+	// and a link; the page reads the list once per change), low enough that one
+	// caller cannot spend the tenant's Management API budget. A client address is
+	// allowed more than a user, since many users may share one (an office's NAT).
+	DefaultRateLimitUserWrites = 30
+	DefaultRateLimitUserReads  = 300
+	DefaultRateLimitIPWrites   = 300
+	DefaultRateLimitIPReads    = 3000
+
+	// The longest LINK_NONCE_TTL and LINK_MAX_AGE a real tenant runs with unless
+	// LINKBFF_ALLOW_INSECURE is set: a link intent or a secondary login older than
+	// this is one somebody else may have had the time to use.
+	MaxSecureLinkNonceTTL = 15 * time.Minute
+	MaxSecureLinkMaxAge   = time.Hour
 )
+
+// Auth0Variables are the settings of a real tenant. Development mode starts only when
+// none of them is set; a new AUTH0_* setting belongs in this list (a test holds
+// config.go to it).
+var Auth0Variables = []string{
+	"AUTH0_DOMAIN",
+	"AUTH0_AUDIENCE",
+	"AUTH0_CLIENT_ID",
+	"AUTH0_CLIENT_SECRET",
+	"AUTH0_CLIENT_SECRET_PREVIOUS",
+	"AUTH0_CUSTOM_DOMAIN",
+	"AUTH0_MANAGEMENT_AUDIENCE",
+	"AUTH0_MANAGEMENT_CLIENT_ID",
+	"AUTH0_MANAGEMENT_CLIENT_SECRET",
+	"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS",
+}
 
 // FromEnv reads the configuration. The error lists every wrong variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{}
+	var auth0Set []string
+	for _, name := range Auth0Variables {
+		if strings.TrimSpace(getenv(name)) != "" {
+			auth0Set = append(auth0Set, name)
+		}
+	}
 	domain := strings.TrimSpace(getenv("AUTH0_DOMAIN"))
-	c.Dev = domain == ""
-	if !c.Dev {
+	c.Dev = len(auth0Set) == 0
+	switch {
+	case c.Dev:
+	case domain == "":
+		// Half a real configuration must never fall back to the development tenant.
+		r.fail("AUTH0_DOMAIN", "required when any AUTH0_* variable is set (%s is set); unset every AUTH0_* variable for the development tenant", strings.Join(auth0Set, ", "))
+	default:
 		c.Auth0URL = r.domain("AUTH0_DOMAIN", domain)
 	}
+	c.AllowInsecure = r.boolean("LINKBFF_ALLOW_INSECURE", false)
 	c.Audience = getenv("AUTH0_AUDIENCE")
 	c.ClientID = getenv("AUTH0_CLIENT_ID")
 	c.ClientSecret = getenv("AUTH0_CLIENT_SECRET")
@@ -138,6 +206,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.ListenAddr = DefaultListenAddrDev
 		}
 	}
+	if c.Dev {
+		c.DevTenantAddr = getenv("DEVTENANT_ADDR")
+		if c.DevTenantAddr == "" {
+			c.DevTenantAddr = DefaultDevTenantAddr
+		}
+	}
 	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
 	c.CORSAllowedOrigins = list(getenv("CORS_ALLOWED_ORIGINS"))
 	c.IdentityCacheTTL = r.duration("IDENTITY_CACHE_TTL", DefaultIdentityCacheTTL)
@@ -158,6 +232,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.RedisKeyPrefix == "" {
 		c.RedisKeyPrefix = DefaultRedisKeyPrefix
 	}
+	c.RateLimits = RateLimits{
+		UserWrites: r.perMinute("RATE_LIMIT_USER_WRITES_PER_MINUTE", DefaultRateLimitUserWrites),
+		UserReads:  r.perMinute("RATE_LIMIT_USER_READS_PER_MINUTE", DefaultRateLimitUserReads),
+		IPWrites:   r.perMinute("RATE_LIMIT_IP_WRITES_PER_MINUTE", DefaultRateLimitIPWrites),
+		IPReads:    r.perMinute("RATE_LIMIT_IP_READS_PER_MINUTE", DefaultRateLimitIPReads),
+	}
+	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.LogLevel = r.level("LOG_LEVEL")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if c.LogFormat == "" {
@@ -272,7 +353,7 @@ func (c Config) Validate() error {
 			{"AUTH0_CLIENT_SECRET", c.ClientSecret},
 		} {
 			if v.value == "" {
-				bad(v.name, "required when AUTH0_DOMAIN is set")
+				bad(v.name, "required with a real tenant (AUTH0_DOMAIN)")
 			}
 		}
 		if u, err := url.Parse(c.ManagementAudience); err != nil || u.Scheme == "" || u.Host == "" {
@@ -301,6 +382,20 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		bad("LISTEN_ADDR", "must be host:port: %v", err)
+	} else if c.Dev && !loopbackAddr(c.ListenAddr) {
+		bad("LISTEN_ADDR", "must be a loopback address such as 127.0.0.1:3000 in development mode (no AUTH0_* variable set), got %q: the development tenant has demo passwords and lets anyone mint tokens", c.ListenAddr)
+	}
+	if c.Dev {
+		if _, _, err := net.SplitHostPort(c.DevTenantAddr); err != nil {
+			bad("DEVTENANT_ADDR", "must be host:port: %v", err)
+		} else if !loopbackAddr(c.DevTenantAddr) {
+			bad("DEVTENANT_ADDR", "must be a loopback address such as 127.0.0.1:4000, got %q: the development tenant has demo passwords and lets anyone mint tokens", c.DevTenantAddr)
+		}
+	}
+	if !c.Dev && !c.AllowInsecure {
+		for _, w := range c.Weakened() {
+			bad(w.Variable, "%s weakens a check; refused against a real tenant unless LINKBFF_ALLOW_INSECURE=1", w.Reason)
+		}
 	}
 	if c.LockConfigurationBaseURL != "" {
 		if u, err := url.Parse(c.LockConfigurationBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -313,10 +408,11 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, o := range c.CORSAllowedOrigins {
-		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			bad("CORS_ALLOWED_ORIGINS", "%q is not an exact origin such as https://app.example.com", o)
+		if msg := checkOrigin(o); msg != "" {
+			bad("CORS_ALLOWED_ORIGINS", "%q is not an exact origin such as https://app.example.com: %s", o, msg)
 		}
 	}
+
 	if c.IdentityCacheTTL < 0 {
 		bad("IDENTITY_CACHE_TTL", "must not be negative")
 	}
@@ -360,6 +456,67 @@ func (c Config) Validate() error {
 		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)
 	}
 	return errors.Join(errs...)
+}
+
+// Weakening is one setting that weakens a check.
+type Weakening struct {
+	Variable string // the environment variable, e.g. LINK_REQUIRE_NONCE
+	Reason   string // what it is set to and why that is weaker
+}
+
+// Weakened lists the settings that weaken a check of a link: they run against a real
+// tenant only with LINKBFF_ALLOW_INSECURE, and are logged as a warning at start.
+func (c Config) Weakened() []Weakening {
+	var out []Weakening
+	if !c.LinkRequireNonce {
+		out = append(out, Weakening{"LINK_REQUIRE_NONCE", "false: a secondary ID token is linked without the one-time nonce that binds it to this caller"})
+	}
+	if !c.LinkRequireVerifiedEmail {
+		out = append(out, Weakening{"LINK_REQUIRE_VERIFIED_EMAIL", "false: accounts whose email nobody proved are linked"})
+	}
+	if c.LinkNonceTTL > MaxSecureLinkNonceTTL {
+		out = append(out, Weakening{"LINK_NONCE_TTL", fmt.Sprintf("%v is above %v", c.LinkNonceTTL, MaxSecureLinkNonceTTL)})
+	}
+	if c.LinkMaxAge > MaxSecureLinkMaxAge {
+		out = append(out, Weakening{"LINK_MAX_AGE", fmt.Sprintf("%v is above %v", c.LinkMaxAge, MaxSecureLinkMaxAge)})
+	}
+	return out
+}
+
+// checkOrigin says what keeps o from being an exact web origin as a browser sends it
+// in Origin ("" when nothing does): scheme and host in lower case, no default port,
+// nothing after the host, no wildcard, and https unless the host is loopback.
+func checkOrigin(o string) string {
+	if strings.Contains(o, "*") {
+		return "wildcards are not allowed"
+	}
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return err.Error()
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "the scheme must be https"
+	case u.Host == "" || u.Opaque != "":
+		return "it has no host"
+	case u.User != nil:
+		return "it must not hold a user name or password"
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.HasSuffix(o, "#"):
+		return "it must not have a path, query or fragment (not even a trailing slash)"
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return "http is only allowed for loopback hosts; use https"
+	case (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80"):
+		return "a browser omits the default port from Origin"
+	case o != strings.ToLower(o):
+		return "a browser sends an origin in lower case"
+	}
+	return ""
+}
+
+// loopbackAddr reports whether a host:port listens on loopback only. An empty host
+// (":3000") listens on every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopback(host)
 }
 
 type reader struct {
@@ -430,6 +587,38 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// perMinute reads a rate limit: a count of requests per minute, 0 for none.
+func (r *reader) perMinute(name string, def int) int {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail(name, "must be a number of requests per minute (0 turns the limit off), got %q", v)
+		return def
+	}
+	return n
+}
+
+// prefixes reads a list of networks (CIDR) or single addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range list(r.getenv(name)) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				r.fail(name, "%q is not a network such as 10.0.0.0/8 or an address", item)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func (r *reader) boolean(name string, def bool) bool {

@@ -35,6 +35,7 @@ const (
 	IdentityNotFound     Code = "identity_not_found"
 	PrimaryIdentity      Code = "primary_identity"
 	InvalidPath          Code = "invalid_path"
+	TooManyRequests      Code = "rate_limited"
 	AccountBusy          Code = "account_busy"
 	StoreUnavailable     Code = "store_unavailable"
 	SessionUnavailable   Code = "session_unavailable"

@@ -48,6 +48,7 @@ var table = map[fault.Code]entry{
 	fault.IdentityNotFound:     {http.StatusNotFound, "Identity not found"},
 	fault.PrimaryIdentity:      {http.StatusBadRequest, "Primary identity cannot be unlinked"},
 	fault.InvalidPath:          {http.StatusBadRequest, "Invalid path parameter"},
+	fault.TooManyRequests:      {http.StatusTooManyRequests, "Too many requests"},
 	fault.AccountBusy:          {http.StatusServiceUnavailable, "Account busy"},
 	fault.StoreUnavailable:     {http.StatusServiceUnavailable, "Shared state unavailable"},
 	fault.SessionUnavailable:   {http.StatusServiceUnavailable, "Session store unavailable"},

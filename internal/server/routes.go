@@ -18,16 +18,14 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every request, outermost first; each middleware does one job (middleware.go).
 	r.Use(
-		assignRequestID,   // X-Request-Id: the caller's if sane, else a fresh one
-		s.attachLogger,    // a logger with request_id and client_ip, in the context
-		logAccess,         // one "request" line per request
-		s.recordMetrics,   // linkbff_http_* by route pattern
-		s.enforceDeadline, // the context ends after RequestTimeout
-		recoverPanic,      // a panic becomes a 500 problem
+		assignRequestID,             // X-Request-Id: the caller's if sane, else a fresh one
+		s.deps.Limits.ResolveClient, // the client's address: the peer, or behind TRUSTED_PROXIES their X-Forwarded-For
+		s.attachLogger,              // a logger with request_id and client_ip, in the context
+		logAccess,                   // one "request" line per request
+		s.recordMetrics,             // linkbff_http_* by route pattern
+		s.enforceDeadline,           // the context ends after RequestTimeout
+		recoverPanic,                // a panic becomes a 500 problem
 		securityHeaders,
-		// Rate limiting by client (internal/ratelimit) goes here: logged and counted,
-		// refused before any work. Browser sessions (scs LoadAndSave) go here too,
-		// for the /auth/* routes and the cookie-authenticated /me/* routes.
 	)
 	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.
 	// go-chi/cors reads an empty AllowedOrigins as "every origin", so with no origin
@@ -78,6 +76,9 @@ func (s *server) routes() http.Handler {
 	}
 
 	r.Group(func(r chi.Router) {
+		// Per client address, before any work (a flood costs no token check); the
+		// 429 is logged and counted like any answer.
+		r.Use(s.deps.Limits.ByClient)
 		r.Use(s.deps.Bearer.Middleware)
 		if web := s.deps.Web; web != nil {
 			// Without an Authorization header, the session cookie authenticates:
@@ -89,7 +90,8 @@ func (s *server) routes() http.Handler {
 			// Cookie-authenticated POST/DELETE: same origin and X-CSRF: 1, else 403.
 			r.Use(web.RequireCSRF)
 		}
-		// Per-user rate limiting goes here: the caller is known.
+		// Per user, now that the caller is known.
+		r.Use(s.deps.Limits.ByUser(s.caller))
 		r.Get("/me/identities", op.ListIdentities)
 		r.Post("/me/identities", op.LinkIdentity)
 		r.Post("/me/identities/nonce", op.CreateLinkNonce)

@@ -15,6 +15,7 @@ import (
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 	"github.com/linkbff/linkbff/internal/webauth"
 )
@@ -68,6 +69,9 @@ type Deps struct {
 	// Metrics is where request metrics are registered and what /metrics serves;
 	// nil means a fresh registry.
 	Metrics *prometheus.Registry
+	// Limits are the abuse limits of /me/* and tell who the client is; nil limits
+	// nothing and takes the client from the connection.
+	Limits *ratelimit.Limits
 }
 
 type server struct {
@@ -82,6 +86,9 @@ type server struct {
 func New(cfg Config, deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
+	}
+	if deps.Limits == nil {
+		deps.Limits = ratelimit.New(ratelimit.Config{})
 	}
 	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
