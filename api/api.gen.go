@@ -37,6 +37,7 @@ const (
 	ProblemCodeEmailNotVerified      ProblemCode = "email_not_verified"
 	ProblemCodeIdentityAlreadyExists ProblemCode = "identity_already_exists"
 	ProblemCodeIdentityNotFound      ProblemCode = "identity_not_found"
+	ProblemCodeInsufficientScope     ProblemCode = "insufficient_scope"
 	ProblemCodeInternalError         ProblemCode = "internal_error"
 	ProblemCodeInvalidBody           ProblemCode = "invalid_body"
 	ProblemCodeInvalidLinkToken      ProblemCode = "invalid_link_token"
@@ -74,6 +75,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeIdentityAlreadyExists:
 		return true
 	case ProblemCodeIdentityNotFound:
+		return true
+	case ProblemCodeInsufficientScope:
 		return true
 	case ProblemCodeInternalError:
 		return true
@@ -389,6 +392,7 @@ type Problem struct {
 	// | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 	// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+	// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -454,6 +458,7 @@ type Problem struct {
 // | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 // | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 // | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -564,6 +569,13 @@ type CSRFFailed = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ChangeUnavailable = Problem
 
+// Forbidden An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type Forbidden = Problem
+
 // GatewayTimeout An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -577,6 +589,13 @@ type GatewayTimeout = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type IdentityNotFound = Problem
+
+// InsufficientScope An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type InsufficientScope = Problem
 
 // InternalError An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

@@ -66,7 +66,7 @@ func accessTokens(b *testing.B, tenant *devtenant.Tenant, userID string, n int) 
 	out := make([]string, n)
 	for i := range out {
 		tok, err := tenant.Mint(devtenant.MintRequest{
-			UserID: userID, ClientID: testClientID, Audience: testAudience,
+			UserID: userID, ClientID: testClientID, Audience: testAudience, Scope: testScope,
 			AccessTokenClaims: map[string]any{"jti": fmt.Sprintf("bench-%d", i)},
 		})
 		if err != nil {
@@ -221,7 +221,7 @@ func BenchmarkHotPath(b *testing.B) {
 				}
 				minted++
 				tok, err := tenant.Mint(devtenant.MintRequest{
-					UserID: benchUser, ClientID: testClientID, Audience: testAudience,
+					UserID: benchUser, ClientID: testClientID, Audience: testAudience, Scope: testScope,
 					AccessTokenClaims: map[string]any{"jti": fmt.Sprintf("unseen-%08d", minted)},
 				})
 				if err != nil {

@@ -301,6 +301,13 @@ func invalidToken(err error) *problem.Error {
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 }
 
+// InsufficientScope is the 403 problem of a caller whose credential lacks scope, with
+// the RFC 6750 §3.1 challenge naming the scope the operation needs.
+func InsufficientScope(scope string) *problem.Error {
+	return problem.New(fault.InsufficientScope, "This operation needs an access token with the scope "+scope+".").
+		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="insufficient_scope", scope="`+scope+`"`)
+}
+
 // Unauthenticated is the 401 problem for a request that carries no credentials: no
 // bearer token, and no session cookie of a live session. Its challenge names only
 // Bearer (RFC 6750), as a cookie has no HTTP authentication scheme; the detail names

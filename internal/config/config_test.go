@@ -41,6 +41,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 20 * time.Second, ShutdownDrainDelay: 5 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
+		ScopeRead: "read:identities", ScopeWrite: "write:identities", RequireScopes: true,
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -114,6 +115,11 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"M2M secret without id", with(prod, "AUTH0_MANAGEMENT_CLIENT_SECRET", "s"), []string{"AUTH0_MANAGEMENT_CLIENT_ID"}},
 		{"M2M previous secret without the app", with(prod, "AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "s"), []string{"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS"}},
 		{"custom domain over http", with(prod, "AUTH0_CUSTOM_DOMAIN", "http://login.example.com"), []string{"AUTH0_CUSTOM_DOMAIN"}},
+		{"audience is the client id", with(prod, "AUTH0_AUDIENCE", "cid"), []string{"AUTH0_AUDIENCE"}},
+		{"audience is an allowed link audience", with(prod, "LINK_ALLOWED_AUDIENCES", "native https://api.example"), []string{"AUTH0_AUDIENCE"}},
+		{"scopes with a space, a quote, a backslash", with(prod, "SCOPE_READ", "read identities", "SCOPE_WRITE", `write:"x"\`), []string{"SCOPE_READ", "SCOPE_WRITE"}},
+		{"scope not ASCII", with(prod, "SCOPE_READ", "lire:identités"), []string{"SCOPE_READ"}},
+		{"bad REQUIRE_SCOPES", with(prod, "REQUIRE_SCOPES", "sometimes"), []string{"REQUIRE_SCOPES"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,5 +269,19 @@ func TestCustomDomain(t *testing.T) {
 	c, err = FromEnv(env(with(prod, "AUTH0_DOMAIN", "http://127.0.0.1:4000", "AUTH0_CUSTOM_DOMAIN", "http://localhost:4000")))
 	if err != nil || c.LockTenant() != "" {
 		t.Errorf("loopback tenant: %q, %v", c.LockTenant(), err)
+	}
+}
+
+func TestFromEnvScopesAndClients(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "SCOPE_READ", "identities:read", "SCOPE_WRITE", "identities:write",
+		"REQUIRE_SCOPES", "false", "ALLOWED_CLIENT_IDS", "spa-1, mobile-2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ScopeRead != "identities:read" || c.ScopeWrite != "identities:write" || c.RequireScopes {
+		t.Errorf("scopes %q %q, required %v", c.ScopeRead, c.ScopeWrite, c.RequireScopes)
+	}
+	if diff := cmp.Diff([]string{"spa-1", "mobile-2"}, c.AllowedClientIDs); diff != "" {
+		t.Error(diff)
 	}
 }

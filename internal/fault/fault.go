@@ -26,6 +26,7 @@ const (
 	MethodNotAllowed     Code = "method_not_allowed"
 	InvalidToken         Code = "invalid_token"
 	CSRFFailed           Code = "csrf_failed"
+	InsufficientScope    Code = "insufficient_scope"
 	InvalidLinkToken     Code = "invalid_link_token"
 	LinkTokenTooOld      Code = "link_token_too_old"
 	NonceMismatch        Code = "nonce_mismatch"

@@ -39,6 +39,7 @@ var table = map[fault.Code]entry{
 	fault.MethodNotAllowed:     {http.StatusMethodNotAllowed, "Method not allowed"},
 	fault.InvalidToken:         {http.StatusUnauthorized, "Invalid or missing access token"},
 	fault.CSRFFailed:           {http.StatusForbidden, "Cross-site request refused"},
+	fault.InsufficientScope:    {http.StatusForbidden, "Insufficient scope"},
 	fault.InvalidLinkToken:     {http.StatusBadRequest, "Invalid link token"},
 	fault.LinkTokenTooOld:      {http.StatusBadRequest, "Link token too old"},
 	fault.NonceMismatch:        {http.StatusBadRequest, "Link nonce mismatch"},

@@ -23,6 +23,10 @@ import (
 type Config struct {
 	RequestTimeout     time.Duration
 	CORSAllowedOrigins []string
+	// ReadScope is the scope GET /me/identities needs, WriteScope the one the nonce,
+	// link and unlink need; "" requires none. A principal has the scopes its access
+	// token was granted (a browser session has both).
+	ReadScope, WriteScope string
 	// Client is what the page needs to start Auth0 Lock (GET /config.json).
 	Client ClientConfig
 }
