@@ -30,6 +30,7 @@ func (e HealthStatus) Valid() bool {
 // Defines values for ProblemCode.
 const (
 	ProblemCodeAccountBusy           ProblemCode = "account_busy"
+	ProblemCodeAccountNotFound       ProblemCode = "account_not_found"
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
 	ProblemCodeClientClosed          ProblemCode = "client_closed"
@@ -61,6 +62,8 @@ const (
 func (e ProblemCode) Valid() bool {
 	switch e {
 	case ProblemCodeAccountBusy:
+		return true
+	case ProblemCodeAccountNotFound:
 		return true
 	case ProblemCodeAlreadyLinked:
 		return true
@@ -400,6 +403,7 @@ type Problem struct {
 	// | `email_not_verified` | 400 | Email not verified | The secondary identity's email is not verified and the server requires it. |
 	// | `identity_already_exists` | 409 | Identity already exists | Auth0 reports the identity is already linked to a user. |
 	// | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
+	// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 	// | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
@@ -466,6 +470,7 @@ type Problem struct {
 // | `email_not_verified` | 400 | Email not verified | The secondary identity's email is not verified and the server requires it. |
 // | `identity_already_exists` | 409 | Identity already exists | Auth0 reports the identity is already linked to a user. |
 // | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
+// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 // | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
@@ -541,6 +546,13 @@ type SessionUser struct {
 // XCSRF Example: 1
 type XCSRF string
 
+// AccountNotFound An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type AccountNotFound = Problem
+
 // BadGateway An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -582,13 +594,6 @@ type Forbidden = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type GatewayTimeout = Problem
-
-// IdentityNotFound An RFC 9457 problem detail. Every error response of this API has this
-// body, with media type `application/problem+json`. Clients must ignore
-// members they do not know.
-//
-// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type IdentityNotFound = Problem
 
 // InsufficientScope An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -652,6 +657,13 @@ type Unauthorized = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type UnlinkBadRequest = Problem
+
+// UnlinkNotFound An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type UnlinkNotFound = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

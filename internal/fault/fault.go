@@ -34,6 +34,7 @@ const (
 	EmailNotVerified     Code = "email_not_verified"
 	IdentityExists       Code = "identity_already_exists"
 	IdentityNotFound     Code = "identity_not_found"
+	AccountNotFound      Code = "account_not_found"
 	PrimaryIdentity      Code = "primary_identity"
 	InvalidPath          Code = "invalid_path"
 	AccountBusy          Code = "account_busy"

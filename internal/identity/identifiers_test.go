@@ -38,3 +38,37 @@ func TestLinkSecondarySubCheckedBeforeAuth0(t *testing.T) {
 		})
 	}
 }
+
+// An Auth0 404 for the caller's own user (deleted, or linked into another account
+// after the credential was issued) is the caller's concern at every step that
+// names it: 404 account_not_found, never a 502.
+func TestCallerUserGoneIsAccountNotFound(t *testing.T) {
+	gone := fault.Failure{Kind: fault.NotFound, Message: "The user does not exist."}
+	tests := []struct {
+		name string
+		fail string // the failing call, as fakeUpstream keys it
+		run  func(f *fixture) error
+	}{
+		{"list", "GetUser", func(f *fixture) error { _, err := f.svc.List(quietCtx(), alice); return err }},
+		{"link: reading the primary", "GetUser auth0|alice", func(f *fixture) error { _, err := f.svc.Link(quietCtx(), alice, "tok-google"); return err }},
+		{"link: merging metadata", "UpdateUserMetadata", func(f *fixture) error { _, err := f.svc.Link(quietCtx(), alice, "tok-google"); return err }},
+		{"link: the link call", "LinkWithToken", func(f *fixture) error { _, err := f.svc.Link(quietCtx(), alice, "tok-google"); return err }},
+		{"unlink: the unlink call", "Unlink", func(f *fixture) error {
+			f.up.users[alice].Identities = append(f.up.users[alice].Identities, account.Identity{Provider: "github", UserID: "4242"})
+			_, err := f.svc.Unlink(quietCtx(), alice, "github", "4242")
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.up.fail = map[string]error{tt.fail: gone}
+			wantProblem(t, tt.run(f), http.StatusNotFound, fault.AccountNotFound)
+		})
+	}
+	// The secondary's user missing is not the caller's account: the link token is.
+	f := newFixture(t, nil)
+	f.up.fail = map[string]error{"GetUser google-oauth2|1077": gone}
+	_, err := f.svc.Link(quietCtx(), alice, "tok-google")
+	wantProblem(t, err, http.StatusBadRequest, fault.InvalidLinkToken)
+}

@@ -129,7 +129,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 	if !useCache {
 		u, err := s.upstream.GetUser(ctx, userID)
 		if err != nil {
-			return View{}, upstreamFault(err)
+			return View{}, callerFault(err)
 		}
 		return viewFrom(userID, u.Identities, primaryProfile(u)), nil
 	}
@@ -141,7 +141,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 	before, cacheable := s.generation(ctx, userID)
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
-		return View{}, upstreamFault(err)
+		return View{}, callerFault(err)
 	}
 	v := viewFrom(userID, u.Identities, primaryProfile(u))
 	if cacheable {
@@ -274,7 +274,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 
 	primary, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
-		return View{}, upstreamFault(err)
+		return View{}, callerFault(err)
 	}
 	if found, _ := viewFrom(userID, primary.Identities, Profile{}).has(provider, secID); found {
 		return View{}, fault.New(fault.IdentityExists, "This identity is already linked to your account.")
@@ -290,7 +290,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 	// into the primary while both exist. If the link then fails, nothing is lost.
 	if patch := metadataPatch(primary.UserMetadata, sec.UserMetadata); len(patch) > 0 {
 		if err := s.upstream.UpdateUserMetadata(ctx, userID, patch); err != nil {
-			return View{}, upstreamFault(err)
+			return View{}, callerFault(err)
 		}
 	}
 	var ids []account.Identity
@@ -371,7 +371,7 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	ids, err := s.upstream.Unlink(ctx, userID, provider, identityUserID)
 	if err != nil {
 		s.wrote(ctx, userID, nil)
-		return View{}, upstreamFault(err)
+		return View{}, callerFault(err)
 	}
 	v = viewFrom(userID, ids, current.Identities[0].Profile)
 	s.wrote(ctx, userID, &v)

@@ -47,6 +47,7 @@ var table = map[fault.Code]entry{
 	fault.EmailNotVerified:     {http.StatusBadRequest, "Email not verified"},
 	fault.IdentityExists:       {http.StatusConflict, "Identity already exists"},
 	fault.IdentityNotFound:     {http.StatusNotFound, "Identity not found"},
+	fault.AccountNotFound:      {http.StatusNotFound, "Account not found"},
 	fault.PrimaryIdentity:      {http.StatusBadRequest, "Primary identity cannot be unlinked"},
 	fault.InvalidPath:          {http.StatusBadRequest, "Invalid path parameter"},
 	fault.AccountBusy:          {http.StatusServiceUnavailable, "Account busy"},
