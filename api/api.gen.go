@@ -30,6 +30,7 @@ func (e HealthStatus) Valid() bool {
 // Defines values for ProblemCode.
 const (
 	ProblemCodeAccountBusy           ProblemCode = "account_busy"
+	ProblemCodeAccountNotFound       ProblemCode = "account_not_found"
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
 	ProblemCodeClientClosed          ProblemCode = "client_closed"
@@ -37,6 +38,7 @@ const (
 	ProblemCodeEmailNotVerified      ProblemCode = "email_not_verified"
 	ProblemCodeIdentityAlreadyExists ProblemCode = "identity_already_exists"
 	ProblemCodeIdentityNotFound      ProblemCode = "identity_not_found"
+	ProblemCodeInsufficientScope     ProblemCode = "insufficient_scope"
 	ProblemCodeInternalError         ProblemCode = "internal_error"
 	ProblemCodeInvalidBody           ProblemCode = "invalid_body"
 	ProblemCodeInvalidLinkToken      ProblemCode = "invalid_link_token"
@@ -62,6 +64,8 @@ func (e ProblemCode) Valid() bool {
 	switch e {
 	case ProblemCodeAccountBusy:
 		return true
+	case ProblemCodeAccountNotFound:
+		return true
 	case ProblemCodeAlreadyLinked:
 		return true
 	case ProblemCodeBodyTooLarge:
@@ -75,6 +79,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeIdentityAlreadyExists:
 		return true
 	case ProblemCodeIdentityNotFound:
+		return true
+	case ProblemCodeInsufficientScope:
 		return true
 	case ProblemCodeInternalError:
 		return true
@@ -392,6 +398,7 @@ type Problem struct {
 	// | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 	// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+	// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -399,6 +406,7 @@ type Problem struct {
 	// | `email_not_verified` | 400 | Email not verified | The secondary identity's email is not verified and the server requires it. |
 	// | `identity_already_exists` | 409 | Identity already exists | Auth0 reports the identity is already linked to a user. |
 	// | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
+	// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 	// | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
@@ -458,6 +466,7 @@ type Problem struct {
 // | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 // | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 // | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -465,6 +474,7 @@ type Problem struct {
 // | `email_not_verified` | 400 | Email not verified | The secondary identity's email is not verified and the server requires it. |
 // | `identity_already_exists` | 409 | Identity already exists | Auth0 reports the identity is already linked to a user. |
 // | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
+// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
 // | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
@@ -541,6 +551,13 @@ type SessionUser struct {
 // XCSRF Example: 1
 type XCSRF string
 
+// AccountNotFound An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type AccountNotFound = Problem
+
 // BadGateway An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -569,6 +586,13 @@ type CSRFFailed = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ChangeUnavailable = Problem
 
+// Forbidden An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type Forbidden = Problem
+
 // GatewayTimeout An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -576,12 +600,12 @@ type ChangeUnavailable = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type GatewayTimeout = Problem
 
-// IdentityNotFound An RFC 9457 problem detail. Every error response of this API has this
+// InsufficientScope An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type IdentityNotFound = Problem
+type InsufficientScope = Problem
 
 // InternalError An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -645,6 +669,13 @@ type Unauthorized = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type UnlinkBadRequest = Problem
+
+// UnlinkNotFound An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type UnlinkNotFound = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

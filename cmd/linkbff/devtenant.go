@@ -90,6 +90,7 @@ func (e *embeddedTenant) banner(w io.Writer, cfg config.Config) {
 	tw.Flush()
 	fmt.Fprintf(&b, "API: %s/me/identities (contract: %s/openapi.yaml). An access token for curl:\n", cfg.BaseURL, cfg.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' \\\n", tenant.URL())
-	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\"}'\n", cfg.ClientID, cfg.Audience)
+	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\",\"scope\":\"openid %s %s\"}'\n",
+		cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite)
 	fmt.Fprint(w, b.String())
 }

@@ -20,6 +20,8 @@ const (
 	testClientID = "linkbff-dev-client"
 	testAudience = "https://linkbff.example/api"
 	nativeClient = "linkbff-dev-native"
+	// testScope is what a client of linkbff's API asks Auth0 for: both of its scopes.
+	testScope = "openid profile email read:identities write:identities"
 )
 
 // app is one linkbff process (run) in front of one development tenant, both on
@@ -179,7 +181,7 @@ func (a *app) mint(req devtenant.MintRequest) devtenant.Tokens {
 
 // accessToken is a valid bearer token of userID for linkbff's API.
 func (a *app) accessToken(userID string) string {
-	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience}).AccessToken
+	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience, Scope: testScope}).AccessToken
 }
 
 type response struct {

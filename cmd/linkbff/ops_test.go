@@ -367,7 +367,7 @@ func TestCustomDomainOverRun(t *testing.T) {
 		{canonical + "/", http.StatusOK},
 		{"http://evil.example/", http.StatusUnauthorized},
 	} {
-		tok, err := tenant.SignClaims(map[string]any{"iss": tt.iss, "sub": "auth0|alice", "aud": testAudience, "azp": testClientID, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		tok, err := tenant.SignClaims(map[string]any{"iss": tt.iss, "sub": "auth0|alice", "aud": testAudience, "azp": testClientID, "scope": testScope, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -193,11 +193,12 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 	}
 	issuers := cfg.Issuers()
 	bearer, err := auth.NewBearer(auth.BearerConfig{
-		Issuer:       issuers[0],
-		ExtraIssuers: issuers[1:],
-		Audience:     cfg.Audience,
-		Keys:         keys,
-		OnError:      server.WriteProblem,
+		Issuer:         issuers[0],
+		ExtraIssuers:   issuers[1:],
+		Audience:       cfg.Audience,
+		Keys:           keys,
+		AllowedClients: cfg.AllowedClientIDs,
+		OnError:        server.WriteProblem,
 	})
 	if err != nil {
 		return service{}, err
@@ -215,6 +216,7 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		ClientSecret:         cfg.ClientSecret,
 		ClientSecretPrevious: cfg.ClientSecretPrevious,
 		Keys:                 keys,
+		SessionScopes:        []string{cfg.ScopeRead, cfg.ScopeWrite},
 		IdleTimeout:          cfg.SessionIdleTimeout,
 		Lifetime:             cfg.SessionLifetime,
 		Store:                sessions,
@@ -322,9 +324,15 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		}
 	}
 
+	var readScope, writeScope string
+	if cfg.RequireScopes {
+		readScope, writeScope = cfg.ScopeRead, cfg.ScopeWrite
+	}
 	handler := server.New(server.Config{
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		ReadScope:          readScope,
+		WriteScope:         writeScope,
 		Client: server.ClientConfig{
 			Domain:               cfg.LoginURL(),
 			Tenant:               cfg.LockTenant(),

@@ -25,7 +25,7 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	testkit.Recv(t, stdout.lineWith("    -d "), "the banner's last line")
 	client := testkit.HTTPClient(t)
 	out := stdout.String()
-	for _, want := range []string{"DEVELOPMENT MODE", "alice@example.com", "alice-password", "github|4242", "/__dev/tokens"} {
+	for _, want := range []string{"DEVELOPMENT MODE", "alice@example.com", "alice-password", "github|4242", "/__dev/tokens", `"scope":"openid read:identities write:identities"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
@@ -36,7 +36,7 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 			tenantURL = strings.TrimSuffix(f, "/__dev/tokens")
 		}
 	}
-	res, err := client.Post(tenantURL+"/__dev/tokens", "application/json", strings.NewReader(`{"user_id":"auth0|alice","client_id":"linkbff-dev-client","audience":"https://linkbff.example/api"}`))
+	res, err := client.Post(tenantURL+"/__dev/tokens", "application/json", strings.NewReader(`{"user_id":"auth0|alice","client_id":"linkbff-dev-client","audience":"https://linkbff.example/api","scope":"openid read:identities write:identities"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -396,7 +396,7 @@ func TestBrowserCSRF(t *testing.T) {
 		t.Errorf("same-origin nonce with X-CSRF: %d %s", r.status, r.body)
 	}
 	// A bearer request needs neither, even cross-site, and wins over the cookie.
-	bob, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|bob", ClientID: testClientID, Audience: testAudience})
+	bob, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|bob", ClientID: testClientID, Audience: testAudience, Scope: testScope})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +464,7 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 			// With a cookie, the store is needed.
 			wantProblem(t, b.withCookie("some-session-token", http.MethodGet, "/me/identities", nil), http.StatusServiceUnavailable, "session_unavailable")
 			// Bearer requests never touch it.
-			alice, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: testClientID, Audience: testAudience})
+			alice, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: testClientID, Audience: testAudience, Scope: testScope})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -74,7 +74,16 @@ func TestIDTokenVerifier(t *testing.T) {
 			v.Audience = "client-b"
 			return &v
 		}()},
-		{name: "aud array: first configured audience that matches is reported", over: map[string]any{"aud": []string{"other", "client-b", "client-a"}}, want: &valid},
+		{name: "aud array of allowed clients with azp: azp is reported", over: map[string]any{"aud": []string{"client-a", "client-b"}, "azp": "client-b"}, want: func() *account.IDToken {
+			v := valid
+			v.Audience = "client-b"
+			return &v
+		}()},
+		{name: "aud array with an untrusted audience", over: map[string]any{"aud": []string{"other", "client-b", "client-a"}, "azp": "client-a"}},
+		{name: "aud array without azp", over: map[string]any{"aud": []string{"client-a", "client-b"}}},
+		{name: "azp not among the audiences", over: map[string]any{"azp": "client-b"}},
+		{name: "sub not provider|id", over: map[string]any{"sub": "1077"}},
+		{name: "auth_time in the future", over: map[string]any{"auth_time": now.Add(time.Minute).Unix()}},
 		{name: "expired within leeway", over: map[string]any{"exp": now.Add(-29 * time.Second).Unix()}, want: &valid},
 		{name: "large but within the size limit", over: map[string]any{"pad": strings.Repeat("x", 10<<10)}, want: &valid},
 

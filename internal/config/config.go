@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,16 @@ type Config struct {
 	LinkRequireNonce         bool          // LINK_REQUIRE_NONCE
 	LinkNonceTTL             time.Duration // LINK_NONCE_TTL
 
+	// ScopeRead (SCOPE_READ) and ScopeWrite (SCOPE_WRITE) are the scopes an access
+	// token needs for GET /me/identities, and for the nonce, link and unlink; with
+	// RequireScopes (REQUIRE_SCOPES) false, no scope is required.
+	ScopeRead     string
+	ScopeWrite    string
+	RequireScopes bool
+	// AllowedClientIDs (ALLOWED_CLIENT_IDS), when not empty, are the only
+	// applications (client_id, else azp) whose access tokens are accepted.
+	AllowedClientIDs []string
+
 	// LinkConnections (LINK_CONNECTIONS) are the connections the page offers for the
 	// secondary login; empty lets Lock offer every connection the client has enabled.
 	LinkConnections []string
@@ -112,6 +123,8 @@ type RateLimits struct {
 const (
 	DefaultLinkMaxAge       = 5 * time.Minute
 	DefaultLinkNonceTTL     = 5 * time.Minute
+	DefaultScopeRead        = "read:identities"
+	DefaultScopeWrite       = "write:identities"
 	DefaultListenAddrDev    = "127.0.0.1:3000"
 	DefaultListenAddr       = ":3000"
 	DefaultIdentityCacheTTL = 30 * time.Second
@@ -199,6 +212,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.LinkNonceTTL = r.duration("LINK_NONCE_TTL", DefaultLinkNonceTTL)
 	c.LinkRequireVerifiedEmail = r.boolean("LINK_REQUIRE_VERIFIED_EMAIL", true)
 	c.LinkRequireNonce = r.boolean("LINK_REQUIRE_NONCE", true)
+	c.ScopeRead = orDefault(getenv("SCOPE_READ"), DefaultScopeRead)
+	c.ScopeWrite = orDefault(getenv("SCOPE_WRITE"), DefaultScopeWrite)
+	c.RequireScopes = r.boolean("REQUIRE_SCOPES", true)
+	c.AllowedClientIDs = list(getenv("ALLOWED_CLIENT_IDS"))
 	c.ListenAddr = getenv("LISTEN_ADDR")
 	if c.ListenAddr == "" {
 		c.ListenAddr = DefaultListenAddr
@@ -368,6 +385,17 @@ func (c Config) Validate() error {
 	}
 	if c.ManagementClientSecretPrevious != "" && c.ManagementClientID == "" {
 		bad("AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "only means something with AUTH0_MANAGEMENT_CLIENT_ID (without it, set AUTH0_CLIENT_SECRET_PREVIOUS)")
+	}
+	// An access token and an ID token differ in their audience alone (both are
+	// RS256 JWTs of one issuer, typed "JWT" by Auth0): the API's identifier must
+	// never be a client id, or an ID token would pass as an access token.
+	if c.Audience != "" && (c.Audience == c.ClientID || slices.Contains(c.LinkAllowedAudiences, c.Audience)) {
+		bad("AUTH0_AUDIENCE", "must not be a client id (AUTH0_CLIENT_ID or one of LINK_ALLOWED_AUDIENCES): ID tokens would pass as access tokens")
+	}
+	for _, v := range []struct{ name, value string }{{"SCOPE_READ", c.ScopeRead}, {"SCOPE_WRITE", c.ScopeWrite}} {
+		if !validScope(v.value) {
+			bad(v.name, "%q is not an OAuth scope (printable ASCII without spaces, quotes or backslashes; RFC 6749 §3.3)", v.value)
+		}
 	}
 	for _, name := range c.LinkConnections {
 		if !validConnectionName(name) {
@@ -566,6 +594,28 @@ func validConnectionName(name string) bool {
 		}
 	}
 	return true
+}
+
+// validScope applies RFC 6749 §3.3's scope-token: 1*( %x21 / %x23-5B / %x5D-7E ),
+// which also makes it safe inside the quoted scope of a WWW-Authenticate challenge.
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func isLoopback(host string) bool {

@@ -46,6 +46,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 20 * time.Second, ShutdownDrainDelay: 5 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
 		RateLimits: RateLimits{UserWrites: 30, UserReads: 300, IPWrites: 300, IPReads: 3000},
+		ScopeRead:  "read:identities", ScopeWrite: "write:identities", RequireScopes: true,
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -122,6 +123,11 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"M2M secret without id", with(prod, "AUTH0_MANAGEMENT_CLIENT_SECRET", "s"), []string{"AUTH0_MANAGEMENT_CLIENT_ID"}},
 		{"M2M previous secret without the app", with(prod, "AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "s"), []string{"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS"}},
 		{"custom domain over http", with(prod, "AUTH0_CUSTOM_DOMAIN", "http://login.example.com"), []string{"AUTH0_CUSTOM_DOMAIN"}},
+		{"audience is the client id", with(prod, "AUTH0_AUDIENCE", "cid"), []string{"AUTH0_AUDIENCE"}},
+		{"audience is an allowed link audience", with(prod, "LINK_ALLOWED_AUDIENCES", "native https://api.example"), []string{"AUTH0_AUDIENCE"}},
+		{"scopes with a space, a quote, a backslash", with(prod, "SCOPE_READ", "read identities", "SCOPE_WRITE", `write:"x"\`), []string{"SCOPE_READ", "SCOPE_WRITE"}},
+		{"scope not ASCII", with(prod, "SCOPE_READ", "lire:identités"), []string{"SCOPE_READ"}},
+		{"bad REQUIRE_SCOPES", with(prod, "REQUIRE_SCOPES", "sometimes"), []string{"REQUIRE_SCOPES"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,5 +431,19 @@ func TestRateLimitsZeroDisables(t *testing.T) {
 	}
 	if want := (RateLimits{UserReads: 5, IPReads: 7}); c.RateLimits != want {
 		t.Errorf("RateLimits = %+v, want %+v", c.RateLimits, want)
+	}
+}
+
+func TestFromEnvScopesAndClients(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "SCOPE_READ", "identities:read", "SCOPE_WRITE", "identities:write",
+		"REQUIRE_SCOPES", "false", "ALLOWED_CLIENT_IDS", "spa-1, mobile-2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ScopeRead != "identities:read" || c.ScopeWrite != "identities:write" || c.RequireScopes {
+		t.Errorf("scopes %q %q, required %v", c.ScopeRead, c.ScopeWrite, c.RequireScopes)
+	}
+	if diff := cmp.Diff([]string{"spa-1", "mobile-2"}, c.AllowedClientIDs); diff != "" {
+		t.Error(diff)
 	}
 }

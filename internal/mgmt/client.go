@@ -45,6 +45,11 @@ const (
 	// tokenBackoff is how long after a failed token request calls fail at once
 	// with that failure instead of asking the token endpoint again.
 	tokenBackoff = 5 * time.Second
+	// tokenRenewInterval bounds how often a 401 from the Management API may throw
+	// the token away for a fresh one: enough for a rotated signing key or a revoked
+	// token, never a token request per call when every token is refused (Auth0
+	// counts machine-to-machine tokens against a quota).
+	tokenRenewInterval = 30 * time.Second
 )
 
 // ErrInvalidArgument reports an id or provider that cannot name a Management API
@@ -94,12 +99,13 @@ type Client struct {
 	now         func() time.Time
 	remaining   atomic.Int64 // last x-ratelimit-remaining; -1 until seen
 
-	lastToken atomic.Pointer[oauth2.Token] // the last token obtained
+	lastToken atomic.Pointer[oauth2.Token] // the last token obtained; nil once thrown away
 	// fetchMu serializes token requests, so that callers queued behind one that
-	// failed see the back-off instead of repeating it.
+	// failed see the back-off instead of repeating it. It also guards lastRenew.
 	fetchMu     sync.Mutex
 	tokenFailed atomic.Pointer[tokenFailure] // the last token request's failure; nil once one succeeds
 	hadToken    atomic.Bool                  // a token request has succeeded since New
+	lastRenew   time.Time                    // when a 401 last threw the token away (guarded by fetchMu)
 }
 
 // tokenFailure is a failed token request: when, and the error callers got.
@@ -175,10 +181,11 @@ func New(cfg Config) (*Client, error) {
 		tokenHTTP.Timeout = c.callTimeout
 	}
 	src.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP)
-	// One reuse token source for the client's life: it hands out the cached
-	// token until shortly before expiry and serializes refreshes, so
-	// concurrent calls share one fetch per token lifetime.
-	c.tokens = oauth2.ReuseTokenSource(nil, src)
+	// The source requests a token each time it is asked; the client caches the
+	// token itself (lastToken, under fetchMu), so concurrent calls share one fetch
+	// per token lifetime, and a token Auth0 refuses can be thrown away (renewToken),
+	// which oauth2's reuse source cannot do.
+	c.tokens = src
 	return c, nil
 }
 
@@ -239,12 +246,16 @@ type answer struct {
 	status int
 	header http.Header
 	body   []byte
+	token  *oauth2.Token // the token the request carried
 }
 
 // call sends one logical Management API request: escapedPath must already be
 // escaped. A 429 is retried up to maxRetries times when the back-off fits the
-// deadline; nothing else is retried, because link and unlink are not
-// idempotent. A 2xx JSON body is decoded into out (nil: ignored).
+// deadline. A 401 (the token was revoked, or signed with a key Auth0 has since
+// rotated out) is retried once with a fresh token, which renewToken allows at most
+// once per tokenRenewInterval. Nothing else is retried, because link and unlink are
+// not idempotent (a 401 or 429 request was not carried out). A 2xx JSON body is
+// decoded into out (nil: ignored).
 func (c *Client) call(ctx context.Context, method, escapedPath string, in, out any) error {
 	var payload []byte
 	if in != nil {
@@ -253,12 +264,16 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 			return fmt.Errorf("mgmt: encode %s %s body: %w", method, escapedPath, err)
 		}
 	}
+	renewed := false
 	for attempt := 0; ; attempt++ {
 		a, err := c.send(ctx, method, escapedPath, payload)
 		if err != nil {
 			return err
 		}
 		switch {
+		case a.status == http.StatusUnauthorized && !renewed && c.renewToken(a.token):
+			renewed = true
+			attempt-- // not a 429 retry
 		case a.status >= 200 && a.status < 300:
 			if out == nil {
 				return nil
@@ -319,7 +334,27 @@ func (c *Client) send(ctx context.Context, method, escapedPath string, payload [
 	if len(data) > maxBodyBytes {
 		return nil, &UnavailableError{StatusCode: resp.StatusCode, Err: fmt.Errorf("mgmt: %s %s answer exceeds %d bytes", method, escapedPath, maxBodyBytes)}
 	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return &answer{status: resp.StatusCode, header: resp.Header, body: data, token: tok}, nil
+}
+
+// renewToken throws tok away after the Management API refused it (401), so that the
+// next call fetches a fresh token, and reports whether the refused request should be
+// sent again. When another call already replaced tok, it is sent again with that
+// one; otherwise tok is thrown away at most once per tokenRenewInterval: a fresh
+// token that is refused too is the answer.
+func (c *Client) renewToken(tok *oauth2.Token) bool {
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	if c.lastToken.Load() != tok {
+		return true
+	}
+	now := c.now()
+	if !c.lastRenew.IsZero() && now.Sub(c.lastRenew) < tokenRenewInterval && now.Sub(c.lastRenew) >= 0 {
+		return false
+	}
+	c.lastRenew = now
+	c.lastToken.Store(nil)
+	return true
 }
 
 // token returns the shared cached token, fetching it when it is missing or

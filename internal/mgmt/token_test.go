@@ -271,3 +271,58 @@ func TestPreviousSecretIsTriedWhenTheFirstIsRefused(t *testing.T) {
 		t.Errorf("the error shows a secret: %v", err)
 	}
 }
+
+// A 401 means Auth0 no longer accepts the token (revoked, or signed with a key it
+// rotated out): the token is thrown away and the call sent once more with a fresh
+// one. A fresh token refused too is the answer, and the token endpoint is not asked
+// again for a while, however many calls are refused.
+func TestUnauthorizedRenewsTheToken(t *testing.T) {
+	var refuse atomic.Value // the token the API refuses ("all": every token)
+	refuse.Store("Bearer mgmt-token-1")
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		if bad := refuse.Load().(string); bad == "all" || r.Header.Get("Authorization") == bad {
+			writeJSON(w, http.StatusUnauthorized, auth0Error(401, "Unauthorized", "Invalid token", ""))
+			return
+		}
+		writeRaw(http.StatusOK, userJSON)(w, r)
+	})
+	clock := testkit.NewClock()
+	c := newClient(t, f, func(cfg *mgmt.Config) { cfg.Now = clock.Now })
+	counts := func(what string, tokens, api int32) {
+		t.Helper()
+		if got := f.tokenRequests.Load(); got != tokens {
+			t.Errorf("%s: %d token requests, want %d", what, got, tokens)
+		}
+		if got := f.apiRequests.Load(); got != api {
+			t.Errorf("%s: %d API requests, want %d", what, got, api)
+		}
+	}
+
+	if _, err := c.GetUser(t.Context(), "auth0|a"); err != nil {
+		t.Fatalf("GetUser with a revoked token: %v; want it renewed and the call sent again", err)
+	}
+	counts("revoked token", 2, 2)
+	if _, err := c.GetUser(t.Context(), "auth0|a"); err != nil {
+		t.Fatalf("GetUser with the fresh token: %v", err)
+	}
+	counts("fresh token", 2, 3)
+
+	refuse.Store("all")
+	clock.Advance(30 * time.Second)
+	wantUnauthorized := func(what string) {
+		t.Helper()
+		_, err := c.GetUser(t.Context(), "auth0|a")
+		if ae, ok := errors.AsType[*mgmt.APIError](err); !ok || ae.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: err = %v, want the 401 APIError", what, err)
+		}
+	}
+	wantUnauthorized("every token refused")
+	counts("every token refused", 3, 5) // renewed once: both tokens refused
+	for range 5 {
+		wantUnauthorized("within the renewal interval")
+	}
+	counts("within the renewal interval", 3, 10) // no more token requests
+	clock.Advance(30 * time.Second)
+	wantUnauthorized("after the renewal interval")
+	counts("after the renewal interval", 4, 12)
+}

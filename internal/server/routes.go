@@ -92,10 +92,12 @@ func (s *server) routes() http.Handler {
 		}
 		// Per user, now that the caller is known.
 		r.Use(s.deps.Limits.ByUser(s.caller))
-		r.Get("/me/identities", op.ListIdentities)
-		r.Post("/me/identities", op.LinkIdentity)
-		r.Post("/me/identities/nonce", op.CreateLinkNonce)
-		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
+		// Each operation needs its scope (403 insufficient_scope otherwise).
+		read, write := s.requireScope(s.cfg.ReadScope), s.requireScope(s.cfg.WriteScope)
+		r.With(read).Get("/me/identities", op.ListIdentities)
+		r.With(write).Post("/me/identities", op.LinkIdentity)
+		r.With(write).Post("/me/identities/nonce", op.CreateLinkNonce)
+		r.With(write).Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
 	})
 
 	return r
@@ -125,6 +127,24 @@ func (s *server) requireAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requireScope refuses a caller whose credential was not granted scope: 403
+// insufficient_scope with the challenge that names it (RFC 6750 §3.1). An empty scope
+// requires nothing.
+func (s *server) requireScope(scope string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if scope == "" {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p, _ := auth.FromContext(r.Context()); !p.HasScope(scope) {
+				s.fail(w, r, auth.InsufficientScope(scope))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // paramError reports a path/header parameter the generated binder refused.

@@ -24,6 +24,10 @@ import (
 type Config struct {
 	RequestTimeout     time.Duration
 	CORSAllowedOrigins []string
+	// ReadScope is the scope GET /me/identities needs, WriteScope the one the nonce,
+	// link and unlink need; "" requires none. A principal has the scopes its access
+	// token was granted (a browser session has both).
+	ReadScope, WriteScope string
 	// Client is what the page needs to start Auth0 Lock (GET /config.json).
 	Client ClientConfig
 }
@@ -100,7 +104,14 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { Write
 // WriteProblem writes err as an application/problem+json response and logs it once
 // with the request's logger: server errors with their hidden cause at error level,
 // client errors at debug level.
+//
+// Every 401 carries a challenge (RFC 9110 §15.5.2): one that decided to answer 401
+// without saying how (the identity rules refusing a credential that names no Auth0
+// user) gets the invalid_token one.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if pe := problem.From(err); pe.Status() == http.StatusUnauthorized && pe.Header.Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
+	}
 	p := problem.Write(w, requestID(w), err)
 	log := reqlog.From(r.Context())
 	status := p.Status()

@@ -44,6 +44,9 @@ type Config struct {
 	ClientSecretPrevious string
 	// Keys are the tenant's signing keys, shared with the bearer validator.
 	Keys *auth.KeySource
+	// SessionScopes are the scopes of a session's principal: the signed-in user of
+	// linkbff's own page may do everything the API offers.
+	SessionScopes []string
 
 	IdleTimeout time.Duration // a session unused this long ends
 	Lifetime    time.Duration // a session ends this long after sign-in, used or not
