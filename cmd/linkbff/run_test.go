@@ -152,7 +152,7 @@ func TestRunWarnsOfEachWeakenedSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tenant.Close() })
-	weak := map[string]string{"LINK_REQUIRE_NONCE": "false", "LINK_REQUIRE_VERIFIED_EMAIL": "false", "LINK_NONCE_TTL": "1h", "LINK_MAX_AGE": "2h"}
+	weak := map[string]string{"LINK_REQUIRE_NONCE": "false", "LINK_REQUIRE_VERIFIED_EMAIL": "false", "LINK_NONCE_TTL": "1h", "LINK_MAX_AGE": "2h", "REQUIRE_SCOPES": "false"}
 	err = run(testkit.Context(t), []string{"linkbff"}, productionEnv(tenant, weak), io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("run started with weakened settings and no LINKBFF_ALLOW_INSECURE")

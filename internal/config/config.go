@@ -66,7 +66,8 @@ type Config struct {
 
 	// ScopeRead (SCOPE_READ) and ScopeWrite (SCOPE_WRITE) are the scopes an access
 	// token needs for GET /me/identities, and for the nonce, link and unlink; with
-	// RequireScopes (REQUIRE_SCOPES) false, no scope is required.
+	// RequireScopes (REQUIRE_SCOPES) false, no scope is required (a weakened check:
+	// Weakened).
 	ScopeRead     string
 	ScopeWrite    string
 	RequireScopes bool
@@ -492,10 +493,14 @@ type Weakening struct {
 	Reason   string // what it is set to and why that is weaker
 }
 
-// Weakened lists the settings that weaken a check of a link: they run against a real
-// tenant only with LINKBFF_ALLOW_INSECURE, and are logged as a warning at start.
+// Weakened lists the settings that weaken a check of a token or a link: they run
+// against a real tenant only with LINKBFF_ALLOW_INSECURE, and are logged as a warning
+// at start.
 func (c Config) Weakened() []Weakening {
 	var out []Weakening
+	if !c.RequireScopes {
+		out = append(out, Weakening{"REQUIRE_SCOPES", "false: any valid access token of the API may list, link and unlink, whatever scopes it was granted"})
+	}
 	if !c.LinkRequireNonce {
 		out = append(out, Weakening{"LINK_REQUIRE_NONCE", "false: a secondary ID token is linked without the one-time nonce that binds it to this caller"})
 	}

@@ -362,6 +362,7 @@ func TestWeakenedSettingsNeedAllowInsecure(t *testing.T) {
 		{"LINK_REQUIRE_VERIFIED_EMAIL", "false"},
 		{"LINK_NONCE_TTL", "16m"},
 		{"LINK_MAX_AGE", "61m"},
+		{"REQUIRE_SCOPES", "false"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := FromEnv(env(with(prod, tt.name, tt.value)))
@@ -436,7 +437,7 @@ func TestRateLimitsZeroDisables(t *testing.T) {
 
 func TestFromEnvScopesAndClients(t *testing.T) {
 	c, err := FromEnv(env(with(prod, "SCOPE_READ", "identities:read", "SCOPE_WRITE", "identities:write",
-		"REQUIRE_SCOPES", "false", "ALLOWED_CLIENT_IDS", "spa-1, mobile-2")))
+		"REQUIRE_SCOPES", "false", "LINKBFF_ALLOW_INSECURE", "1", "ALLOWED_CLIENT_IDS", "spa-1, mobile-2")))
 	if err != nil {
 		t.Fatal(err)
 	}
