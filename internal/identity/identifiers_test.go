@@ -39,6 +39,25 @@ func TestLinkSecondarySubCheckedBeforeAuth0(t *testing.T) {
 	}
 }
 
+// FuzzLinkSubject once found sub "0": with no "|", a link by {provider, user_id}
+// (the token's audience is another client) split it into provider "0" and an empty
+// user id. A sub without "|" is refused before any Management API call, whether
+// the fake tenant knows such a user or not.
+func TestLinkSubjectWithoutSeparatorRefused(t *testing.T) {
+	for _, sub := range []string{"0", "github", "auth0alice"} {
+		t.Run(sub, func(t *testing.T) {
+			f := newFixture(t, nil)
+			tok := f.ver.tokens["tok-native"]
+			tok.Subject = sub
+			f.ver.tokens["tok-odd"] = tok
+			f.up.users[sub] = &account.User{UserID: sub}
+			_, err := f.svc.Link(quietCtx(), alice, "tok-odd")
+			wantProblem(t, err, http.StatusBadRequest, fault.InvalidLinkToken)
+			f.wantCalls(t)
+		})
+	}
+}
+
 // An Auth0 404 for the caller's own user (deleted, or linked into another account
 // after the credential was issued) is the caller's concern at every step that
 // names it: 404 account_not_found, never a 502.
