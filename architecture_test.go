@@ -31,6 +31,8 @@ var layers = map[string]layer{
 	"internal/account": {deny: []string{"net/http"}},
 	"internal/reqlog":  {},
 	"internal/config":  {},
+	// The one rule for JSON that callers write (bodies, token header and claims).
+	"internal/strictjson": {},
 	// The rules: no HTTP, no Auth0 client, no store adapter, no HTTP edge.
 	"internal/identity": {allow: []string{"internal/account", "internal/fault", "internal/reqlog"}, deny: []string{"net/http"}},
 	// The conformance suite of identity's store contract, for adapters' tests.
@@ -38,7 +40,7 @@ var layers = map[string]layer{
 	// Adapters by technology: they implement identity's interfaces.
 	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/reqlog"}},
 	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
-	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
+	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem", "internal/strictjson"}},
 	// Abuse limits and who the client is.
 	"internal/ratelimit": {allow: []string{"internal/fault"}},
 	// The browser half: sign-in, the session cookie, CSRF.

@@ -391,7 +391,7 @@ type Problem struct {
 	//
 	// | code | status | title | when |
 	// | --- | --- | --- | --- |
-	// | `invalid_body` | 400 | Invalid request body | The body is not JSON, has unknown or duplicate members, or fails validation (see `errors`). |
+	// | `invalid_body` | 400 | Invalid request body | The body is not I-JSON (RFC 7493: JSON in UTF-8 with no member twice in one object, at any depth), has unknown members, or fails validation (see `errors`). |
 	// | `unsupported_media_type` | 415 | Unsupported media type | The body is not `application/json`. |
 	// | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 	// | `not_found` | 404 | Not found | No such route. |
@@ -459,7 +459,7 @@ type Problem struct {
 //
 // | code | status | title | when |
 // | --- | --- | --- | --- |
-// | `invalid_body` | 400 | Invalid request body | The body is not JSON, has unknown or duplicate members, or fails validation (see `errors`). |
+// | `invalid_body` | 400 | Invalid request body | The body is not I-JSON (RFC 7493: JSON in UTF-8 with no member twice in one object, at any depth), has unknown members, or fails validation (see `errors`). |
 // | `unsupported_media_type` | 415 | Unsupported media type | The body is not `application/json`. |
 // | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 // | `not_found` | 404 | Not found | No such route. |

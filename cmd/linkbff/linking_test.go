@@ -367,6 +367,10 @@ func TestBadRequestBodies(t *testing.T) {
 	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "extra" {
 		t.Errorf("errors = %v, want the unknown member named", p["errors"])
 	}
+	p = wantProblem(t, post("application/json", `{"link_with":"x","link_with":"y"}`), 400, "invalid_body")
+	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "link_with" {
+		t.Errorf("errors = %v, want the duplicate member named", p["errors"])
+	}
 	wantProblem(t, post("application/json", `{"link_with":"`+strings.Repeat("a", 70<<10)+`"}`), 413, "body_too_large")
 	if n := a.tenant.ManagementRequests(); n != 0 {
 		t.Errorf("%d Management API calls, want 0", n)

@@ -1,15 +1,14 @@
 package auth
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/linkbff/linkbff/internal/strictjson"
 )
 
 // The checks in this file run on a token's text before anything else (the token
@@ -29,7 +28,8 @@ import (
 // come from the tenant's JWKS only), no content type (no nested JWTs), no JWE or
 // unencoded-payload parameters, and a "typ", if any, of the kind expected (RFC 8725
 // §3.11). Header and claims must be UTF-8 (RFC 8725 §3.7) JSON objects without
-// duplicate member names, so that no two parsers can read one token differently.
+// duplicate member names at any depth (strictjson), so that no two parsers can read
+// one token differently.
 
 // jwsHeader is what linkbff reads from a checked header.
 type jwsHeader struct {
@@ -161,37 +161,15 @@ func decodeSegment(seg string) ([]byte, error) {
 	return b, nil
 }
 
-// jsonObject checks that b is one UTF-8 JSON object without duplicate member names
-// (at its top level) and returns its members.
+// jsonObject checks that b is one JSON object of I-JSON (strictjson: UTF-8, no
+// member name twice at any depth) and returns its members.
 func jsonObject(b []byte) (map[string]json.RawMessage, error) {
-	if !utf8.Valid(b) {
-		return nil, errors.New("not UTF-8")
+	if err := strictjson.Check(b); err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil || members == nil {
 		return nil, errors.New("not a JSON object")
-	}
-	members := map[string]json.RawMessage{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errors.New("not a JSON object")
-		}
-		name, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, errors.New("not a JSON object")
-		}
-		if _, dup := members[name]; dup {
-			return nil, fmt.Errorf("member %q appears twice", truncate(name))
-		}
-		members[name] = v
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, errors.New("not a JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON object")
 	}
 	return members, nil
 }

@@ -33,6 +33,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		{"", `{"link_with":"x"}`},
 		{"application/json", `{"LINK_WITH":"x"}`},
 		{"application/json", `{"link_with":"\ud800"}`},
+		{"application/json", `{"link_with":"x","link_with":"y"}`},
+		{"application/json", `{"link_with":"x","link\u005fwith":"x"}`},
 		{"application/json", `{"link_with":"` + strings.Repeat("a", maxBodyBytes) + `"}`},
 	} {
 		f.Add(s[0], []byte(s[1]))
@@ -66,8 +68,40 @@ func FuzzDecodeJSON(f *testing.F) {
 		if err := dec.Decode(&want); err != nil {
 			t.Fatalf("accepted a body encoding/json refuses: %v", err)
 		}
+		if hasDuplicateMember(t, body) {
+			t.Errorf("accepted a body with a member twice: %q", body)
+		}
 		if want != req {
 			t.Errorf("decoded %+v, encoding/json reads %+v", req, want)
 		}
 	})
+}
+
+// hasDuplicateMember reports whether body, a JSON object that encoding/json decodes
+// into api.LinkRequest, names one of its members twice (by encoding/json's own
+// reading, independent of the decoder's check). Its members are strings, so only the
+// top level can repeat a name.
+func hasDuplicateMember(t *testing.T, body []byte) bool {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // {
+		t.Fatalf("accepted body %q is not an object: %v", body, err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("accepted body %q: %v", body, err)
+		}
+		name, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("accepted body %q: %v", body, err)
+		}
+		if seen[name] {
+			return true
+		}
+		seen[name] = true
+	}
+	return false
 }

@@ -60,6 +60,12 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "trailing garbage", contentType: "application/json", body: `{"link_with":"tok"} x`, status: 400, code: fault.InvalidBody},
 		{name: "link_with missing", contentType: "application/json", body: `{}`, status: 400, code: fault.InvalidBody,
 			fields: []api.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}},
+		{name: "duplicate member", contentType: "application/json", body: `{"link_with":"tok","link_with":"other"}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "link_with", Message: "duplicate member"}}},
+		{name: "duplicate member, escaped", contentType: "application/json", body: `{"link_with":"tok","link\u005fwith":"tok"}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "link_with", Message: "duplicate member"}}},
+		{name: "invalid UTF-8", contentType: "application/json", body: "{\"link_with\":\"tok\xff\"}", status: 400, code: fault.InvalidBody},
+		{name: "lone surrogate", contentType: "application/json", body: `{"link_with":"tok\ud800"}`, status: 400, code: fault.InvalidBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
