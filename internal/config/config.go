@@ -631,31 +631,35 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (r *reader) duration(name string, def time.Duration) time.Duration {
+// read returns the variable name as parse reads it, def when it is unset; a value
+// parse refuses is reported as "name: must be …, got "value"" and read as def, so
+// that FromEnv goes on to report every other wrong variable too.
+func read[T any](r *reader, name string, def T, mustBe string, parse func(string) (T, error)) T {
 	v := r.getenv(name)
 	if v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(v)
+	x, err := parse(v)
 	if err != nil {
-		r.fail(name, "not a duration such as 5m or 30s: %q", v)
+		r.fail(name, "must be %s, got %q", mustBe, v)
 		return def
 	}
-	return d
+	return x
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	return read(r, name, def, "a duration such as 5m or 30s", time.ParseDuration)
 }
 
 // perMinute reads a rate limit: a count of requests per minute, 0 for none.
 func (r *reader) perMinute(name string, def int) int {
-	v := r.getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		r.fail(name, "must be a number of requests per minute (0 turns the limit off), got %q", v)
-		return def
-	}
-	return n
+	return read(r, name, def, "a number of requests per minute (0 turns the limit off)", func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 0 {
+			err = errors.New("negative")
+		}
+		return n, err
+	})
 }
 
 // prefixes reads a list of networks (CIDR) or single addresses.
@@ -677,26 +681,14 @@ func (r *reader) prefixes(name string) []netip.Prefix {
 }
 
 func (r *reader) boolean(name string, def bool) bool {
-	v := r.getenv(name)
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.fail(name, "must be true or false, got %q", v)
-		return def
-	}
-	return b
+	return read(r, name, def, "true or false", strconv.ParseBool)
 }
 
 func (r *reader) level(name string) slog.Level {
-	var l slog.Level
-	if v := r.getenv(name); v != "" {
-		if err := l.UnmarshalText([]byte(v)); err != nil {
-			r.fail(name, "must be debug, info, warn or error, got %q", v)
-		}
-	}
-	return l
+	return read(r, name, slog.LevelInfo, "debug, info, warn or error", func(v string) (slog.Level, error) {
+		var l slog.Level
+		return l, l.UnmarshalText([]byte(v))
+	})
 }
 
 // list splits a comma- or space-separated list, dropping empty items.
