@@ -24,21 +24,11 @@ import (
 
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 // benchUser is the caller of every benchmark request.
 const benchUser = "auth0|alice"
-
-// benchTenant starts a development tenant with the demo seed for one benchmark.
-func benchTenant(b *testing.B) *devtenant.Tenant {
-	b.Helper()
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tenant.Close() })
-	return tenant
-}
 
 // benchHandler builds linkbff's handler as run does, logging to io.Discard.
 func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
@@ -163,7 +153,7 @@ func interleavedRatio(rounds int, bare, full func(i int)) float64 {
 // handler's on the same transport, measured interleaved after the timed loop (see
 // interleavedRatio). user-reads/op must stay 0 (warm cache).
 func BenchmarkHotPath(b *testing.B) {
-	tenant := benchTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	// A cache TTL longer than the benchmark, so the cache stays warm throughout.
 	// No abuse limits: a benchmark is one user asking as fast as it can.
 	getenv := productionEnv(tenant, noLimits, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
@@ -289,7 +279,7 @@ func (c upstreamCounts) report(b *testing.B, ops int) {
 //   - token-per-lifetime: 10 concurrent lists by each seeded user (5 users). Want 5
 //     user reads, 1 token.
 func BenchmarkUpstream(b *testing.B) {
-	tenant := benchTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	getenv := productionEnv(tenant, noLimits) // default 30s cache TTL
 	const concurrent = 50
 	alice := accessTokens(b, tenant, benchUser, concurrent)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -42,12 +43,7 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 	if tweak != nil {
 		tweak(&seed)
 	}
-	tenant, err := devtenant.Start(devtenant.Options{Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
-	return startAppOn(t, tenant, env)
+	return startAppOn(t, devtenanttest.Start(t, devtenant.Options{Seed: &seed}), env)
 }
 
 // startAppOn starts linkbff (with env overrides) against a running tenant; several
@@ -274,16 +270,4 @@ func decodeBody(t *testing.T, res *http.Response, v any) {
 	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// seedPicture is the picture the development tenant's demo seed gives a user.
-func seedPicture(t *testing.T, userID string) string {
-	t.Helper()
-	for _, u := range devtenant.DemoSeed().Users {
-		if u.UserID == userID {
-			return u.Picture
-		}
-	}
-	t.Fatalf("the demo seed has no user %s", userID)
-	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -50,7 +51,7 @@ func TestListLinkUnlinkRoundTrip(t *testing.T) {
 		"identities": []any{map[string]any{
 			"provider": "auth0", "user_id": "alice", "connection": "Username-Password-Authentication",
 			"is_social": false, "primary": true,
-			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": seedPicture(t, "auth0|alice")},
+			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": devtenanttest.DemoPicture(t, "auth0|alice")},
 		}},
 	}
 	if diff := cmp.Diff(want, r.json(t)); diff != "" {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -180,11 +181,7 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 // with shutdown "draining" while requests are still served, for SHUTDOWN_DRAIN_DELAY;
 // then run shuts down and returns nil.
 func TestDrainOverRun(t *testing.T) {
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
+	tenant := devtenanttest.Start(t, devtenant.Options{})
 	getenv := productionEnv(tenant, map[string]string{"SHUTDOWN_DRAIN_DELAY": "3s"})
 	stdout := &syncBuffer{}
 	stderr := &signalWriter{want: "draining", seen: make(chan struct{})}

@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
@@ -539,7 +540,7 @@ func (p *pageTab) login() {
 		const img = document.getElementById('user-picture');
 		return !img.hidden && img.complete && img.naturalWidth > 0;
 	})()`))
-	if pic := eval[string](p, "the user's picture", `document.getElementById('user-picture').src`); pic != seedPicture(p.t, "auth0|alice") {
+	if pic := eval[string](p, "the user's picture", `document.getElementById('user-picture').src`); pic != devtenanttest.DemoPicture(p.t, "auth0|alice") {
 		p.t.Errorf("the page shows the picture %.60q, want the seed's", pic)
 	}
 }
@@ -723,11 +724,7 @@ func (p *pageTab) debug() {
 // tenant however it is stored (as is, in JSON, URL-encoded), and tokens by name, and
 // does not mistake what the page and Lock legitimately store for one.
 func TestFindToken(t *testing.T) {
-	tn, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tn.Close() })
+	tn := devtenanttest.Start(t, devtenant.Options{})
 	tok, err := tn.Mint(devtenant.MintRequest{UserID: githubAlice, ClientID: testClientID, Nonce: "n"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 // noLimits turns every abuse limit off, for tests that must not meet one.
@@ -61,11 +62,7 @@ func TestRateLimitRefusesBeforeAuth0(t *testing.T) {
 func TestRateLimitSharedByReplicas(t *testing.T) {
 	env := redisEnv(t)
 	env["RATE_LIMIT_USER_WRITES_PER_MINUTE"] = "3"
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
+	tenant := devtenanttest.Start(t, devtenant.Options{})
 	a, b := startAppOn(t, tenant, env), startAppOn(t, tenant, env)
 	alice := a.accessToken("auth0|alice")
 	a.nonce(alice)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -147,13 +148,9 @@ func TestRunNeverStartsTheDevelopmentTenantByAccident(t *testing.T) {
 // TestRunWarnsOfEachWeakenedSetting: against a real tenant, settings that weaken a
 // check start only with LINKBFF_ALLOW_INSECURE=1, and then each is named in a warning.
 func TestRunWarnsOfEachWeakenedSetting(t *testing.T) {
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
+	tenant := devtenanttest.Start(t, devtenant.Options{})
 	weak := map[string]string{"LINK_REQUIRE_NONCE": "false", "LINK_REQUIRE_VERIFIED_EMAIL": "false", "LINK_NONCE_TTL": "1h", "LINK_MAX_AGE": "2h", "REQUIRE_SCOPES": "false"}
-	err = run(testkit.Context(t), []string{"linkbff"}, productionEnv(tenant, weak), io.Discard, io.Discard)
+	err := run(testkit.Context(t), []string{"linkbff"}, productionEnv(tenant, weak), io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("run started with weakened settings and no LINKBFF_ALLOW_INSECURE")
 	}

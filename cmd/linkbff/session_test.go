@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 // TestBrowserLoginLinkLogout drives the whole browser flow through the development
@@ -73,7 +74,7 @@ func TestBrowserLoginLinkLogout(t *testing.T) {
 	if !s.Authenticated || s.User == nil || s.ExpiresAt == nil {
 		t.Fatalf("session after login = %s", r.body)
 	}
-	name, email, picture := "Alice Example", "alice@example.com", seedPicture(t, "auth0|alice")
+	name, email, picture := "Alice Example", "alice@example.com", devtenanttest.DemoPicture(t, "auth0|alice")
 	want := api.SessionUser{Sub: "auth0|alice", Name: &name, Email: &email, Picture: &picture}
 	if diff := cmp.Diff(want, *s.User); diff != "" {
 		t.Errorf("session user (-want +got):\n%s", diff)

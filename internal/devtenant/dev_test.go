@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -163,11 +164,7 @@ func TestDevUser(t *testing.T) {
 }
 
 func TestDevDisabled(t *testing.T) {
-	tn, err := devtenant.Start(devtenant.Options{DisableDevEndpoints: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tn.Close() })
+	tn := devtenanttest.Start(t, devtenant.Options{DisableDevEndpoints: true})
 	for _, path := range []string{"/__dev/tokens", "/__dev/faults"} {
 		if got := mtDo(t, tn, "POST", path, "", `{}`); got.status != 404 {
 			t.Errorf("POST %s: status %d, want 404", path, got.status)

@@ -29,6 +29,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -67,11 +68,7 @@ func TestLockSocialLoginInChromium(t *testing.T) {
 			c.WebOrigins = append(c.WebOrigins, pageOrigin)
 		}
 	}
-	tn, err := devtenant.Start(devtenant.Options{Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tn.Close() })
+	tn := devtenanttest.Start(t, devtenant.Options{Seed: &seed})
 
 	page.Config.Handler = lockTestPage(t, bundle, tn, pageOrigin)
 	page.Start()
