@@ -38,17 +38,18 @@ func newBearerRecorder(t *testing.T, srv *jwksServer) *bearerRecorder {
 // newBearerRecorderWith builds the Bearer over keys; cacheSize is BearerConfig's.
 func newBearerRecorderWith(t *testing.T, srv *jwksServer, keys *auth.KeySource, cacheSize int) *bearerRecorder {
 	t.Helper()
+	return newBearerRecorderOf(t, auth.BearerConfig{Issuer: srv.issuer(), Audience: apiAudience, Keys: keys, CacheSize: cacheSize})
+}
+
+// newBearerRecorderOf builds the Bearer of cfg, whose errors it records and answers.
+func newBearerRecorderOf(t *testing.T, cfg auth.BearerConfig) *bearerRecorder {
+	t.Helper()
 	rec := &bearerRecorder{}
-	b, err := auth.NewBearer(auth.BearerConfig{
-		Issuer:    srv.issuer(),
-		Audience:  apiAudience,
-		Keys:      keys,
-		CacheSize: cacheSize,
-		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
-			rec.errs = append(rec.errs, err)
-			problem.Write(w, "", err)
-		},
-	})
+	cfg.OnError = func(w http.ResponseWriter, _ *http.Request, err error) {
+		rec.errs = append(rec.errs, err)
+		problem.Write(w, "", err)
+	}
+	b, err := auth.NewBearer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,21 +296,12 @@ func TestBearerMiddlewareKeepsValidatingWithLastGoodKeys(t *testing.T) {
 // both accepted, each checked against its own issuer; any other issuer is refused.
 func TestBearerMiddlewareAcceptsEachConfiguredIssuer(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	rec := &bearerRecorder{}
-	b, err := auth.NewBearer(auth.BearerConfig{
+	rec := newBearerRecorderOf(t, auth.BearerConfig{
 		Issuer:       srv.issuer(),
 		ExtraIssuers: []string{customDomainIssuer, srv.issuer()},
 		Audience:     apiAudience,
 		Keys:         newKeySource(t, srv, testkit.NewClock()),
-		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
-			rec.errs = append(rec.errs, err)
-			problem.Write(w, "", err)
-		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.bearer = b
 	now := time.Now()
 	for _, tt := range []struct {
 		iss  string
@@ -335,19 +327,10 @@ func TestBearerMiddlewareAcceptsEachConfiguredIssuer(t *testing.T) {
 // (RFC 9068) or, without one, azp (Auth0's default profile).
 func TestBearerMiddlewareAllowedClients(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
-	rec := &bearerRecorder{}
-	b, err := auth.NewBearer(auth.BearerConfig{
+	rec := newBearerRecorderOf(t, auth.BearerConfig{
 		Issuer: srv.issuer(), Audience: apiAudience, Keys: newKeySource(t, srv, testkit.NewClock()),
 		AllowedClients: []string{"mobile-app", "spa-client"},
-		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
-			rec.errs = append(rec.errs, err)
-			problem.Write(w, "", err)
-		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.bearer = b
 	now := time.Now()
 	for _, tt := range []struct {
 		name   string
