@@ -67,17 +67,11 @@ func startBrowserTenantWith(t *testing.T, tweak func(*devtenant.Seed)) *browserT
 			c.WebOrigins = append(c.WebOrigins, browserBase)
 		}
 	}
-	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is the issuer
-	bt := &browserTenant{url: "http://" + srv.Listener.Addr().String()}
-	tenant, err := devtenant.New(devtenant.Options{Issuer: bt.url + "/", Seed: &seed})
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	bt.Tenant = tenant
-	srv.Config.Handler = http.HandlerFunc(bt.serve)
-	srv.Start()
-	t.Cleanup(srv.Close)
+	bt := &browserTenant{}
+	startTenantBehind(t, &seed, func(tenant *devtenant.Tenant, url string) http.Handler {
+		bt.Tenant, bt.url = tenant, url
+		return http.HandlerFunc(bt.serve)
+	})
 	return bt
 }
 

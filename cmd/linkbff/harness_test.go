@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,24 @@ func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *
 	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
 	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
 	return a
+}
+
+// startTenantBehind starts a development tenant of seed behind the handler front
+// returns for it: front gets the tenant and its URL (its issuer, known before the
+// tenant is built) and returns what serves that URL, passing requests on to the
+// tenant's Handler as it sees fit.
+func startTenantBehind(t testing.TB, seed *devtenant.Seed, front func(tenant *devtenant.Tenant, url string) http.Handler) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is known
+	url := "http://" + srv.Listener.Addr().String()
+	tenant, err := devtenant.New(devtenant.Options{Issuer: url + "/", Seed: seed})
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	srv.Config.Handler = front(tenant, url)
+	srv.Start()
+	t.Cleanup(srv.Close)
 }
 
 // productionEnv is linkbff's environment in production mode against tenant:

@@ -56,7 +56,7 @@ func TestReadinessFalseWhileCredentialsRefused(t *testing.T) {
 	}{
 		{"wrong client secret", map[string]string{"AUTH0_CLIENT_SECRET": wrongSecret}, nil,
 			"AUTH0_CLIENT_SECRET (or AUTH0_CLIENT_ID) was refused by Auth0: access_denied/Unauthorized"},
-		{"wrong M2M secret", with(m2m, "AUTH0_MANAGEMENT_CLIENT_SECRET", wrongSecret), nil,
+		{"wrong M2M secret", map[string]string{"AUTH0_MANAGEMENT_CLIENT_ID": m2mClientID, "AUTH0_MANAGEMENT_CLIENT_SECRET": wrongSecret}, nil,
 			"AUTH0_MANAGEMENT_CLIENT_SECRET (or AUTH0_MANAGEMENT_CLIENT_ID) was refused by Auth0: access_denied/Unauthorized"},
 		{"M2M without the Client Credentials grant", m2m, editM2M(func(c *devtenant.Client) { c.GrantTypes = nil }),
 			"the Machine-to-Machine application (AUTH0_MANAGEMENT_CLIENT_ID) may not use the Client Credentials grant: unauthorized_client"},
@@ -85,17 +85,6 @@ func TestReadinessFalseWhileCredentialsRefused(t *testing.T) {
 			wantProblem(t, r, http.StatusBadGateway, "upstream_unavailable")
 		})
 	}
-}
-
-func with(m map[string]string, kv ...string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
 }
 
 // TestReadyWithGoodCredentials: the startup log says what was checked, and every

@@ -16,7 +16,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"runtime"
 	"slices"
@@ -289,17 +288,11 @@ func TestSoak(t *testing.T) {
 	// The tenant, served through the counter, and two replicas on one Redis.
 	seed := devtenant.DemoSeed()
 	users := soakSeed(&seed)
-	srv := httptest.NewUnstartedServer(nil)
-	st := &soakTenant{url: "http://" + srv.Listener.Addr().String()}
-	tenant, err := devtenant.New(devtenant.Options{Issuer: st.url + "/", Seed: &seed})
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	st.Tenant = tenant
-	srv.Config.Handler = http.HandlerFunc(st.serve)
-	srv.Start()
-	t.Cleanup(srv.Close)
+	st := &soakTenant{}
+	startTenantBehind(t, &seed, func(tenant *devtenant.Tenant, url string) http.Handler {
+		st.Tenant, st.url = tenant, url
+		return http.HandlerFunc(st.serve)
+	})
 
 	env := redisEnv(t)
 	maps.Copy(env, map[string]string{
@@ -320,7 +313,7 @@ func TestSoak(t *testing.T) {
 	// tenant's form (on the first replica) for the cookie workers.
 	for i, u := range users {
 		if i < soakBearerWorkers {
-			tok, err := tenant.Mint(devtenant.MintRequest{UserID: u.primary, ClientID: testClientID, Audience: testAudience, TTL: devtenant.Duration(duration + 10*time.Minute)})
+			tok, err := st.Mint(devtenant.MintRequest{UserID: u.primary, ClientID: testClientID, Audience: testAudience, TTL: devtenant.Duration(duration + 10*time.Minute)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,7 +326,7 @@ func TestSoak(t *testing.T) {
 		}
 		u.cookie = b.sessionCookie()
 	}
-	mgmtToken, err := tenant.ManagementToken(testClientID, "read:users update:users", duration+10*time.Minute)
+	mgmtToken, err := st.ManagementToken(testClientID, "read:users update:users", duration+10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +368,7 @@ func TestSoak(t *testing.T) {
 			case <-tick.C:
 			}
 			f := soakFaults[i%len(soakFaults)]
-			tenant.InjectFault(f.endpoint, f.fault)
+			st.InjectFault(f.endpoint, f.fault)
 			injected++
 		}
 	})
@@ -383,7 +376,7 @@ func TestSoak(t *testing.T) {
 		wg.Go(func() { soakWorker(ctx, w, u, client, driver, st, stats) })
 	}
 	wg.Wait()
-	tenant.ClearFaults()
+	st.ClearFaults()
 
 	// Afterwards: every answer judged, the state whole, and the process back near
 	// its baseline once the clients hang up.
