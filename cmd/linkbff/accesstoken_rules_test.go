@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -246,38 +245,12 @@ func TestAccessTokenRule_RFC8725_3_2_NoneRefused(t *testing.T) {
 // only key with that kid.
 func TestAccessTokenRule_RFC8725_3_1_KeyMustBeBoundToRS256(t *testing.T) {
 	a := startRuleApp(t, nil)
-	attacker := testkit.RSAKey(t)
-	short, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// All published before linkbff first fetches the JWKS (see publishKeys).
-	a.publishKeys(
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "published-ok", Algorithm: "RS256", Use: "sig"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-encryption", Algorithm: "RS256", Use: "enc"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-rs384", Algorithm: "RS384", Use: "sig"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-ps256", Algorithm: "PS256"},
-		jose.JSONWebKey{Key: &short.PublicKey, KeyID: "1024-bit", Algorithm: "RS256", Use: "sig"},
-		jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "ec", Use: "sig"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "twice", Algorithm: "RS256", Use: "sig"},
-		jose.JSONWebKey{Key: &testkit.RSAKey(t).PublicKey, KeyID: "twice", Algorithm: "RS256", Use: "sig"},
-	)
+	good, bad := a.publishKeyBindings(t)
 	t.Run("a key published for RS256 accepted", func(t *testing.T) {
-		a.wantAccessAccepted(t, signRS256(t, attacker, a.header(map[string]any{"kid": "published-ok"}), a.accessClaims(nil)))
+		a.wantAccessAccepted(t, good(a.accessClaims(nil)))
 	})
-	for name, tok := range map[string]string{
-		"published for encryption":    signRS256(t, attacker, a.header(map[string]any{"kid": "for-encryption"}), a.accessClaims(nil)),
-		"published for RS384":         signRS256(t, attacker, a.header(map[string]any{"kid": "for-rs384"}), a.accessClaims(nil)),
-		"published for PS256":         signRS256(t, attacker, a.header(map[string]any{"kid": "for-ps256"}), a.accessClaims(nil)),
-		"shorter than 2048 bits":      signRS256(t, short, a.header(map[string]any{"kid": "1024-bit"}), a.accessClaims(nil)),
-		"an EC key":                   testkit.SignJWT(t, jose.ES256, ec, "ec", a.accessClaims(nil)),
-		"one of two keys under a kid": signRS256(t, attacker, a.header(map[string]any{"kid": "twice"}), a.accessClaims(nil)),
-	} {
-		t.Run(name, func(t *testing.T) { a.wantAccessRefused(t, tok) })
+	for name, sign := range bad {
+		t.Run(name, func(t *testing.T) { a.wantAccessRefused(t, sign(a.accessClaims(nil))) })
 	}
 }
 
@@ -311,16 +284,7 @@ func TestAccessTokenRule_RFC8725_3_8_SubjectMustBeAnAuth0UserID(t *testing.T) {
 func TestAccessTokenRule_RFC8725_3_10_KeysOnlyFromTheJWKS(t *testing.T) {
 	a := startRuleApp(t, nil)
 	attacker := testkit.RSAKey(t)
-	jwk, err := jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "attacker", Algorithm: "RS256", Use: "sig"}.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, over := range map[string]map[string]any{
-		"jwk": {"kid": "attacker", "jwk": json.RawMessage(jwk)},
-		"jku": {"kid": "attacker", "jku": "https://evil.example/jwks.json"},
-		"x5u": {"kid": "attacker", "x5u": "https://evil.example/cert.pem"},
-		"x5c": {"kid": "attacker", "x5c": []string{"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"}},
-	} {
+	for name, over := range keyCarryingHeaders(t, attacker) {
 		t.Run(name, func(t *testing.T) {
 			a.wantAccessRefused(t, signRS256(t, attacker, a.header(over), a.accessClaims(nil)))
 		})

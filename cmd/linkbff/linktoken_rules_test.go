@@ -4,8 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -478,38 +476,16 @@ func TestLinkTokenRule_RFC7519_4_1_5_NotBeforeHonoured(t *testing.T) {
 // tenant published it.
 func TestLinkTokenRule_RFC8725_3_1_KeyMustBeBoundToRS256(t *testing.T) {
 	a := startRuleApp(t, nil)
-	attacker := testkit.RSAKey(t)
-	short, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
+	good, bad := a.publishKeyBindings(t)
+	claims := func() map[string]any {
+		return a.linkClaims(a.nonce(a.alice), map[string]any{"aud": nativeClient}) // linked by provider|id
 	}
-	// All published before linkbff first fetches the JWKS (see publishKeys).
-	a.publishKeys(
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "published-ok", Algorithm: "RS256", Use: "sig"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-encryption", Algorithm: "RS256", Use: "enc"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-rs384", Algorithm: "RS384", Use: "sig"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-ps256", Algorithm: "PS256"},
-		jose.JSONWebKey{Key: &short.PublicKey, KeyID: "1024-bit", Algorithm: "RS256", Use: "sig"},
-		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "twice", Algorithm: "RS256", Use: "sig"},
-		jose.JSONWebKey{Key: &testkit.RSAKey(t).PublicKey, KeyID: "twice", Algorithm: "RS256", Use: "sig"},
-	)
 	t.Run("a key published for RS256 accepted", func(t *testing.T) {
-		claims := a.linkClaims(a.nonce(a.alice), map[string]any{"aud": nativeClient}) // linked by provider|id
-		a.wantLinkAccepted(t, signRS256(t, attacker, a.header(map[string]any{"kid": "published-ok"}), claims), "github|4242")
+		a.wantLinkAccepted(t, good(claims()), "github|4242")
 	})
-	for name, tc := range map[string]struct {
-		kid string
-		key *rsa.PrivateKey
-	}{
-		"published for encryption":    {"for-encryption", attacker},
-		"published for RS384":         {"for-rs384", attacker},
-		"published for PS256":         {"for-ps256", attacker},
-		"shorter than 2048 bits":      {"1024-bit", short},
-		"one of two keys under a kid": {"twice", attacker},
-	} {
+	for name, sign := range bad {
 		t.Run(name, func(t *testing.T) {
-			claims := a.linkClaims(a.nonce(a.alice), map[string]any{"aud": nativeClient})
-			a.wantLinkRefused(t, signRS256(t, tc.key, a.header(map[string]any{"kid": tc.kid}), claims), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, sign(claims()), http.StatusBadRequest, "invalid_link_token")
 		})
 	}
 }
@@ -533,16 +509,7 @@ func TestLinkTokenRule_RFC8725_3_7_UTF8(t *testing.T) {
 func TestLinkTokenRule_RFC8725_3_10_KeysOnlyFromTheJWKS(t *testing.T) {
 	a := startRuleApp(t, nil)
 	attacker := testkit.RSAKey(t)
-	jwk, err := jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "attacker", Algorithm: "RS256", Use: "sig"}.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, over := range map[string]map[string]any{
-		"jwk": {"kid": "attacker", "jwk": json.RawMessage(jwk)},
-		"jku": {"kid": "attacker", "jku": "https://evil.example/jwks.json"},
-		"x5u": {"kid": "attacker", "x5u": "https://evil.example/cert.pem"},
-		"x5c": {"kid": "attacker", "x5c": []string{"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"}},
-	} {
+	for name, over := range keyCarryingHeaders(t, attacker) {
 		t.Run(name, func(t *testing.T) {
 			a.wantLinkRefused(t, signRS256(t, attacker, a.header(over), a.linkClaims(a.nonce(a.alice), nil)), http.StatusBadRequest, "invalid_link_token")
 		})

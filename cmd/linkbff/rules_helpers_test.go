@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -246,6 +248,64 @@ func (a *ruleApp) publishKeys(keys ...jose.JSONWebKey) {
 		if err := a.tenant.PublishKey(k); err != nil {
 			a.t.Fatal(err)
 		}
+	}
+}
+
+// publishKeyBindings publishes (see publishKeys) one key bound to RS256 as RFC 8725
+// §3.1 asks, and keys published otherwise, which must verify nothing although the
+// tenant published them: for encryption, for RS384, for PS256, shorter than 2048 bits,
+// an EC key, and one of two keys under one kid. It returns a signer of the claims for
+// the good key, and one for each bad key by what is wrong with it.
+func (a *ruleApp) publishKeyBindings(t *testing.T) (good func(claims map[string]any) string, bad map[string]func(claims map[string]any) string) {
+	t.Helper()
+	attacker := testkit.RSAKey(t)
+	short, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.publishKeys(
+		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "published-ok", Algorithm: "RS256", Use: "sig"},
+		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-encryption", Algorithm: "RS256", Use: "enc"},
+		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-rs384", Algorithm: "RS384", Use: "sig"},
+		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "for-ps256", Algorithm: "PS256"},
+		jose.JSONWebKey{Key: &short.PublicKey, KeyID: "1024-bit", Algorithm: "RS256", Use: "sig"},
+		jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "ec", Use: "sig"},
+		jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "twice", Algorithm: "RS256", Use: "sig"},
+		jose.JSONWebKey{Key: &testkit.RSAKey(t).PublicKey, KeyID: "twice", Algorithm: "RS256", Use: "sig"},
+	)
+	rs256 := func(key *rsa.PrivateKey, kid string) func(map[string]any) string {
+		return func(claims map[string]any) string {
+			return signRS256(t, key, a.header(map[string]any{"kid": kid}), claims)
+		}
+	}
+	return rs256(attacker, "published-ok"), map[string]func(map[string]any) string{
+		"published for encryption":    rs256(attacker, "for-encryption"),
+		"published for RS384":         rs256(attacker, "for-rs384"),
+		"published for PS256":         rs256(attacker, "for-ps256"),
+		"shorter than 2048 bits":      rs256(short, "1024-bit"),
+		"an EC key":                   func(claims map[string]any) string { return testkit.SignJWT(t, jose.ES256, ec, "ec", claims) },
+		"one of two keys under a kid": rs256(attacker, "twice"),
+	}
+}
+
+// keyCarryingHeaders are headers that bring their own key (RFC 8725 §3.10), each
+// naming kid "attacker", under which the JWKS has nothing: an embedded jwk (of
+// attacker's key), a jku, an x5u, an x5c.
+func keyCarryingHeaders(t *testing.T, attacker *rsa.PrivateKey) map[string]map[string]any {
+	t.Helper()
+	jwk, err := jose.JSONWebKey{Key: &attacker.PublicKey, KeyID: "attacker", Algorithm: "RS256", Use: "sig"}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]map[string]any{
+		"jwk": {"kid": "attacker", "jwk": json.RawMessage(jwk)},
+		"jku": {"kid": "attacker", "jku": "https://evil.example/jwks.json"},
+		"x5u": {"kid": "attacker", "x5u": "https://evil.example/cert.pem"},
+		"x5c": {"kid": "attacker", "x5c": []string{"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"}},
 	}
 }
 
