@@ -292,6 +292,47 @@ func (a *ruleApp) publishKeyBindings(t *testing.T) (good func(claims map[string]
 	}
 }
 
+// wrongAlgorithms sign the claims otherwise than RS256 with the tenant's key, each
+// refused by RFC 8725 §3.1 (the verifier's algorithm, never the token's): another RSA
+// algorithm by the tenant's own key, a PS256 signature under an RS256 header, an EC
+// key under the tenant's kid, an HMAC keyed with the tenant's public key (algorithm
+// confusion), alg in lower case, no alg.
+func (a *ruleApp) wrongAlgorithms(t *testing.T) map[string]func(claims map[string]any) string {
+	t.Helper()
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signAs := func(alg string, header map[string]any) func(map[string]any) string {
+		return func(claims map[string]any) string { return a.sign(alg, a.header(header), claims) }
+	}
+	return map[string]func(map[string]any) string{
+		"RS384 by the tenant's key":             signAs("RS384", map[string]any{"alg": "RS384"}),
+		"RS512 by the tenant's key":             signAs("RS512", map[string]any{"alg": "RS512"}),
+		"PS256 by the tenant's key":             signAs("PS256", map[string]any{"alg": "PS256"}),
+		"PS256 signature under an RS256 header": signAs("PS256", nil),
+		"ES256 under the tenant's kid": func(claims map[string]any) string {
+			return testkit.SignJWT(t, jose.ES256, ec, a.tenant.SigningKeyID(), claims)
+		},
+		"HS256 keyed with the tenant's public key": func(claims map[string]any) string {
+			return testkit.SignJWT(t, jose.HS256, a.publicKeyPEM(), a.tenant.SigningKeyID(), claims)
+		},
+		"alg in lower case": signAs("RS256", map[string]any{"alg": "rs256"}),
+		"no alg":            signAs("RS256", map[string]any{"alg": nil}),
+	}
+}
+
+// critHeaders are headers with a crit list (RFC 7515 §4.1.11), which linkbff refuses
+// since it understands no extension.
+func critHeaders() map[string]map[string]any {
+	return map[string]map[string]any{
+		"an unknown extension": {"crit": []string{"http://example.com/must-understand"}, "http://example.com/must-understand": true},
+		"exp as a header":      {"crit": []string{"exp"}, "exp": time.Now().Add(time.Hour).Unix()},
+		"unencoded payload":    {"crit": []string{"b64"}, "b64": true},
+		"empty list":           {"crit": []string{}},
+	}
+}
+
 // keyCarryingHeaders are headers that bring their own key (RFC 8725 §3.10), each
 // naming kid "attacker", under which the JWKS has nothing: an embedded jwk (of
 // attacker's key), a jku, an x5u, an x5c.
