@@ -3,6 +3,7 @@ package mgmt_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,6 +52,20 @@ type seenRequest struct {
 	ContentType string
 	UserAgent   string
 	Body        string
+}
+
+// wantOneRequest checks that f saw exactly one Management API request: method to
+// path (sent and escaped alike) with linkbff's token and user agent and, when body is
+// not empty, that JSON body.
+func (f *fake) wantOneRequest(t *testing.T, method, path, body string) {
+	t.Helper()
+	want := seenRequest{Method: method, RequestURI: path, EscapedPath: path, Auth: "Bearer mgmt-token-1", UserAgent: "linkbff"}
+	if body != "" {
+		want.ContentType, want.Body = "application/json", body
+	}
+	if diff := cmp.Diff([]seenRequest{want}, f.requests()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
 }
 
 // newFake starts a fake tenant; opts may set fields before it serves.

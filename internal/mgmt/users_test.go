@@ -39,16 +39,7 @@ func TestGetUser(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
 	}
-	wantReq := []seenRequest{{
-		Method:      http.MethodGet,
-		RequestURI:  "/api/v2/users/auth0%7C5f7c8ec7c33c6c004bbafe82",
-		EscapedPath: "/api/v2/users/auth0%7C5f7c8ec7c33c6c004bbafe82",
-		Auth:        "Bearer mgmt-token-1",
-		UserAgent:   "linkbff",
-	}}
-	if diff := cmp.Diff(wantReq, f.requests()); diff != "" {
-		t.Errorf("requests (-want +got):\n%s", diff)
-	}
+	f.wantOneRequest(t, http.MethodGet, "/api/v2/users/auth0%7C5f7c8ec7c33c6c004bbafe82", "")
 }
 
 func TestUpdateUserMetadata(t *testing.T) {
@@ -75,18 +66,7 @@ func TestUpdateUserMetadata(t *testing.T) {
 			if err := c.UpdateUserMetadata(t.Context(), "auth0|abc", tt.metadata); err != nil {
 				t.Fatalf("UpdateUserMetadata: %v", err)
 			}
-			want := []seenRequest{{
-				Method:      http.MethodPatch,
-				RequestURI:  "/api/v2/users/auth0%7Cabc",
-				EscapedPath: "/api/v2/users/auth0%7Cabc",
-				Auth:        "Bearer mgmt-token-1",
-				ContentType: "application/json",
-				UserAgent:   "linkbff",
-				Body:        tt.wantBody,
-			}}
-			if diff := cmp.Diff(want, f.requests()); diff != "" {
-				t.Errorf("requests (-want +got):\n%s", diff)
-			}
+			f.wantOneRequest(t, http.MethodPatch, "/api/v2/users/auth0%7Cabc", tt.wantBody)
 		})
 	}
 }
@@ -102,18 +82,7 @@ func TestLinkWithToken(t *testing.T) {
 	if diff := cmp.Diff(wantIdentities, got); diff != "" {
 		t.Errorf("identities (-want +got):\n%s", diff)
 	}
-	want := []seenRequest{{
-		Method:      http.MethodPost,
-		RequestURI:  "/api/v2/users/auth0%7Cabc/identities",
-		EscapedPath: "/api/v2/users/auth0%7Cabc/identities",
-		Auth:        "Bearer mgmt-token-1",
-		ContentType: "application/json",
-		UserAgent:   "linkbff",
-		Body:        `{"link_with":"eyJhbGciOiJSUzI1NiJ9.payload.sig"}`,
-	}}
-	if diff := cmp.Diff(want, f.requests()); diff != "" {
-		t.Errorf("requests (-want +got):\n%s", diff)
-	}
+	f.wantOneRequest(t, http.MethodPost, "/api/v2/users/auth0%7Cabc/identities", `{"link_with":"eyJhbGciOiJSUzI1NiJ9.payload.sig"}`)
 }
 
 func TestLinkIdentity(t *testing.T) {
@@ -127,18 +96,7 @@ func TestLinkIdentity(t *testing.T) {
 	if diff := cmp.Diff(wantIdentities, got); diff != "" {
 		t.Errorf("identities (-want +got):\n%s", diff)
 	}
-	want := []seenRequest{{
-		Method:      http.MethodPost,
-		RequestURI:  "/api/v2/users/auth0%7Cabc/identities",
-		EscapedPath: "/api/v2/users/auth0%7Cabc/identities",
-		Auth:        "Bearer mgmt-token-1",
-		ContentType: "application/json",
-		UserAgent:   "linkbff",
-		Body:        `{"provider":"oauth2","user_id":"custom-conn|42"}`,
-	}}
-	if diff := cmp.Diff(want, f.requests()); diff != "" {
-		t.Errorf("requests (-want +got):\n%s", diff)
-	}
+	f.wantOneRequest(t, http.MethodPost, "/api/v2/users/auth0%7Cabc/identities", `{"provider":"oauth2","user_id":"custom-conn|42"}`)
 }
 
 func TestUnlink(t *testing.T) {
@@ -154,16 +112,7 @@ func TestUnlink(t *testing.T) {
 	if diff := cmp.Diff(wantIDs, got); diff != "" {
 		t.Errorf("identities (-want +got):\n%s", diff)
 	}
-	want := []seenRequest{{
-		Method:      http.MethodDelete,
-		RequestURI:  "/api/v2/users/auth0%7Cabc/identities/github/12345678901234",
-		EscapedPath: "/api/v2/users/auth0%7Cabc/identities/github/12345678901234",
-		Auth:        "Bearer mgmt-token-1",
-		UserAgent:   "linkbff",
-	}}
-	if diff := cmp.Diff(want, f.requests()); diff != "" {
-		t.Errorf("requests (-want +got):\n%s", diff)
-	}
+	f.wantOneRequest(t, http.MethodDelete, "/api/v2/users/auth0%7Cabc/identities/github/12345678901234", "")
 }
 
 // Every id, provider and identity user_id must arrive as exactly one path
