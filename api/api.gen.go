@@ -335,6 +335,44 @@ type IdentityProfile struct {
 	Picture *string `json:"picture,omitempty"`
 }
 
+// IdentitySuggestion One account to suggest: how it signs in, its masked email and its name.
+// No user id and no metadata.
+//
+// Example: {"connection":"github","email":"a***e@example.com","is_social":true,"name":"alice-gh","provider":"github"}
+type IdentitySuggestion struct {
+	// Connection The Auth0 connection to sign in with (Lock's `allowedConnections`).
+	//
+	// Example: github
+	Connection string `json:"connection"`
+
+	// Email The email, masked (first and last character of the local part, and the domain).
+	//
+	// Example: a***e@example.com
+	Email string `json:"email"`
+
+	// IsSocial Whether the connection is a social one.
+	//
+	// Example: true
+	IsSocial bool `json:"is_social"`
+
+	// Name The account's name, when it has one that is not an email.
+	//
+	// Example: alice-gh
+	Name *string `json:"name,omitempty"`
+
+	// Provider The account's identity provider.
+	//
+	// Example: github
+	Provider string `json:"provider"`
+}
+
+// IdentitySuggestions Accounts with the caller's verified email that are not linked to the caller.
+//
+// Example: {"suggestions":[{"connection":"github","email":"a***e@example.com","is_social":true,"name":"alice-gh","provider":"github"}]}
+type IdentitySuggestions struct {
+	Suggestions []IdentitySuggestion `json:"suggestions"`
+}
+
 // LinkNonce A one-time link intent bound to the caller.
 //
 // Example: {"expires_in":300,"nonce":"kQ7m3YbC1nH2r8Zs5TfW0A"}
@@ -689,6 +727,9 @@ type ServerInterface interface {
 	// CreateLinkNonce Start a link
 	// (POST /me/identities/nonce)
 	CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams)
+	// ListIdentitySuggestions Accounts the caller may want to link
+	// (GET /me/identities/suggestions)
+	ListIdentitySuggestions(w http.ResponseWriter, r *http.Request)
 	// UnlinkIdentity Unlink one of the caller's secondary identities
 	// (DELETE /me/identities/{provider}/{user_id})
 	UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string, params UnlinkIdentityParams)
@@ -734,6 +775,12 @@ func (_ Unimplemented) LinkIdentity(w http.ResponseWriter, r *http.Request, para
 // CreateLinkNonce Start a link
 // (POST /me/identities/nonce)
 func (_ Unimplemented) CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListIdentitySuggestions Accounts the caller may want to link
+// (GET /me/identities/suggestions)
+func (_ Unimplemented) ListIdentitySuggestions(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -885,6 +932,20 @@ func (siw *ServerInterfaceWrapper) CreateLinkNonce(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateLinkNonce(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIdentitySuggestions operation middleware
+func (siw *ServerInterfaceWrapper) ListIdentitySuggestions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIdentitySuggestions(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1116,6 +1177,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/me/identities/nonce", wrapper.CreateLinkNonce)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/me/identities/suggestions", wrapper.ListIdentitySuggestions)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/me/identities/{provider}/{user_id}", wrapper.UnlinkIdentity)

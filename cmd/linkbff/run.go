@@ -180,6 +180,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
 	}, upstream, verifier, store)
+	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -208,14 +209,15 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 			Connections:          cfg.LinkConnections,
 		},
 	}, server.Deps{
-		Logger:     log,
-		Identities: svc,
-		Bearer:     bearer,
-		Web:        web,
-		Ready:      ready,
-		OpenAPI:    linkbff.OpenAPISpec(),
-		Frontend:   frontend.Files(),
-		Metrics:    reg,
+		Logger:      log,
+		Identities:  svc,
+		Suggestions: suggestions,
+		Bearer:      bearer,
+		Web:         web,
+		Ready:       ready,
+		OpenAPI:     linkbff.OpenAPISpec(),
+		Frontend:    frontend.Files(),
+		Metrics:     reg,
 	}), nil
 }
 

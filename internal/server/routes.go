@@ -91,6 +91,7 @@ func (s *server) routes() http.Handler {
 		}
 		// Per-user rate limiting goes here: the caller is known.
 		r.Get("/me/identities", op.ListIdentities)
+		r.Get("/me/identities/suggestions", op.ListIdentitySuggestions)
 		r.Post("/me/identities", op.LinkIdentity)
 		r.Post("/me/identities/nonce", op.CreateLinkNonce)
 		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)

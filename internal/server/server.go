@@ -53,7 +53,9 @@ type Identities interface {
 type Deps struct {
 	Logger     *slog.Logger
 	Identities Identities
-	Bearer     *auth.Bearer
+	// Suggestions answers GET /me/identities/suggestions; nil answers 404.
+	Suggestions Suggester
+	Bearer      *auth.Bearer
 	// Web is the browser half: the /auth routes and the session cookie on /me/*.
 	// Nil serves the API to bearer tokens only.
 	Web *webauth.Web
