@@ -135,4 +135,3 @@ func TestSeedRefusesBadBackchannelURL(t *testing.T) {
 		t.Error("a relative back-channel logout URL was accepted")
 	}
 }
-
