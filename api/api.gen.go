@@ -40,13 +40,16 @@ const (
 	ProblemCodeInternalError         ProblemCode = "internal_error"
 	ProblemCodeInvalidBody           ProblemCode = "invalid_body"
 	ProblemCodeInvalidLinkToken      ProblemCode = "invalid_link_token"
+	ProblemCodeInvalidLogoutToken    ProblemCode = "invalid_logout_token"
 	ProblemCodeInvalidPath           ProblemCode = "invalid_path"
 	ProblemCodeInvalidToken          ProblemCode = "invalid_token"
 	ProblemCodeLinkTokenTooOld       ProblemCode = "link_token_too_old"
+	ProblemCodeLogoutFailed          ProblemCode = "logout_failed"
 	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
 	ProblemCodeNonceMismatch         ProblemCode = "nonce_mismatch"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePrimaryIdentity       ProblemCode = "primary_identity"
+	ProblemCodeReauthRequired        ProblemCode = "reauth_required"
 	ProblemCodeSessionUnavailable    ProblemCode = "session_unavailable"
 	ProblemCodeStoreUnavailable      ProblemCode = "store_unavailable"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
@@ -81,11 +84,15 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeInvalidLinkToken:
 		return true
+	case ProblemCodeInvalidLogoutToken:
+		return true
 	case ProblemCodeInvalidPath:
 		return true
 	case ProblemCodeInvalidToken:
 		return true
 	case ProblemCodeLinkTokenTooOld:
+		return true
+	case ProblemCodeLogoutFailed:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
@@ -94,6 +101,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodePrimaryIdentity:
+		return true
+	case ProblemCodeReauthRequired:
 		return true
 	case ProblemCodeSessionUnavailable:
 		return true
@@ -419,6 +428,9 @@ type Problem struct {
 	// | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 	// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+	// | `reauth_required` | 401 | Recent login required | A link or unlink needs a login younger than the server's `REAUTH_MAX_AGE` (10 minutes by default): the session's sign-in, or the access token's login time when it carries one. With the session cookie, `login_url` starts a new login. |
+	// | `invalid_logout_token` | 400 | Invalid logout token | `POST /auth/backchannel-logout`: the logout token fails validation (OIDC Back-Channel Logout 1.0 §2.6) or was used before. |
+	// | `logout_failed` | 400 | Logout failed | `POST /auth/backchannel-logout`: the sessions could not be ended now (signing keys or session store unreachable); send the token again. |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -447,8 +459,30 @@ type Problem struct {
 	// Example: The user has no identity github/583231.
 	Detail *string `json:"detail,omitempty"`
 
+	// Error With `invalid_logout_token` and `logout_failed` only: the OAuth 2.0
+	// error code an OpenID provider reads (OIDC Back-Channel Logout 1.0
+	// §2.8), `invalid_request` or `temporarily_unavailable`.
+	//
+	//
+	// Example: invalid_request
+	Error *string `json:"error,omitempty"`
+
+	// ErrorDescription With `error`: the same text as `detail`.
+	//
+	// Example: The logout token has no jti.
+	ErrorDescription *string `json:"error_description,omitempty"`
+
 	// Errors For validation problems, what is wrong with each field.
 	Errors []FieldError `json:"errors,omitempty"`
+
+	// LoginURL With `reauth_required` for a request authenticated by the session
+	// cookie: a path on this origin that starts a login forcing Auth0 to
+	// authenticate the person again, and comes back to the page. Send
+	// the browser there, then retry.
+	//
+	//
+	// Example: /auth/login?returnTo=%2F&prompt=login&max_age=0
+	LoginURL *string `json:"login_url,omitempty"`
 
 	// RequestID The id of the request, as logged by the server.
 	//
@@ -484,6 +518,9 @@ type Problem struct {
 // | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 // | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 // | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+// | `reauth_required` | 401 | Recent login required | A link or unlink needs a login younger than the server's `REAUTH_MAX_AGE` (10 minutes by default): the session's sign-in, or the access token's login time when it carries one. With the session cookie, `login_url` starts a new login. |
+// | `invalid_logout_token` | 400 | Invalid logout token | `POST /auth/backchannel-logout`: the logout token fails validation (OIDC Back-Channel Logout 1.0 §2.6) or was used before. |
+// | `logout_failed` | 400 | Logout failed | `POST /auth/backchannel-logout`: the sessions could not be ended now (signing keys or session store unreachable); send the token again. |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -587,6 +624,13 @@ type BodyTooLarge = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type CSRFFailed = Problem
 
+// ChangeUnauthorized An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type ChangeUnauthorized = Problem
+
 // ChangeUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -628,6 +672,13 @@ type LinkBadRequest = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type LinkConflict = Problem
+
+// LogoutRefused An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type LogoutRefused = Problem
 
 // ServiceUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

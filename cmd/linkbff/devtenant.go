@@ -13,8 +13,8 @@ import (
 
 // startDevTenant runs the development tenant in-process (AUTH0_DOMAIN unset) and
 // points cfg at it: its regular web application is the BFF, its API the audience.
-// The application's callbacks and origins are extended with cfg.BaseURL so the demo
-// works on whatever address linkbff listens.
+// The application's callbacks, origins and back-channel logout URL are extended with
+// cfg.BaseURL so the demo works on whatever address linkbff listens.
 func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtenant.Seed, error) {
 	seed := devtenant.DemoSeed()
 	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
@@ -25,6 +25,11 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 	app.Callbacks = appendNew(app.Callbacks, cfg.BaseURL+"/auth/callback", cfg.BaseURL+"/")
 	app.AllowedLogoutURLs = appendNew(app.AllowedLogoutURLs, cfg.BaseURL+"/")
 	app.WebOrigins = appendNew(app.WebOrigins, cfg.BaseURL)
+	// The tenant tells linkbff when a person signs out there (back-channel logout).
+	if app.OIDCLogout == nil {
+		app.OIDCLogout = &devtenant.OIDCLogout{}
+	}
+	app.OIDCLogout.BackchannelLogoutURLs = appendNew(app.OIDCLogout.BackchannelLogoutURLs, cfg.BaseURL+"/auth/backchannel-logout")
 
 	t, err := devtenant.Start(devtenant.Options{Addr: addr, Seed: &seed})
 	if err != nil {

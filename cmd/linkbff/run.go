@@ -122,9 +122,13 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 	if err != nil {
 		return nil, err
 	}
-	var sessions scs.Store // nil: in memory
+	var (
+		sessions scs.Store        // nil: in memory
+		registry webauth.Registry // nil: in memory, beside the sessions
+	)
 	if rdb != nil {
 		sessions = goredisstore.NewWithPrefix(rdb, cfg.RedisKeyPrefix+"session:")
+		registry = redisstore.NewRegistry(rdb, redisstore.Options{Prefix: cfg.RedisKeyPrefix})
 	}
 	web, err := webauth.New(webauth.Config{
 		BaseURL:      cfg.BaseURL,
@@ -135,6 +139,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		IdleTimeout:  cfg.SessionIdleTimeout,
 		Lifetime:     cfg.SessionLifetime,
 		Store:        sessions,
+		Registry:     registry,
 		HTTPClient:   &http.Client{Timeout: cfg.UpstreamTimeout},
 		OnError:      server.WriteProblem,
 	})
@@ -179,6 +184,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		RequireNonce:         cfg.LinkRequireNonce,
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
+		EndSessions:          web.EndUserSessions,
 	}, upstream, verifier, store)
 	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})
 
@@ -200,6 +206,8 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 	return server.New(server.Config{
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		ReauthMaxAge:       cfg.ReauthMaxAge,
+		AuthTimeClaim:      cfg.ReauthAuthTimeClaim,
 		Client: server.ClientConfig{
 			Domain:               cfg.Auth0URL,
 			ConfigurationBaseURL: cfg.LockConfigurationBaseURL,

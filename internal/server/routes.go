@@ -75,6 +75,8 @@ func (s *server) routes() http.Handler {
 			r.Method(http.MethodPost, "/auth/logout", web.Logout())
 			r.Method(http.MethodGet, "/auth/session", web.Session())
 		})
+		// Auth0 posts here, server to server, without the browser's cookie.
+		r.Method(http.MethodPost, "/auth/backchannel-logout", web.BackchannelLogout())
 	}
 
 	r.Group(func(r chi.Router) {
@@ -92,9 +94,10 @@ func (s *server) routes() http.Handler {
 		// Per-user rate limiting goes here: the caller is known.
 		r.Get("/me/identities", op.ListIdentities)
 		r.Get("/me/identities/suggestions", op.ListIdentitySuggestions)
-		r.Post("/me/identities", op.LinkIdentity)
 		r.Post("/me/identities/nonce", op.CreateLinkNonce)
-		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
+		// Changes to how a person logs in need a recent login (REAUTH_MAX_AGE).
+		r.With(s.requireRecentLogin).Post("/me/identities", op.LinkIdentity)
+		r.With(s.requireRecentLogin).Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
 	})
 
 	return r

@@ -25,6 +25,13 @@ type Config struct {
 	CORSAllowedOrigins []string
 	// Client is what the page needs to start Auth0 Lock (GET /config.json).
 	Client ClientConfig
+	// ReauthMaxAge is how recent the login behind a link or unlink must be
+	// (REAUTH_MAX_AGE); 0 turns the rule off. AuthTimeClaim is the claim of a bearer
+	// token that holds its login time ("auth_time" when empty).
+	ReauthMaxAge  time.Duration
+	AuthTimeClaim string
+	// Now is the clock of the login-age rule (time.Now when nil).
+	Now func() time.Time
 }
 
 // ClientConfig describes the tenant and application to the browser. Nothing in it is
@@ -82,8 +89,19 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
+	if cfg.AuthTimeClaim == "" {
+		cfg.AuthTimeClaim = "auth_time"
+	}
 	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
+}
+
+// now is the server's clock.
+func (s *server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // fail writes err as a problem (see WriteProblem).
