@@ -61,7 +61,7 @@ func TestBackchannelLogoutOnSignOut(t *testing.T) {
 	if post.path != "/"+webClientID || post.contentType != "application/x-www-form-urlencoded" || len(post.form["logout_token"]) != 1 {
 		t.Fatalf("post to %s (%s) with %v, want the web client's URL and one logout_token", post.path, post.contentType, post.form)
 	}
-	jws, err := jose.ParseSigned(post.form.Get("logout_token"), []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(post.form.Get("logout_token"), []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestLogoutTokenKnob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ type logoutToken struct {
 // token that fails is an invalid_logout_token problem; keys that cannot be fetched
 // are logout_failed, since the token may be good.
 func (w *Web) verifyLogoutToken(ctx context.Context, raw string) (logoutToken, error) {
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return logoutToken{}, invalidLogout(err, "The logout token is not an RS256 JWS.")
 	}
