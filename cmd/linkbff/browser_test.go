@@ -60,7 +60,16 @@ func (bt *browserTenant) routeLogouts(instanceURL string) {
 // and logout URLs.
 func startBrowserTenant(t *testing.T) *browserTenant {
 	t.Helper()
+	return startBrowserTenantWith(t, nil)
+}
+
+// startBrowserTenantWith is startBrowserTenant with the demo seed edited by tweak.
+func startBrowserTenantWith(t *testing.T, tweak func(*devtenant.Seed)) *browserTenant {
+	t.Helper()
 	seed := devtenant.DemoSeed()
+	if tweak != nil {
+		tweak(&seed)
+	}
 	for i := range seed.Clients {
 		if c := &seed.Clients[i]; c.ClientID == testClientID {
 			c.Callbacks = append(c.Callbacks, browserBase+"/auth/callback")
@@ -69,8 +78,7 @@ func startBrowserTenant(t *testing.T) *browserTenant {
 			c.OIDCLogout = &devtenant.OIDCLogout{BackchannelLogoutURLs: []string{browserBase + "/auth/backchannel-logout"}}
 		}
 	}
-	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is the issuer
-	bt := &browserTenant{url: "http://" + srv.Listener.Addr().String()}
+	bt := &browserTenant{}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	logoutClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DisableKeepAlives: true, // each post reaches the process routed to now
@@ -81,15 +89,10 @@ func startBrowserTenant(t *testing.T) *browserTenant {
 			return dialer.DialContext(ctx, network, addr)
 		},
 	}}
-	tenant, err := devtenant.New(devtenant.Options{Issuer: bt.url + "/", Seed: &seed, HTTPClient: logoutClient})
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	bt.Tenant = tenant
-	srv.Config.Handler = http.HandlerFunc(bt.serve)
-	srv.Start()
-	t.Cleanup(srv.Close)
+	startTenantBehind(t, devtenant.Options{Seed: &seed, HTTPClient: logoutClient}, func(tenant *devtenant.Tenant, url string) http.Handler {
+		bt.Tenant, bt.url = tenant, url
+		return http.HandlerFunc(bt.serve)
+	})
 	return bt
 }
 

@@ -7,12 +7,14 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -20,6 +22,8 @@ const (
 	testClientID = "linkbff-dev-client"
 	testAudience = "https://linkbff.example/api"
 	nativeClient = "linkbff-dev-native"
+	// testScope is what a client of linkbff's API asks Auth0 for: both of its scopes.
+	testScope = "openid profile email read:identities write:identities"
 )
 
 // app is one linkbff process (run) in front of one development tenant, both on
@@ -40,12 +44,7 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 	if tweak != nil {
 		tweak(&seed)
 	}
-	tenant, err := devtenant.Start(devtenant.Options{Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
-	return startAppOn(t, tenant, env)
+	return startAppOn(t, devtenanttest.Start(t, devtenant.Options{Seed: &seed}), env)
 }
 
 // startAppOn starts linkbff (with env overrides) against a running tenant; several
@@ -55,6 +54,25 @@ func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *
 	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
 	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
 	return a
+}
+
+// startTenantBehind starts a development tenant of opts (its Issuer set here) behind
+// the handler front returns for it: front gets the tenant and its URL (its issuer,
+// known before the tenant is built) and returns what serves that URL, passing
+// requests on to the tenant's Handler as it sees fit.
+func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *devtenant.Tenant, url string) http.Handler) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is known
+	url := "http://" + srv.Listener.Addr().String()
+	opts.Issuer = url + "/"
+	tenant, err := devtenant.New(opts)
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	srv.Config.Handler = front(tenant, url)
+	srv.Start()
+	t.Cleanup(srv.Close)
 }
 
 // productionEnv is linkbff's environment in production mode against tenant:
@@ -80,6 +98,15 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 // the test ends, run is stopped and must return nil.
 func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
 	t.Helper()
+	// No load balancer watches a test's linkbff: it need not keep serving after the
+	// test ends (unless a test asks for a drain delay).
+	setenv := getenv
+	getenv = func(k string) string {
+		if v := setenv(k); v != "" || k != "SHUTDOWN_DRAIN_DELAY" {
+			return v
+		}
+		return "0s"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
@@ -170,7 +197,7 @@ func (a *app) mint(req devtenant.MintRequest) devtenant.Tokens {
 
 // accessToken is a valid bearer token of userID for linkbff's API.
 func (a *app) accessToken(userID string) string {
-	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience}).AccessToken
+	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience, Scope: testScope}).AccessToken
 }
 
 type response struct {

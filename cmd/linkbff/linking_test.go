@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -50,7 +51,7 @@ func TestListLinkUnlinkRoundTrip(t *testing.T) {
 		"identities": []any{map[string]any{
 			"provider": "auth0", "user_id": "alice", "connection": "Username-Password-Authentication",
 			"is_social": false, "primary": true,
-			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": "https://avatars.example/alice.png"},
+			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": devtenanttest.DemoPicture(t, "auth0|alice")},
 		}},
 	}
 	if diff := cmp.Diff(want, r.json(t)); diff != "" {
@@ -366,6 +367,10 @@ func TestBadRequestBodies(t *testing.T) {
 	p := wantProblem(t, post("application/json", `{"link_with":"x","extra":1}`), 400, "invalid_body")
 	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "extra" {
 		t.Errorf("errors = %v, want the unknown member named", p["errors"])
+	}
+	p = wantProblem(t, post("application/json", `{"link_with":"x","link_with":"y"}`), 400, "invalid_body")
+	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "link_with" {
+		t.Errorf("errors = %v, want the duplicate member named", p["errors"])
 	}
 	wantProblem(t, post("application/json", `{"link_with":"`+strings.Repeat("a", 70<<10)+`"}`), 413, "body_too_large")
 	if n := a.tenant.ManagementRequests(); n != 0 {

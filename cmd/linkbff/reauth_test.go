@@ -126,7 +126,7 @@ func TestReauthOff(t *testing.T) {
 func TestReauthBearer(t *testing.T) {
 	a := startApp(t, map[string]string{"REAUTH_MAX_AGE": "5m"}, nil)
 	token := func(claims map[string]any) string {
-		return a.mint(devtenant.MintRequest{UserID: "auth0|alice", Audience: testAudience, AccessTokenClaims: claims}).AccessToken
+		return a.mint(devtenant.MintRequest{UserID: "auth0|alice", Audience: testAudience, Scope: testScope, AccessTokenClaims: claims}).AccessToken
 	}
 	hourAgo, now := time.Now().Add(-time.Hour).Unix(), time.Now().Unix()
 	stale := token(map[string]any{"auth_time": hourAgo})

@@ -258,8 +258,9 @@ func TestReplicasSerializeLinkAndUnlink(t *testing.T) {
 	env := redisEnv(t)
 	// No nonces: an unlink revokes the account's pending ones, so a link racing an
 	// unlink may lose its nonce to it, by design; what is measured here is the order
-	// of the Management API calls.
+	// of the Management API calls. (Without nonces is a weakened setting.)
 	env["LINK_REQUIRE_NONCE"] = "false"
+	env["LINKBFF_ALLOW_INSECURE"] = "1"
 	replicas := []*app{startAppOn(t, rt.Tenant, env), startAppOn(t, rt.Tenant, env)}
 	alice := replicas[0].accessToken("auth0|alice")
 	if r := replicas[0].do("GET", "/me/identities", alice, nil); r.status != http.StatusOK { // warm up both

@@ -4,7 +4,7 @@
 // call that hands it to linkbff.
 
 import { Problem, getJSON, post, del } from './api.js';
-import { describe, describeLock } from './messages.js';
+import { describe, describeLock, describeLoginError } from './messages.js';
 import { provider } from './providers.js';
 import { createLock, isLoginResult } from './lock.js';
 import { rememberLinking, takeLinking, rememberPending, takePending } from './pending.js';
@@ -73,8 +73,9 @@ function showUser(user) {
   $('user-email').textContent = user.email && user.email !== name ? user.email : '';
   $('user-initials').textContent = initials(name);
   const img = $('user-picture');
-  // Only https pictures: the Content-Security-Policy allows no other remote images.
-  if (typeof user.picture === 'string' && user.picture.startsWith('https://')) {
+  // Only https and data: pictures, which the Content-Security-Policy allows (the
+  // development tenant's users have data: pictures, so nothing leaves the machine).
+  if (typeof user.picture === 'string' && /^(https:\/\/|data:image\/)/.test(user.picture)) {
     img.onerror = () => {
       img.hidden = true; // the initials underneath stay
     };
@@ -325,7 +326,7 @@ async function startLink(target = {}) {
     const prefill = target.connection && !target.social && page.user && page.user.email;
     const login = await (prefill ? prefilledLock() : lock());
     rememberLinking(target);
-    login.show(nonce, { connection: target.connection });
+    await login.show(nonce, { connection: target.connection }); // once a Lock closed just before has left the page
     say('Log in with the account you want to link to this one.', { code: 'lock_open' });
   } catch (err) {
     fail(err);
@@ -370,26 +371,20 @@ function forgetLoginResult() {
   history.replaceState(null, '', window.location.pathname + window.location.search);
 }
 
-// loginError reports a failed primary login that linkbff sent back here as
-// ?login_error=CODE (or ?error=CODE), and whether there was one. Only known codes are
-// put in words: the URL is anyone's to write.
+// loginError reports a failed login that linkbff's /auth/callback sent back here as
+// /?login_error=CODE, removes the code from the URL (a reload does not repeat it), and
+// says whether there was one.
 function loginError() {
   const params = new URLSearchParams(window.location.search);
-  const code = params.get('login_error') || params.get('error');
-  if (!code) {
+  const code = params.get('login_error');
+  if (code === null) {
     return false;
   }
-  for (const name of ['login_error', 'error', 'error_description']) {
-    params.delete(name);
-  }
+  params.delete('login_error');
   const rest = params.toString();
   history.replaceState(null, '', window.location.pathname + (rest ? `?${rest}` : '') + window.location.hash);
-  const texts = {
-    access_denied: ['access_denied', 'The login was cancelled or refused. Log in again when you are ready.'],
-    stale_login: ['stale_login', 'The login service did not ask for your password again, so nothing was changed. Log in again and try once more.'],
-  };
-  const [name, text] = texts[code] || ['failed', 'The login did not complete. Try logging in again.'];
-  say(text, { kind: 'error', code: `login_${name}` });
+  const m = describeLoginError(code);
+  say(m.text, { kind: 'error', code: m.code, action: m.action });
   return true;
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 const (
@@ -18,23 +19,13 @@ const (
 	benchAudience = "https://linkbff.example/api"
 )
 
-func benchStartTenant(b *testing.B) *devtenant.Tenant {
-	b.Helper()
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tenant.Close() })
-	return tenant
-}
-
 // BenchmarkBearer is Bearer.Middleware alone with warm keys and one valid access
 // token: everything linkbff does to authenticate a request, nothing else. "cached"
 // is the default Bearer, which after the first request answers from its token cache;
 // "uncached" disables that cache, so every request verifies the token in full, as a
 // token's first request does.
 func BenchmarkBearer(b *testing.B) {
-	tenant := benchStartTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
 	if err != nil {
 		b.Fatal(err)
@@ -82,7 +73,7 @@ func BenchmarkBearer(b *testing.B) {
 // background refresh of keys it already has, so want well under 1ms; a figure near
 // 20 means every expiry holds up all requests for one JWKS round trip.
 func BenchmarkKeySourceRefresh(b *testing.B) {
-	tenant := benchStartTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer(), CacheTTL: 50 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -165,5 +166,23 @@ func TestClientConfigConnections(t *testing.T) {
 	}
 	if diff := cmp.Diff(connections, got.Connections); diff != "" {
 		t.Errorf("connections (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientConfigTenant: on a custom domain, /config.json names the tenant for
+// Lock's overrides.__tenant; without one the member is absent.
+func TestClientConfigTenant(t *testing.T) {
+	for _, tt := range []struct{ tenant, want string }{{"example", `"tenant":"example"`}, {"", ""}} {
+		base := newPageServer(t, server.ClientConfig{
+			Domain: "https://login.example.com", Tenant: tt.tenant, ConfigurationBaseURL: "https://cdn.eu.auth0.com",
+			ClientID: clientID, Issuer: "https://login.example.com/",
+		}, nil)
+		_, body := get(t, base+"/config.json", nil)
+		if tt.want != "" && !strings.Contains(string(body), tt.want) {
+			t.Errorf("config.json lacks %s: %s", tt.want, body)
+		}
+		if tt.want == "" && strings.Contains(string(body), `"tenant"`) {
+			t.Errorf("config.json names a tenant without one configured: %s", body)
+		}
 	}
 }

@@ -1,8 +1,9 @@
 // Package testkit holds what several packages' tests share: a clock that moves only
 // when told to, an RSA key and a JWT signer for crafting tokens a verifier must
 // accept or refuse, bounded waits (Recv, Parallel, Context, HTTPClient, Do) so that
-// no test can block until go test's global timeout, the test Redis, and a TCP proxy
-// that fails on command. Only tests import it.
+// no test can block until go test's global timeout, the test Redis, a TCP proxy that
+// fails on command, and headless Chromium for browser tests (Chromium, with
+// MissingPrerequisite for what a test needs besides Go). Only tests import it.
 package testkit
 
 import (

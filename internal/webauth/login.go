@@ -163,7 +163,7 @@ func (w *Web) completeLogin(ctx context.Context, q url.Values) (returnTo string,
 	if code == "" {
 		return "", &loginFailure{loginFailed, errors.New("no code in the callback")}, nil
 	}
-	tok, err := w.oauth.Exchange(context.WithValue(ctx, oauth2.HTTPClient, w.client), code, oauth2.VerifierOption(tx.Verifier))
+	tok, err := w.exchange(ctx, code, tx.Verifier)
 	if err != nil {
 		return "", &loginFailure{loginFailed, fmt.Errorf("code exchange: %w", err)}, nil
 	}
@@ -220,6 +220,33 @@ func (w *Web) register(ctx context.Context, token string, u User) error {
 
 // registryMargin keeps a registry record a little longer than its session can live.
 const registryMargin = time.Minute
+
+// exchange redeems the code with the preferred client secret and, when Auth0 refuses
+// the client's authentication (401, so the code is not spent), with the other one.
+func (w *Web) exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, w.client)
+	first := int(w.preferred.Load())
+	tok, err := w.exchangeWith(ctx, w.secrets[first], code, verifier)
+	if err == nil || len(w.secrets) == 1 {
+		return tok, err
+	}
+	if re, ok := errors.AsType[*oauth2.RetrieveError](err); !ok || re.Response == nil || re.Response.StatusCode != http.StatusUnauthorized {
+		return nil, err
+	}
+	other := 1 - first
+	tok, err2 := w.exchangeWith(ctx, w.secrets[other], code, verifier)
+	if err2 != nil {
+		return nil, err
+	}
+	w.preferred.Store(int32(other))
+	return tok, nil
+}
+
+func (w *Web) exchangeWith(ctx context.Context, secret, code, verifier string) (*oauth2.Token, error) {
+	cfg := *w.oauth
+	cfg.ClientSecret = secret
+	return cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+}
 
 // verifyIDToken checks the login's ID token (go-oidc: RS256 signature by the tenant,
 // issuer, audience = our client id, expiry) and its nonce, and returns its user and
