@@ -44,7 +44,9 @@ var layers = map[string]layer{
 	// Abuse limits and who the client is.
 	"internal/ratelimit": {allow: []string{"internal/fault"}},
 	// The browser half: sign-in, the session cookie, CSRF.
-	"internal/webauth": {allow: []string{"api", "internal/auth", "internal/fault", "internal/reqlog"}},
+	"internal/webauth": {allow: []string{"api", "internal/auth", "internal/fault", "internal/problem", "internal/reqlog"}},
+	// The conformance suite of webauth.Registry, for the registries' tests.
+	"internal/webauth/registrytest": {allow: []string{"internal/webauth", "internal/testkit"}},
 	// The HTTP edge: the one status table, and the routes.
 	"internal/problem": {allow: []string{"api", "internal/fault"}},
 	"internal/server":  {any: true, deny: []string{"internal/devtenant/...", "internal/mgmt", "internal/store/...", "internal/config", "internal/testkit"}},

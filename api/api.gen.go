@@ -42,14 +42,17 @@ const (
 	ProblemCodeInternalError         ProblemCode = "internal_error"
 	ProblemCodeInvalidBody           ProblemCode = "invalid_body"
 	ProblemCodeInvalidLinkToken      ProblemCode = "invalid_link_token"
+	ProblemCodeInvalidLogoutToken    ProblemCode = "invalid_logout_token"
 	ProblemCodeInvalidPath           ProblemCode = "invalid_path"
 	ProblemCodeInvalidToken          ProblemCode = "invalid_token"
 	ProblemCodeLinkTokenTooOld       ProblemCode = "link_token_too_old"
+	ProblemCodeLogoutFailed          ProblemCode = "logout_failed"
 	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
 	ProblemCodeNonceMismatch         ProblemCode = "nonce_mismatch"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePrimaryIdentity       ProblemCode = "primary_identity"
 	ProblemCodeRateLimited           ProblemCode = "rate_limited"
+	ProblemCodeReauthRequired        ProblemCode = "reauth_required"
 	ProblemCodeSessionUnavailable    ProblemCode = "session_unavailable"
 	ProblemCodeStoreUnavailable      ProblemCode = "store_unavailable"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
@@ -88,11 +91,15 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeInvalidLinkToken:
 		return true
+	case ProblemCodeInvalidLogoutToken:
+		return true
 	case ProblemCodeInvalidPath:
 		return true
 	case ProblemCodeInvalidToken:
 		return true
 	case ProblemCodeLinkTokenTooOld:
+		return true
+	case ProblemCodeLogoutFailed:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
@@ -103,6 +110,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePrimaryIdentity:
 		return true
 	case ProblemCodeRateLimited:
+		return true
+	case ProblemCodeReauthRequired:
 		return true
 	case ProblemCodeSessionUnavailable:
 		return true
@@ -352,6 +361,44 @@ type IdentityProfile struct {
 	Picture *string `json:"picture,omitempty"`
 }
 
+// IdentitySuggestion One account to suggest: how it signs in, its masked email and its name.
+// No user id and no metadata.
+//
+// Example: {"connection":"github","email":"a***e@example.com","is_social":true,"name":"alice-gh","provider":"github"}
+type IdentitySuggestion struct {
+	// Connection The Auth0 connection to sign in with (Lock's `allowedConnections`).
+	//
+	// Example: github
+	Connection string `json:"connection"`
+
+	// Email The email, masked (first and last character of the local part, and the domain).
+	//
+	// Example: a***e@example.com
+	Email string `json:"email"`
+
+	// IsSocial Whether the connection is a social one.
+	//
+	// Example: true
+	IsSocial bool `json:"is_social"`
+
+	// Name The account's name, when it has one that is not an email.
+	//
+	// Example: alice-gh
+	Name *string `json:"name,omitempty"`
+
+	// Provider The account's identity provider.
+	//
+	// Example: github
+	Provider string `json:"provider"`
+}
+
+// IdentitySuggestions Accounts with the caller's verified email that are not linked to the caller.
+//
+// Example: {"suggestions":[{"connection":"github","email":"a***e@example.com","is_social":true,"name":"alice-gh","provider":"github"}]}
+type IdentitySuggestions struct {
+	Suggestions []IdentitySuggestion `json:"suggestions"`
+}
+
 // LinkNonce A one-time link intent bound to the caller.
 //
 // Example: {"expires_in":300,"nonce":"kQ7m3YbC1nH2r8Zs5TfW0A"}
@@ -399,6 +446,9 @@ type Problem struct {
 	// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
 	// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
+	// | `reauth_required` | 401 | Recent login required | A link or unlink needs a login younger than the server's `REAUTH_MAX_AGE` (10 minutes by default): the session's sign-in, or the access token's login time when it carries one. With the session cookie, `login_url` starts a new login. |
+	// | `invalid_logout_token` | 400 | Invalid logout token | `POST /auth/backchannel-logout`: the logout token fails validation (OIDC Back-Channel Logout 1.0 §2.6) or was used before. |
+	// | `logout_failed` | 400 | Logout failed | `POST /auth/backchannel-logout`: the sessions could not be ended now (signing keys or session store unreachable); send the token again. |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -429,8 +479,30 @@ type Problem struct {
 	// Example: The user has no identity github/583231.
 	Detail *string `json:"detail,omitempty"`
 
+	// Error With `invalid_logout_token` and `logout_failed` only: the OAuth 2.0
+	// error code an OpenID provider reads (OIDC Back-Channel Logout 1.0
+	// §2.8), `invalid_request` or `temporarily_unavailable`.
+	//
+	//
+	// Example: invalid_request
+	Error *string `json:"error,omitempty"`
+
+	// ErrorDescription With `error`: the same text as `detail`.
+	//
+	// Example: The logout token has no jti.
+	ErrorDescription *string `json:"error_description,omitempty"`
+
 	// Errors For validation problems, what is wrong with each field.
 	Errors []FieldError `json:"errors,omitempty"`
+
+	// LoginURL With `reauth_required` for a request authenticated by the session
+	// cookie: a path on this origin that starts a login forcing Auth0 to
+	// authenticate the person again, and comes back to the page. Send
+	// the browser there, then retry.
+	//
+	//
+	// Example: /auth/login?returnTo=%2F&prompt=login&max_age=0
+	LoginURL *string `json:"login_url,omitempty"`
 
 	// RequestID The id of the request, as logged by the server.
 	//
@@ -467,6 +539,9 @@ type Problem struct {
 // | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 // | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
 // | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
+// | `reauth_required` | 401 | Recent login required | A link or unlink needs a login younger than the server's `REAUTH_MAX_AGE` (10 minutes by default): the session's sign-in, or the access token's login time when it carries one. With the session cookie, `login_url` starts a new login. |
+// | `invalid_logout_token` | 400 | Invalid logout token | `POST /auth/backchannel-logout`: the logout token fails validation (OIDC Back-Channel Logout 1.0 §2.6) or was used before. |
+// | `logout_failed` | 400 | Logout failed | `POST /auth/backchannel-logout`: the sessions could not be ended now (signing keys or session store unreachable); send the token again. |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -579,6 +654,13 @@ type BodyTooLarge = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type CSRFFailed = Problem
 
+// ChangeUnauthorized An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type ChangeUnauthorized = Problem
+
 // ChangeUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -627,6 +709,13 @@ type LinkBadRequest = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type LinkConflict = Problem
+
+// LogoutRefused An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type LogoutRefused = Problem
 
 // ServiceUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -740,6 +829,9 @@ type ServerInterface interface {
 	// CreateLinkNonce Start a link
 	// (POST /me/identities/nonce)
 	CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams)
+	// ListIdentitySuggestions Accounts the caller may want to link
+	// (GET /me/identities/suggestions)
+	ListIdentitySuggestions(w http.ResponseWriter, r *http.Request)
 	// UnlinkIdentity Unlink one of the caller's secondary identities
 	// (DELETE /me/identities/{provider}/{user_id})
 	UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider string, userID string, params UnlinkIdentityParams)
@@ -785,6 +877,12 @@ func (_ Unimplemented) LinkIdentity(w http.ResponseWriter, r *http.Request, para
 // CreateLinkNonce Start a link
 // (POST /me/identities/nonce)
 func (_ Unimplemented) CreateLinkNonce(w http.ResponseWriter, r *http.Request, params CreateLinkNonceParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListIdentitySuggestions Accounts the caller may want to link
+// (GET /me/identities/suggestions)
+func (_ Unimplemented) ListIdentitySuggestions(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -936,6 +1034,20 @@ func (siw *ServerInterfaceWrapper) CreateLinkNonce(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateLinkNonce(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIdentitySuggestions operation middleware
+func (siw *ServerInterfaceWrapper) ListIdentitySuggestions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIdentitySuggestions(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1167,6 +1279,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/me/identities/nonce", wrapper.CreateLinkNonce)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/me/identities/suggestions", wrapper.ListIdentitySuggestions)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/me/identities/{provider}/{user_id}", wrapper.UnlinkIdentity)

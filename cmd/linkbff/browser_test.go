@@ -44,6 +44,16 @@ type browserTenant struct {
 	url string
 	// tamper, when set, edits the claims of every ID token /oauth/token answers.
 	tamper atomic.Pointer[func(claims map[string]any)]
+	// logoutTo is the host:port of the linkbff process that the tenant's
+	// back-channel logout posts for browserBase reach (see routeLogouts).
+	logoutTo atomic.Pointer[string]
+}
+
+// routeLogouts sends the tenant's back-channel logout posts for browserBase to the
+// linkbff process at instanceURL, as a load balancer would pick one replica.
+func (bt *browserTenant) routeLogouts(instanceURL string) {
+	addr := strings.TrimPrefix(instanceURL, "http://")
+	bt.logoutTo.Store(&addr)
 }
 
 // startBrowserTenant starts a tenant whose BFF client accepts browserBase's callback
@@ -65,10 +75,21 @@ func startBrowserTenantWith(t *testing.T, tweak func(*devtenant.Seed)) *browserT
 			c.Callbacks = append(c.Callbacks, browserBase+"/auth/callback")
 			c.AllowedLogoutURLs = append(c.AllowedLogoutURLs, browserBase+"/")
 			c.WebOrigins = append(c.WebOrigins, browserBase)
+			c.OIDCLogout = &devtenant.OIDCLogout{BackchannelLogoutURLs: []string{browserBase + "/auth/backchannel-logout"}}
 		}
 	}
 	bt := &browserTenant{}
-	startTenantBehind(t, &seed, func(tenant *devtenant.Tenant, url string) http.Handler {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	logoutClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true, // each post reaches the process routed to now
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if to := bt.logoutTo.Load(); to != nil && addr == browserHost+":80" {
+				addr = *to
+			}
+			return dialer.DialContext(ctx, network, addr)
+		},
+	}}
+	startTenantBehind(t, devtenant.Options{Seed: &seed, HTTPClient: logoutClient}, func(tenant *devtenant.Tenant, url string) http.Handler {
 		bt.Tenant, bt.url = tenant, url
 		return http.HandlerFunc(bt.serve)
 	})
@@ -125,7 +146,11 @@ func jwtClaims(raw string) map[string]any {
 func startBrowserApp(t *testing.T, tenant *browserTenant, env map[string]string) string {
 	t.Helper()
 	getenv := productionEnv(tenant.Tenant, map[string]string{"AUTH0_DOMAIN": tenant.URL(), "BASE_URL": browserBase, "LOG_LEVEL": "debug"}, env)
-	return startRun(t, getenv, &syncBuffer{}, io.Discard)
+	instance := startRun(t, getenv, &syncBuffer{}, io.Discard)
+	if tenant.logoutTo.Load() == nil {
+		tenant.routeLogouts(instance) // the first replica, unless the test routes them
+	}
+	return instance
 }
 
 // browser is an HTTP client that keeps cookies, as a browser does, and sends requests

@@ -24,8 +24,8 @@ func (e *embeddedTenant) Close() error { return e.tenant.Close() }
 // startDevTenant runs the development tenant in-process (no AUTH0_* variable set),
 // on cfg.DevTenantAddr (loopback, as config checked), and points cfg at it: its
 // regular web application is the BFF, its API the audience. The application's
-// callbacks and origins are extended with cfg.BaseURL so the demo works on whatever
-// address linkbff listens.
+// callbacks, origins and back-channel logout URL are extended with cfg.BaseURL so
+// the demo works on whatever address linkbff listens.
 func startDevTenant(cfg *config.Config) (devMode, error) {
 	seed := devtenant.DemoSeed()
 	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
@@ -36,6 +36,11 @@ func startDevTenant(cfg *config.Config) (devMode, error) {
 	app.Callbacks = appendNew(app.Callbacks, cfg.BaseURL+"/auth/callback", cfg.BaseURL+"/")
 	app.AllowedLogoutURLs = appendNew(app.AllowedLogoutURLs, cfg.BaseURL+"/")
 	app.WebOrigins = appendNew(app.WebOrigins, cfg.BaseURL)
+	// The tenant tells linkbff when a person signs out there (back-channel logout).
+	if app.OIDCLogout == nil {
+		app.OIDCLogout = &devtenant.OIDCLogout{}
+	}
+	app.OIDCLogout.BackchannelLogoutURLs = appendNew(app.OIDCLogout.BackchannelLogoutURLs, cfg.BaseURL+"/auth/backchannel-logout")
 
 	t, err := devtenant.Start(devtenant.Options{Addr: cfg.DevTenantAddr, Seed: &seed})
 	if err != nil {

@@ -56,15 +56,16 @@ func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *
 	return a
 }
 
-// startTenantBehind starts a development tenant of seed behind the handler front
-// returns for it: front gets the tenant and its URL (its issuer, known before the
-// tenant is built) and returns what serves that URL, passing requests on to the
-// tenant's Handler as it sees fit.
-func startTenantBehind(t testing.TB, seed *devtenant.Seed, front func(tenant *devtenant.Tenant, url string) http.Handler) {
+// startTenantBehind starts a development tenant of opts (its Issuer set here) behind
+// the handler front returns for it: front gets the tenant and its URL (its issuer,
+// known before the tenant is built) and returns what serves that URL, passing
+// requests on to the tenant's Handler as it sees fit.
+func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *devtenant.Tenant, url string) http.Handler) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is known
 	url := "http://" + srv.Listener.Addr().String()
-	tenant, err := devtenant.New(devtenant.Options{Issuer: url + "/", Seed: seed})
+	opts.Issuer = url + "/"
+	tenant, err := devtenant.New(opts)
 	if err != nil {
 		srv.Close()
 		t.Fatal(err)

@@ -203,9 +203,13 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 	if err != nil {
 		return service{}, err
 	}
-	var sessions scs.Store // nil: in memory
+	var (
+		sessions scs.Store        // nil: in memory
+		registry webauth.Registry // nil: in memory, beside the sessions
+	)
 	if rdb != nil {
 		sessions = goredisstore.NewWithPrefix(rdb, cfg.RedisKeyPrefix+"session:")
+		registry = redisstore.NewRegistry(rdb, redisstore.Options{Prefix: cfg.RedisKeyPrefix})
 	}
 	web, err := webauth.New(webauth.Config{
 		BaseURL: cfg.BaseURL,
@@ -220,6 +224,7 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		IdleTimeout:          cfg.SessionIdleTimeout,
 		Lifetime:             cfg.SessionLifetime,
 		Store:                sessions,
+		Registry:             registry,
 		HTTPClient:           &http.Client{Timeout: cfg.UpstreamTimeout},
 		OnError:              server.WriteProblem,
 	})
@@ -284,7 +289,9 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		RequireNonce:         cfg.LinkRequireNonce,
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
+		EndSessions:          web.EndUserSessions,
 	}, upstream, verifier, store)
+	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})
 
 	reg := prometheus.NewRegistry()
 	info := readBuildInfo()
@@ -333,6 +340,8 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		ReadScope:          readScope,
 		WriteScope:         writeScope,
+		ReauthMaxAge:       cfg.ReauthMaxAge,
+		AuthTimeClaim:      cfg.ReauthAuthTimeClaim,
 		Client: server.ClientConfig{
 			Domain:               cfg.LoginURL(),
 			Tenant:               cfg.LockTenant(),
@@ -343,15 +352,16 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 			Connections:          cfg.LinkConnections,
 		},
 	}, server.Deps{
-		Logger:     log,
-		Identities: svc,
-		Bearer:     bearer,
-		Web:        web,
-		Ready:      ready,
-		OpenAPI:    linkbff.OpenAPISpec(),
-		Frontend:   frontend.Files(),
-		Metrics:    reg,
-		Limits:     ratelimit.New(limits),
+		Logger:      log,
+		Identities:  svc,
+		Suggestions: suggestions,
+		Bearer:      bearer,
+		Web:         web,
+		Ready:       ready,
+		OpenAPI:     linkbff.OpenAPISpec(),
+		Frontend:    frontend.Files(),
+		Metrics:     reg,
+		Limits:      ratelimit.New(limits),
 	})
 	return service{handler: handler, keys: keys, upstream: upstream}, nil
 }

@@ -289,7 +289,7 @@ func TestSoak(t *testing.T) {
 	seed := devtenant.DemoSeed()
 	users := soakSeed(&seed)
 	st := &soakTenant{}
-	startTenantBehind(t, &seed, func(tenant *devtenant.Tenant, url string) http.Handler {
+	startTenantBehind(t, devtenant.Options{Seed: &seed}, func(tenant *devtenant.Tenant, url string) http.Handler {
 		st.Tenant, st.url = tenant, url
 		return http.HandlerFunc(st.serve)
 	})

@@ -7,12 +7,16 @@ import { Problem, getJSON, post, del } from './api.js';
 import { describe, describeLock, describeLoginError } from './messages.js';
 import { provider } from './providers.js';
 import { createLock, isLoginResult } from './lock.js';
+import { rememberLinking, takeLinking, rememberPending, takePending } from './pending.js';
 
 const $ = (id) => document.getElementById(id);
 
 const page = {
   config: null, // /config.json
+  user: null, // the session's user
+  identities: [], // the account's identities, as last listed
   lock: null, // the promise of the page's Lock, once asked for
+  prefilled: null, // the promise of a Lock with the user's email filled in, once asked for
   listed: false, // the list shows the account's identities (not placeholders)
   loading: null, // the identity list being read
   busy: false, // a link or unlink is running
@@ -91,6 +95,7 @@ function label(identity) {
 }
 
 function renderIdentities(list) {
+  page.identities = list.identities;
   const template = $('identity-template').content.firstElementChild;
   const items = list.identities.map((identity) => {
     const li = template.cloneNode(true);
@@ -140,7 +145,7 @@ function listFailed() {
 // keep their focus (aria-disabled, not disabled), and their handlers check page.busy.
 function setBusy(on) {
   page.busy = on;
-  for (const b of document.querySelectorAll('#link-account, #identities .unlink')) {
+  for (const b of document.querySelectorAll('#link-account, #identities .unlink, #suggestion-list .link-suggestion')) {
     b.setAttribute('aria-disabled', String(on));
   }
 }
@@ -152,6 +157,7 @@ function loadIdentities() {
     $('identities').setAttribute('aria-busy', 'true');
     try {
       renderIdentities(await getJSON('/me/identities'));
+      loadSuggestions();
     } catch (err) {
       if (!page.listed) {
         listFailed();
@@ -188,41 +194,127 @@ async function unlink(identity, name, text) {
     renderIdentities(await del(path));
     say(`${name} (${text}) is unlinked: it no longer logs in to this account.`, { kind: 'success', code: 'unlinked' });
     $('identities-title').focus(); // the button that had focus is gone
+    loadSuggestions();
   } catch (err) {
+    if (err instanceof Problem && err.code === 'reauth_required') {
+      reauthenticate(err, { action: 'unlink', provider: identity.provider, user_id: identity.user_id });
+      return;
+    }
     fail(err);
   } finally {
     setBusy(false);
   }
 }
 
+// ---- a fresh login before a change -----------------------------------------------
+
+// reauthenticate follows linkbff's reauth_required: the change is remembered (never
+// a token), and the browser goes to the problem's login_url, which asks Auth0 to log
+// the person in again and comes back here, where start() finishes the change.
+function reauthenticate(err, change) {
+  const m = describe(err);
+  rememberPending(change);
+  say(`${m.text} Taking you to the login…`, { code: 'reauth_required' });
+  window.location.assign(m.action.href);
+}
+
+// resume finishes the change a fresh login interrupted.
+async function resume(change) {
+  if (change.action === 'unlink') {
+    await loadIdentities();
+    const identity = findIdentity(change.provider, change.user_id);
+    if (!identity) {
+      say('You are logged in again. That login is no longer linked to your account, so there was nothing to unlink.', { code: 'resume_gone' });
+      return;
+    }
+    const kind = provider(identity);
+    unlink(identity, kind.name, label(identity));
+    return;
+  }
+  loadIdentities();
+  say('You are logged in again. Now log in to the account you want to link.', { code: 'resume_link' });
+  startLink({ connection: change.connection, social: change.social });
+}
+
+function findIdentity(providerName, userID) {
+  return page.identities.find((i) => !i.primary && i.provider === providerName && i.user_id === userID);
+}
+
+// ---- suggestions -----------------------------------------------------------------
+
+// loadSuggestions shows the other accounts that have the person's verified email.
+// They are an offer, not a result: when they cannot be read, the page just goes
+// without them.
+async function loadSuggestions() {
+  let found;
+  try {
+    found = (await getJSON('/me/identities/suggestions')).suggestions || [];
+  } catch {
+    found = [];
+  }
+  const template = $('suggestion-template').content.firstElementChild;
+  const items = found.map((s) => {
+    const li = template.cloneNode(true);
+    const kind = provider(s);
+    li.dataset.connection = s.connection;
+    li.querySelector('.provider-icon').src = kind.icon;
+    li.querySelector('.suggestion-text').textContent = `We found a ${kind.name} account with your email (${s.email}). Link it?`;
+    li.querySelector('.suggestion-name').textContent = s.name || '';
+    const button = li.querySelector('.link-suggestion');
+    button.setAttribute('aria-label', `Link the ${kind.name} account with your email (${s.email})`);
+    button.addEventListener('click', () => startLink({ connection: s.connection, social: s.is_social }));
+    return li;
+  });
+  $('suggestion-list').replaceChildren(...items);
+  $('suggestions').hidden = items.length === 0;
+  setBusy(page.busy);
+}
+
 // ---- linking ---------------------------------------------------------------------
 
+// lockEvents are what the page does with a Lock's events.
+const lockEvents = {
+  authenticated: link,
+  failed(kind, err) {
+    say(describeLock(kind, err).text, { kind: 'error', code: `lock_${kind}` });
+    if (!page.listed) {
+      loadIdentities();
+    }
+  },
+  closed() {
+    say(describeLock('closed').text, { code: 'lock_closed' });
+    $('link-account').focus();
+  },
+  nothing() {
+    if (!page.listed) {
+      loadIdentities();
+    }
+  },
+};
+
 function lock() {
-  page.lock ??= createLock(page.config, {
-    authenticated: link,
-    failed(kind, err) {
-      say(describeLock(kind, err).text, { kind: 'error', code: `lock_${kind}` });
-      if (!page.listed) {
-        loadIdentities();
-      }
-    },
-    closed() {
-      say(describeLock('closed').text, { code: 'lock_closed' });
-      $('link-account').focus();
-    },
-    nothing() {
-      if (!page.listed) {
-        loadIdentities();
-      }
-    },
-  }).catch((err) => {
+  page.lock ??= createLock(page.config, lockEvents).catch((err) => {
     page.lock = null; // a later attempt loads the bundle again
     throw err;
   });
   return page.lock;
 }
 
-async function startLink() {
+// prefilledLock is a Lock whose email field holds the person's own email, for a
+// suggested database account (the same email, by definition). Lock takes prefill only
+// at construction, so it is an instance of its own. The login comes back through a
+// redirect, whose result the next page load's Lock reads.
+function prefilledLock() {
+  page.prefilled ??= createLock(page.config, lockEvents, { prefillEmail: page.user.email }).catch((err) => {
+    page.prefilled = null;
+    throw err;
+  });
+  return page.prefilled;
+}
+
+// startLink opens the login window for the account to link: any account, or, for a
+// suggestion, only its connection ({connection, social}).
+async function startLink(target = {}) {
   if (page.busy) {
     return;
   }
@@ -231,7 +323,10 @@ async function startLink() {
   try {
     // The nonce binds the other account's login to this session, once.
     const { nonce } = await post('/me/identities/nonce');
-    await (await lock()).show(nonce); // once a Lock closed just before has left the page
+    const prefill = target.connection && !target.social && page.user && page.user.email;
+    const login = await (prefill ? prefilledLock() : lock());
+    rememberLinking(target);
+    await login.show(nonce, { connection: target.connection }); // once a Lock closed just before has left the page
     say('Log in with the account you want to link to this one.', { code: 'lock_open' });
   } catch (err) {
     fail(err);
@@ -245,13 +340,21 @@ async function startLink() {
 async function link(idToken, sub) {
   setBusy(true);
   say('Linking the account…', { code: 'linking' });
+  const target = takeLinking();
   try {
     const list = await post('/me/identities', { link_with: idToken });
     renderIdentities(list);
     const added = list.identities.find((i) => !i.primary && `${i.provider}|${i.user_id}` === sub);
     const what = added ? `${provider(added).name} (${label(added)})` : 'The other account';
     say(`${what} is now linked: logging in with it opens this account.`, { kind: 'success', code: 'linked' });
+    loadSuggestions();
   } catch (err) {
+    if (err instanceof Problem && err.code === 'reauth_required') {
+      // The other account's ID token is dropped here: after the fresh login, that
+      // account is logged in to again.
+      reauthenticate(err, { action: 'link', ...target });
+      return;
+    }
     fail(err);
     if (!page.listed) {
       loadIdentities();
@@ -269,24 +372,28 @@ function forgetLoginResult() {
 }
 
 // loginError reports a failed login that linkbff's /auth/callback sent back here as
-// /?login_error=CODE, and removes the code from the URL (a reload does not repeat it).
+// /?login_error=CODE, removes the code from the URL (a reload does not repeat it), and
+// says whether there was one.
 function loginError() {
   const params = new URLSearchParams(window.location.search);
   const code = params.get('login_error');
   if (code === null) {
-    return;
+    return false;
   }
   params.delete('login_error');
   const rest = params.toString();
   history.replaceState(null, '', window.location.pathname + (rest ? `?${rest}` : '') + window.location.hash);
   const m = describeLoginError(code);
   say(m.text, { kind: 'error', code: m.code, action: m.action });
+  return true;
 }
 
 async function start() {
-  $('link-account').addEventListener('click', startLink);
+  $('link-account').addEventListener('click', () => startLink());
   const returning = isLoginResult(window.location.hash);
-  loginError();
+  // A change interrupted by a fresh login is finished only when that login worked.
+  const pending = takePending();
+  const failedLogin = loginError();
   let session;
   try {
     [page.config, session] = await Promise.all([getJSON('/config.json'), getJSON('/auth/session')]);
@@ -309,9 +416,14 @@ async function start() {
     }
     return;
   }
-  showUser(session.user || {});
+  page.user = session.user || {};
+  showUser(page.user);
   show('signed-in');
   if (!returning) {
+    if (pending && !failedLogin) {
+      resume(pending);
+      return;
+    }
     loadIdentities();
     return;
   }

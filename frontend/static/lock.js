@@ -19,14 +19,16 @@ function loadBundle() {
   return loading;
 }
 
-// createLock constructs the page's one Lock (Lock reads a login's result from the URL
-// only in the first instance of a page). config is /config.json. on holds the
-// handlers: authenticated(idToken, sub), failed(kind, error), closed(), nothing().
+// createLock constructs a Lock. The page's first one also reads a login's result from
+// the URL (Lock does so only in the first instance of a page); a later one, made with
+// prefillEmail for a suggested database account, only opens a login. config is
+// /config.json. on holds the handlers: authenticated(idToken, sub),
+// failed(kind, error), closed(), nothing().
 //
 // Right after construction Lock parses the URL's hash (on its next tick): on the way
 // back from the login it emits 'authenticated' or 'authorization_error' and removes the
 // hash; with no login result in the hash, 'hash_parsed' with null.
-export async function createLock(config, on) {
+export async function createLock(config, on, { prefillEmail } = {}) {
   const Auth0Lock = await loadBundle();
   const options = {
     configurationBaseUrl: config.configuration_base_url,
@@ -52,6 +54,10 @@ export async function createLock(config, on) {
   if (config.connections && config.connections.length > 0) {
     options.allowedConnections = config.connections;
   }
+  if (prefillEmail) {
+    // Lock takes prefill only at construction, not in show().
+    options.prefill = { email: prefillEmail };
+  }
   const lock = new Auth0Lock(config.client_id, config.domain, options);
   lock.on('authenticated', (result) => {
     forgetLastLogin();
@@ -73,12 +79,17 @@ export async function createLock(config, on) {
     }
   });
   return {
-    // show opens the login window; the ID token it yields carries nonce.
-    async show(nonce) {
+    // show opens the login window; the ID token it yields carries nonce. With
+    // connection, the window offers only that connection (a suggested account).
+    async show(nonce, { connection } = {}) {
       await closing;
       // prompt=login: the other account is logged in to now, never taken silently from
       // an earlier login at the tenant (whose auth_time linkbff would find too old).
-      lock.show({ auth: { params: { scope: SCOPE, nonce, prompt: 'login' } } });
+      const opts = { auth: { params: { scope: SCOPE, nonce, prompt: 'login' } } };
+      if (connection) {
+        opts.allowedConnections = [connection];
+      }
+      lock.show(opts);
     },
   };
 }

@@ -156,6 +156,8 @@ const loginErrors = {
   consent_required: 'Auth0 needs your consent before this site can log you in.',
   temporarily_unavailable: 'Auth0, the login service, is unavailable right now. Wait a minute, then try again.',
   server_error: 'Auth0, the login service, had a problem with the login. Wait a minute, then try again.',
+  stale_login:
+    'The login service did not ask for your password again, so nothing was changed. Log in again and try once more.',
 };
 // Auth0's answers to a request it finds malformed: nothing the person can change.
 for (const code of ['invalid_request', 'unauthorized_client', 'invalid_scope', 'unsupported_response_type']) {

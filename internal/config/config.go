@@ -95,6 +95,11 @@ type Config struct {
 	// SESSION_LIFETIME ends any session that long after its login.
 	SessionIdleTimeout time.Duration
 	SessionLifetime    time.Duration
+	// ReauthMaxAge (REAUTH_MAX_AGE): a link or unlink needs a login younger than
+	// this; 0 turns the rule off. ReauthAuthTimeClaim (REAUTH_AUTH_TIME_CLAIM) is
+	// the bearer-token claim holding the login time.
+	ReauthMaxAge        time.Duration
+	ReauthAuthTimeClaim string
 	// RedisURL (REDIS_URL), when set, puts the state replicas share in that Redis
 	// (redis:// or rediss://); unset, it stays in this process.
 	RedisURL       string
@@ -138,6 +143,8 @@ const (
 	DefaultDrainDelayDev   = 0
 	DefaultSessionIdle     = 30 * time.Minute
 	DefaultSessionLifetime = 12 * time.Hour
+	DefaultReauthMaxAge    = 10 * time.Minute
+	DefaultAuthTimeClaim   = "auth_time"
 	DefaultRedisKeyPrefix  = "linkbff:"
 	DefaultLogFormatDev    = "text"
 	DefaultLogFormat       = "json"
@@ -245,6 +252,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.ShutdownDrainDelay = r.duration("SHUTDOWN_DRAIN_DELAY", drain)
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", DefaultSessionIdle)
 	c.SessionLifetime = r.duration("SESSION_LIFETIME", DefaultSessionLifetime)
+	c.ReauthMaxAge = r.duration("REAUTH_MAX_AGE", DefaultReauthMaxAge)
+	c.ReauthAuthTimeClaim = orDefault(strings.TrimSpace(getenv("REAUTH_AUTH_TIME_CLAIM")), DefaultAuthTimeClaim)
 	c.RedisURL = strings.TrimSpace(getenv("REDIS_URL"))
 	c.RedisKeyPrefix = getenv("REDIS_KEY_PREFIX")
 	if c.RedisKeyPrefix == "" {
@@ -471,6 +480,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionIdleTimeout <= 0 || c.SessionIdleTimeout > c.SessionLifetime {
 		bad("SESSION_IDLE_TIMEOUT", "must be positive and at most SESSION_LIFETIME (%v), got %v", c.SessionLifetime, c.SessionIdleTimeout)
+	}
+	if c.ReauthMaxAge < 0 {
+		bad("REAUTH_MAX_AGE", "must not be negative (0 turns the rule off), got %v", c.ReauthMaxAge)
 	}
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil {

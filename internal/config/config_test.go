@@ -45,6 +45,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 20 * time.Second, ShutdownDrainDelay: 5 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
+		ReauthMaxAge: 10 * time.Minute, ReauthAuthTimeClaim: "auth_time",
 		RateLimits: RateLimits{UserWrites: 30, UserReads: 300, IPWrites: 300, IPReads: 3000},
 		ScopeRead:  "read:identities", ScopeWrite: "write:identities", RequireScopes: true,
 	}
@@ -111,6 +112,8 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"Redis URL with a bad database", with(prod, "REDIS_URL", "redis://127.0.0.1:6379/zero"), []string{"REDIS_URL"}},
 		{"bad session durations", with(prod, "SESSION_IDLE_TIMEOUT", "0s", "SESSION_LIFETIME", "-1h"), []string{"SESSION_IDLE_TIMEOUT", "SESSION_LIFETIME"}},
 		{"idle timeout past the lifetime", with(prod, "SESSION_IDLE_TIMEOUT", "2h", "SESSION_LIFETIME", "1h"), []string{"SESSION_IDLE_TIMEOUT"}},
+		{"negative reauth age", with(prod, "REAUTH_MAX_AGE", "-1m"), []string{"REAUTH_MAX_AGE"}},
+		{"reauth age not a duration", with(prod, "REAUTH_MAX_AGE", "ten minutes"), []string{"REAUTH_MAX_AGE"}},
 		{"quoted connection name", with(prod, "LINK_CONNECTIONS", `github "google-oauth2"`), []string{"LINK_CONNECTIONS"}},
 		{"connection name with a double dash", with(prod, "LINK_CONNECTIONS", "my--db"), []string{"LINK_CONNECTIONS"}},
 		{"connection name ending in a dash", with(prod, "LINK_CONNECTIONS", "github-"), []string{"LINK_CONNECTIONS"}},
@@ -157,6 +160,16 @@ func TestFromEnvSessionsAndRedis(t *testing.T) {
 	_, err = FromEnv(env(with(prod, "REDIS_URL", "http://:hunter2@127.0.0.1")))
 	if err == nil || !strings.Contains(err.Error(), "REDIS_URL:") || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error = %v, want REDIS_URL named without the password", err)
+	}
+}
+
+func TestFromEnvReauth(t *testing.T) {
+	c, err := FromEnv(env(with(prod, "REAUTH_MAX_AGE", "0", "REAUTH_AUTH_TIME_CLAIM", "https://linkbff.example.com/auth_time")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ReauthMaxAge != 0 || c.ReauthAuthTimeClaim != "https://linkbff.example.com/auth_time" {
+		t.Errorf("got max age %v, claim %q; want 0 (off) and the namespaced claim", c.ReauthMaxAge, c.ReauthAuthTimeClaim)
 	}
 }
 

@@ -280,6 +280,7 @@ func (t *Tenant) authorizationResponse(req *authRequest, s *session) (url.Values
 	now := time.Now()
 	params := url.Values{}
 	rt := req.ResponseType
+	t.noteClientLocked(s.SID, req.ClientID)
 	if rt.code {
 		code := randomToken(32)
 		t.codes[code] = &authCode{

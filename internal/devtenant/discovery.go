@@ -29,6 +29,9 @@ func (t *Tenant) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		},
 		"request_parameter_supported":     false,
 		"request_uri_parameter_supported": false,
+		// OIDC Back-Channel Logout 1.0 §2.1: logout tokens are posted, with sid.
+		"backchannel_logout_supported":         true,
+		"backchannel_logout_session_supported": true,
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -31,6 +32,8 @@ type Client struct {
 	// ManagementScopes are the Management API scopes granted to this client for the
 	// client credentials grant (the "Machine to Machine Applications" tab in Auth0).
 	ManagementScopes []string `json:"management_scopes,omitempty"`
+	// OIDCLogout holds the back-channel logout URLs (Auth0's oidc_logout).
+	OIDCLogout *OIDCLogout `json:"oidc_logout,omitempty"`
 	// APIGrants are the scopes granted per API identifier for client credentials.
 	// A client with no entry for an API may still ask for it with all the API's scopes
 	// when it is a first-party regular_web or non_interactive client (dev convenience).
@@ -124,6 +127,13 @@ func (s Seed) Validate() error {
 		case "regular_web", "spa", "native", "non_interactive":
 		default:
 			return fmt.Errorf("seed: client %q: app_type %q is not regular_web, spa, native or non_interactive", c.ClientID, c.AppType)
+		}
+		if c.OIDCLogout != nil {
+			for _, u := range c.OIDCLogout.BackchannelLogoutURLs {
+				if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+					return fmt.Errorf("seed: client %q: back-channel logout URL %q is not an absolute http(s) URL", c.ClientID, u)
+				}
+			}
 		}
 	}
 	users := map[string]bool{}

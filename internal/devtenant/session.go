@@ -23,6 +23,9 @@ type session struct {
 	Connection string
 	AuthTime   time.Time
 	Expires    time.Time
+	// Clients are the clients the session issued tokens to: their back-channel
+	// logout URLs hear of its end.
+	Clients []string
 }
 
 // currentSession returns a copy of the browser's live session, or nil.
@@ -38,6 +41,7 @@ func (t *Tenant) currentSession(r *http.Request) *session {
 		return nil
 	}
 	cp := *s
+	cp.Clients = slices.Clone(s.Clients)
 	return &cp
 }
 
@@ -91,7 +95,11 @@ func (t *Tenant) handleLogout(w http.ResponseWriter, r *http.Request) {
 			`The "returnTo" querystring parameter %q is not defined as a valid URL in "Allowed Logout URLs".`, returnTo))
 		return
 	}
+	ended := t.currentSession(r)
 	t.endSession(w, r)
+	if ended != nil {
+		t.sendLogoutTokens(r.Context(), ended)
+	}
 	if returnTo == "" && clientID != "" && len(allowed) > 0 {
 		// Auth0 sends the browser to the client's first Allowed Logout URL.
 		returnTo = allowed[0]

@@ -38,6 +38,8 @@ type Options struct {
 	Logger *slog.Logger
 	// DisableDevEndpoints hides /__dev/ over HTTP (the Go API keeps working).
 	DisableDevEndpoints bool
+	// HTTPClient posts back-channel logout tokens (nil: a client with a 5s timeout).
+	HTTPClient *http.Client
 }
 
 // Tenant is a running (or startable) development tenant.
@@ -46,6 +48,8 @@ type Tenant struct {
 	log    *slog.Logger
 	keys   *keyRing
 	devAPI bool
+	// backchannel posts logout tokens to clients' back-channel logout URLs.
+	backchannel *http.Client
 
 	// mu guards the maps below and the records in them. Methods whose names end in
 	// Locked must be called with mu held; every other method takes it itself.
@@ -160,6 +164,10 @@ func newTenant(opts Options) (*Tenant, error) {
 		passwords:   map[string]string{},
 		pages:       pages,
 		knobs:       newKnobs(),
+		backchannel: opts.HTTPClient,
+	}
+	if t.backchannel == nil {
+		t.backchannel = &http.Client{Timeout: backchannelTimeout}
 	}
 	t.mu.Lock()
 	t.loadSeedLocked(seed, time.Now())

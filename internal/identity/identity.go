@@ -94,6 +94,11 @@ type IntentStore interface {
 	// untouched (its owner can still consume it) and reported false; an expired one
 	// is reported false.
 	ConsumeIntent(ctx context.Context, nonce, subject string) (bool, error)
+	// RevokeIntents removes every intent of subject, live or expired: no later
+	// ConsumeIntent of any of them reports true, on any replica. Other subjects'
+	// intents are untouched, and the subject may put new intents afterwards.
+	// Revoking a subject that has none is no error.
+	RevokeIntents(ctx context.Context, subject string) error
 }
 
 // Cache keeps identity views between reads.

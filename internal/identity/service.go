@@ -33,6 +33,10 @@ type Config struct {
 	// request's deadline, since a miss can still be served by Auth0.
 	CacheTimeout time.Duration
 	Now          func() time.Time
+	// EndSessions, when set, ends what signs in elsewhere as a user id that no
+	// longer exists: linkbff's browser sessions of the secondary user after a link
+	// (Auth0 deletes that user).
+	EndSessions func(ctx context.Context, userID string) error
 }
 
 // DefaultCacheTimeout is Config.CacheTimeout's default: a healthy Redis answers in
@@ -305,8 +309,27 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 	}
 	v = viewFrom(userID, ids, primaryProfile(primary))
 	s.wrote(ctx, userID, &v)
-	_ = s.store.DeleteView(ctx, tok.Subject) // the secondary user is gone
+	s.forgetSecondary(ctx, tok.Subject)
 	return v, nil
+}
+
+// forgetSecondary drops what linkbff holds for the secondary user of a link, which
+// Auth0 has just deleted: its cached view, its pending link nonces and its browser
+// sessions. The link has happened, so a failure here is logged, not answered: a
+// session left behind speaks for a user id that no longer exists, and a nonce left
+// behind expires.
+func (s *Service) forgetSecondary(ctx context.Context, secondary string) {
+	ctx = context.WithoutCancel(ctx)
+	log := reqlog.From(ctx)
+	_ = s.store.DeleteView(ctx, secondary)
+	if err := s.store.RevokeIntents(ctx, secondary); err != nil {
+		log.Error("revoking the link nonces of a linked-away user failed", "user_id", secondary, "err", err)
+	}
+	if s.cfg.EndSessions != nil {
+		if err := s.cfg.EndSessions(ctx, secondary); err != nil {
+			log.Error("ending the sessions of a linked-away user failed", "user_id", secondary, "err", err)
+		}
+	}
 }
 
 // checkLinkToken applies the rules that need no upstream call.
@@ -376,6 +399,11 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	v = viewFrom(userID, ids, current.Identities[0].Profile)
 	s.wrote(ctx, userID, &v)
 	_ = s.store.DeleteView(ctx, identity) // a standalone user again, with a fresh view
+	// An unlink is often the answer to an identity no longer trusted: a link the
+	// account had started before it must be asked for again, not completed after.
+	if err := s.store.RevokeIntents(context.WithoutCancel(ctx), userID); err != nil {
+		reqlog.From(ctx).Error("revoking the link nonces of an unlinking account failed", "user_id", userID, "err", err)
+	}
 	return v, nil
 }
 

@@ -40,6 +40,9 @@ var table = map[fault.Code]entry{
 	fault.InvalidToken:         {http.StatusUnauthorized, "Invalid or missing access token"},
 	fault.CSRFFailed:           {http.StatusForbidden, "Cross-site request refused"},
 	fault.InsufficientScope:    {http.StatusForbidden, "Insufficient scope"},
+	fault.ReauthRequired:       {http.StatusUnauthorized, "Recent login required"},
+	fault.InvalidLogoutToken:   {http.StatusBadRequest, "Invalid logout token"},
+	fault.LogoutFailed:         {http.StatusBadRequest, "Logout failed"},
 	fault.InvalidLinkToken:     {http.StatusBadRequest, "Invalid link token"},
 	fault.LinkTokenTooOld:      {http.StatusBadRequest, "Link token too old"},
 	fault.NonceMismatch:        {http.StatusBadRequest, "Link nonce mismatch"},
@@ -93,6 +96,13 @@ func TypeURI(c fault.Code) string { return "urn:linkbff:problem:" + string(c) }
 type Error struct {
 	Fault  *fault.Error
 	Header http.Header
+	// LoginURL, when set, is sent as the problem's login_url member: where a
+	// browser starts the login the problem asks for (reauth_required).
+	LoginURL string
+	// OAuthError, when set, is sent as the error member, with the detail as
+	// error_description, for a caller that reads OAuth 2.0 errors: an OpenID
+	// provider posting a back-channel logout (OIDC Back-Channel Logout 1.0 §2.8).
+	OAuthError string
 }
 
 // New returns a problem with a public detail.
@@ -162,6 +172,12 @@ func Write(w http.ResponseWriter, requestID string, err error) *Error {
 	}
 	if requestID != "" {
 		body.RequestID = &requestID
+	}
+	if p.LoginURL != "" {
+		body.LoginURL = &p.LoginURL
+	}
+	if p.OAuthError != "" {
+		body.Error, body.ErrorDescription = &p.OAuthError, body.Detail
 	}
 	for _, fe := range f.Fields {
 		body.Errors = append(body.Errors, api.FieldError{Field: fe.Field, Message: fe.Message})

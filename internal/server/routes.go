@@ -73,6 +73,8 @@ func (s *server) routes() http.Handler {
 			r.Method(http.MethodPost, "/auth/logout", web.Logout())
 			r.Method(http.MethodGet, "/auth/session", web.Session())
 		})
+		// Auth0 posts here, server to server, without the browser's cookie.
+		r.Method(http.MethodPost, "/auth/backchannel-logout", web.BackchannelLogout())
 	}
 
 	r.Group(func(r chi.Router) {
@@ -95,9 +97,12 @@ func (s *server) routes() http.Handler {
 		// Each operation needs its scope (403 insufficient_scope otherwise).
 		read, write := s.requireScope(s.cfg.ReadScope), s.requireScope(s.cfg.WriteScope)
 		r.With(read).Get("/me/identities", op.ListIdentities)
-		r.With(write).Post("/me/identities", op.LinkIdentity)
+		r.With(read).Get("/me/identities/suggestions", op.ListIdentitySuggestions)
 		r.With(write).Post("/me/identities/nonce", op.CreateLinkNonce)
-		r.With(write).Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
+		// Changes to how a person logs in also need a recent login (REAUTH_MAX_AGE),
+		// checked after the scope: no new login can grant a missing scope.
+		r.With(write, s.requireRecentLogin).Post("/me/identities", op.LinkIdentity)
+		r.With(write, s.requireRecentLogin).Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
 	})
 
 	return r

@@ -30,6 +30,13 @@ type Config struct {
 	ReadScope, WriteScope string
 	// Client is what the page needs to start Auth0 Lock (GET /config.json).
 	Client ClientConfig
+	// ReauthMaxAge is how recent the login behind a link or unlink must be
+	// (REAUTH_MAX_AGE); 0 turns the rule off. AuthTimeClaim is the claim of a bearer
+	// token that holds its login time ("auth_time" when empty).
+	ReauthMaxAge  time.Duration
+	AuthTimeClaim string
+	// Now is the clock of the login-age rule (time.Now when nil).
+	Now func() time.Time
 }
 
 // ClientConfig describes the tenant and application to the browser. Nothing in it is
@@ -61,7 +68,9 @@ type Identities interface {
 type Deps struct {
 	Logger     *slog.Logger
 	Identities Identities
-	Bearer     *auth.Bearer
+	// Suggestions answers GET /me/identities/suggestions; nil answers 404.
+	Suggestions Suggester
+	Bearer      *auth.Bearer
 	// Web is the browser half: the /auth routes and the session cookie on /me/*.
 	// Nil serves the API to bearer tokens only.
 	Web *webauth.Web
@@ -91,11 +100,22 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
+	if cfg.AuthTimeClaim == "" {
+		cfg.AuthTimeClaim = "auth_time"
+	}
 	if deps.Limits == nil {
 		deps.Limits = ratelimit.New(ratelimit.Config{})
 	}
 	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
+}
+
+// now is the server's clock.
+func (s *server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // fail writes err as a problem (see WriteProblem).

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -35,13 +36,30 @@ type pendingLogin struct {
 	Verifier string    `json:"verifier"` // PKCE code_verifier
 	ReturnTo string    `json:"return_to"`
 	Expires  time.Time `json:"expires"`
+	// Fresh is a login that must authenticate the person again (prompt=login or
+	// max_age): its ID token's auth_time must be no older than MaxAge seconds before
+	// Started, when the login was asked for.
+	Fresh   bool      `json:"fresh,omitempty"`
+	MaxAge  int64     `json:"max_age,omitempty"`
+	Started time.Time `json:"started"`
 }
+
+// freshSkew is how far Auth0's clock may be behind ours when a fresh login's
+// auth_time is compared with the time we asked for it (and auth_time has whole
+// seconds).
+const freshSkew = 30 * time.Second
+
+// maxMaxAge bounds the max_age a login may ask for: a day.
+const maxMaxAge = 24 * 60 * 60
 
 // The login_error codes the callback sends the page to / with.
 const (
 	loginInvalidState   = "invalid_state"
 	loginInvalidIDToken = "invalid_id_token"
 	loginFailed         = "login_failed"
+	// loginStale: a login that had to authenticate the person again (a re-login
+	// before a change) came back with an older authentication.
+	loginStale = "stale_login"
 )
 
 // loginFailure is why a callback did not sign anyone in: a code for the page and a
@@ -53,16 +71,34 @@ type loginFailure struct {
 
 // Login serves GET /auth/login?returnTo=: it records a pending login in the session
 // and sends the browser to Auth0's /authorize (code flow, PKCE S256, state, nonce).
+// With prompt=login, max_age=N or both (see ReauthURL), Auth0 is asked to
+// authenticate the person again, and the callback checks that it did.
 func (w *Web) Login() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		now := w.cfg.Now()
+		q := r.URL.Query()
 		tx := pendingLogin{
 			State:    rand.Text(),
 			Nonce:    rand.Text(),
 			Verifier: oauth2.GenerateVerifier(),
-			ReturnTo: SafeReturnTo(r.URL.Query().Get("returnTo")),
+			ReturnTo: SafeReturnTo(q.Get("returnTo")),
 			Expires:  now.Add(loginTTL),
+			Started:  now,
+		}
+		opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(tx.Verifier), oidc.Nonce(tx.Nonce)}
+		if q.Get("prompt") == "login" {
+			tx.Fresh = true
+			opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
+		}
+		if q.Has("max_age") {
+			// A malformed max_age asks for the strictest: a login just now.
+			n, err := strconv.ParseInt(q.Get("max_age"), 10, 64)
+			if err != nil || n < 0 || n > maxMaxAge {
+				n = 0
+			}
+			tx.Fresh, tx.MaxAge = true, n
+			opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.FormatInt(n, 10)))
 		}
 		pending := append(w.pendingLogins(ctx, now), tx)
 		if len(pending) > maxPendingLogins {
@@ -81,7 +117,7 @@ func (w *Web) Login() http.Handler {
 			w.cfg.OnError(rw, r, err)
 			return
 		}
-		seeOther(rw, w.oauth.AuthCodeURL(tx.State, oauth2.S256ChallengeOption(tx.Verifier), oidc.Nonce(tx.Nonce)))
+		seeOther(rw, w.oauth.AuthCodeURL(tx.State, opts...))
 	})
 }
 
@@ -135,23 +171,55 @@ func (w *Web) completeLogin(ctx context.Context, q url.Values) (returnTo string,
 	if raw == "" {
 		return "", &loginFailure{loginInvalidIDToken, errors.New("the token response has no id_token")}, nil
 	}
-	user, err := w.verifyIDToken(ctx, raw, tx.Nonce)
+	user, hasAuthTime, err := w.verifyIDToken(ctx, raw, tx.Nonce)
 	if err != nil {
 		if errors.Is(err, auth.ErrKeysUnavailable) {
 			return "", &loginFailure{loginFailed, err}, nil
 		}
 		return "", &loginFailure{loginInvalidIDToken, err}, nil
 	}
+	if tx.Fresh {
+		// OIDC Core 3.1.2.1: auth_time is required when max_age was asked for, and
+		// it is the only proof that Auth0 did authenticate the person again.
+		if !hasAuthTime {
+			return "", &loginFailure{loginInvalidIDToken, errors.New("a fresh login's ID token has no auth_time")}, nil
+		}
+		if oldest := tx.Started.Add(-time.Duration(tx.MaxAge)*time.Second - freshSkew); user.AuthTime.Before(oldest) {
+			return "", &loginFailure{loginStale, fmt.Errorf("auth_time %s is before %s", user.AuthTime, oldest)}, nil
+		}
+	}
 	// A new token for the signed-in session: whoever knew the old one (a cookie
 	// planted before the login) gets nothing.
 	if err := w.sessions.RenewToken(ctx); err != nil {
 		return "", nil, sessionUnavailable(err)
+	}
+	if err := w.register(ctx, w.sessions.Token(ctx), user); err != nil {
+		return "", nil, err
 	}
 	if err := w.putJSON(ctx, keyUser, user); err != nil {
 		return "", nil, err
 	}
 	return tx.ReturnTo, nil, nil
 }
+
+// register records the session (by its new token) under its user and its Auth0
+// login session, so that both can end it later (EndSessions, back-channel logout),
+// for as long as it can live.
+func (w *Web) register(ctx context.Context, token string, u User) error {
+	key, ttl := storeKey(token), w.cfg.Lifetime+registryMargin
+	if err := w.registry.AddSession(ctx, ownerSubject(u.Subject), key, ttl); err != nil {
+		return sessionUnavailable(err)
+	}
+	if u.SID != "" {
+		if err := w.registry.AddSession(ctx, ownerLogin(u.SID), key, ttl); err != nil {
+			return sessionUnavailable(err)
+		}
+	}
+	return nil
+}
+
+// registryMargin keeps a registry record a little longer than its session can live.
+const registryMargin = time.Minute
 
 // exchange redeems the code with the preferred client secret and, when Auth0 refuses
 // the client's authentication (401, so the code is not spent), with the other one.
@@ -181,33 +249,35 @@ func (w *Web) exchangeWith(ctx context.Context, secret, code, verifier string) (
 }
 
 // verifyIDToken checks the login's ID token (go-oidc: RS256 signature by the tenant,
-// issuer, audience = our client id, expiry) and its nonce, and returns its user.
-func (w *Web) verifyIDToken(ctx context.Context, raw, nonce string) (User, error) {
+// issuer, audience = our client id, expiry) and its nonce, and returns its user and
+// whether the token carried auth_time (else the user's AuthTime is its iat).
+func (w *Web) verifyIDToken(ctx context.Context, raw, nonce string) (User, bool, error) {
 	idt, err := w.verifier.Verify(ctx, raw)
 	if err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return User{}, errors.New("the ID token's nonce is not the login's")
+		return User{}, false, errors.New("the ID token's nonce is not the login's")
 	}
 	if idt.Subject == "" {
-		return User{}, errors.New("the ID token has no sub")
+		return User{}, false, errors.New("the ID token has no sub")
 	}
 	var claims struct {
 		Name     string `json:"name"`
 		Email    string `json:"email"`
 		Picture  string `json:"picture"`
 		AuthTime *int64 `json:"auth_time"`
+		SID      string `json:"sid"`
 	}
 	if err := idt.Claims(&claims); err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
-	u := User{Subject: idt.Subject, Name: claims.Name, Email: claims.Email, Picture: claims.Picture, AuthTime: idt.IssuedAt}
+	u := User{Subject: idt.Subject, Name: claims.Name, Email: claims.Email, Picture: claims.Picture, AuthTime: idt.IssuedAt, SID: claims.SID}
 	if claims.AuthTime != nil {
 		u.AuthTime = time.Unix(*claims.AuthTime, 0)
 	}
 	u.AuthTime = u.AuthTime.UTC()
-	return u, nil
+	return u, claims.AuthTime != nil, nil
 }
 
 // pendingLogins returns the session's unexpired pending logins.

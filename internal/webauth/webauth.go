@@ -53,6 +53,10 @@ type Config struct {
 
 	// Store holds the sessions; nil keeps them in this process's memory.
 	Store scs.Store
+	// Registry indexes the sessions by user and Auth0 login session and remembers
+	// used logout tokens; nil keeps it in this process's memory. Replicas sharing
+	// Store must share it too.
+	Registry Registry
 	// HTTPClient makes the code exchange (nil: a client with a 10s timeout).
 	HTTPClient *http.Client
 	// OnError writes a failure (a *fault.Error) as the response.
@@ -74,6 +78,7 @@ type Web struct {
 	client    *http.Client
 	csrf      *http.CrossOriginProtection
 	logout    string // the tenant's sign-out URL for this client
+	registry  Registry
 }
 
 // Cookie names: a __Host- cookie is only accepted by browsers when Secure, with
@@ -108,7 +113,10 @@ func New(cfg Config) (*Web, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	w := &Web{cfg: cfg, client: cfg.HTTPClient}
+	w := &Web{cfg: cfg, client: cfg.HTTPClient, registry: cfg.Registry}
+	if w.registry == nil {
+		w.registry = newMemoryRegistry(cfg.Now)
+	}
 	if w.client == nil {
 		w.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -178,6 +186,9 @@ type User struct {
 	Email    string    `json:"email,omitempty"`
 	Picture  string    `json:"picture,omitempty"`
 	AuthTime time.Time `json:"auth_time"`
+	// SID is the Auth0 login session the sign-in belongs to (the ID token's sid),
+	// which a back-channel logout names.
+	SID string `json:"sid,omitempty"`
 }
 
 // User returns the user of the request's session, loaded by LoadSession or

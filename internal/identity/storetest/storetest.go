@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore NewStore, opts Options) {
 		{"ConsumedIntentsDoNotCountTowardTheBound", s.consumedIntentsDoNotCount},
 		{"ConcurrentConsumesOfOneIntentSucceedOnce", s.concurrentConsumes},
 		{"ConcurrentPutsKeepTheBound", s.concurrentPuts},
+		{"RevokeIntentsOfOneSubject", s.revokeIntents},
 		{"ViewRoundTrip", s.viewRoundTrip},
 		{"ViewTTL", s.viewTTL},
 		{"ViewOverwriteAndDelete", s.viewOverwriteAndDelete},
@@ -289,6 +290,43 @@ func (s *suite) concurrentPuts(t *testing.T) {
 	}
 	if live != identity.MaxIntentsPerUser {
 		t.Errorf("%d intents live after %d concurrent puts, want exactly %d", live, n, identity.MaxIntentsPerUser)
+	}
+}
+
+func (s *suite) revokeIntents(t *testing.T) {
+	a, b, _ := s.stores(t)
+	ctx := testkit.Context(t)
+	ns := nonces("alice", 3)
+	for _, n := range ns {
+		put(t, a, n, "auth0|alice")
+	}
+	put(t, a, "bob", "auth0|bob")
+	if err := b.RevokeIntents(ctx, "auth0|alice"); err != nil {
+		t.Fatalf("RevokeIntents: %v", err)
+	}
+	for _, n := range ns {
+		if consume(t, a, n, "auth0|alice") {
+			t.Errorf("intent %s consumed after its subject's intents were revoked", n)
+		}
+	}
+	if !consume(t, a, "bob", "auth0|bob") {
+		t.Error("bob's intent lost to a revocation of alice's")
+	}
+	// A subject without intents, or with expired ones only, revokes without error.
+	for _, sub := range []string{"auth0|nobody", "auth0|alice"} {
+		if err := a.RevokeIntents(ctx, sub); err != nil {
+			t.Errorf("RevokeIntents(%s) with nothing to revoke: %v", sub, err)
+		}
+	}
+	// The subject starts over: a new intent is live, and the bound counts from zero.
+	fresh := nonces("fresh", identity.MaxIntentsPerUser)
+	for _, n := range fresh {
+		put(t, a, n, "auth0|alice")
+	}
+	for _, n := range fresh {
+		if !consume(t, b, n, "auth0|alice") {
+			t.Errorf("intent %s put after the revocation was refused", n)
+		}
 	}
 }
 

@@ -127,6 +127,17 @@ func (m *Store) ConsumeIntent(_ context.Context, nonce, subject string) (bool, e
 	return !m.now().After(in.expires), nil
 }
 
+// RevokeIntents implements identity.IntentStore.
+func (m *Store) RevokeIntents(_ context.Context, subject string) error {
+	m.intentsMu.Lock()
+	defer m.intentsMu.Unlock()
+	for _, n := range m.bySubject[subject] {
+		delete(m.intents, n)
+	}
+	delete(m.bySubject, subject)
+	return nil
+}
+
 // GetView implements identity.Cache.
 func (m *Store) GetView(_ context.Context, userID string) (identity.View, bool, error) {
 	m.viewsMu.Lock()

@@ -97,3 +97,12 @@ func (s *Store) ConsumeIntent(ctx context.Context, nonce, subject string) (bool,
 	}
 	return s.now().UnixMilli() <= ms, nil
 }
+
+// RevokeIntents implements identity.IntentStore: the subject's intents are its one
+// hash, so deleting the hash revokes them all at once.
+func (s *Store) RevokeIntents(ctx context.Context, subject string) error {
+	if err := s.rdb.Del(ctx, s.key("intents", subject)).Err(); err != nil {
+		return unavailable(ctx, "revoke intents", err)
+	}
+	return nil
+}

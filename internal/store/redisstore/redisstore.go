@@ -1,8 +1,10 @@
 // Package redisstore owns the identity service's shared state on Redis: one-time link
 // intents, the identity read cache with its cross-replica stale-read guard
 // (identity.SharedCache), and the per-user lock that serializes link and unlink, so
-// that every replica pointed at one Redis sees the same state. It also builds the
-// *redis.Client that linkbff shares between this store and the session store.
+// that every replica pointed at one Redis sees the same state. Beside the sessions
+// themselves (scs's goredisstore), it keeps webauth's Registry: the sessions of each
+// user and login session, and the used back-channel logout tokens. It also builds
+// the *redis.Client that linkbff shares between these stores and the session store.
 //
 // Expiry of intents and views is judged by the store's own clock (Options.Now), with
 // the instant kept beside the value; the Redis TTL on every key is garbage collection
