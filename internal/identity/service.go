@@ -112,11 +112,16 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 	}
 }
 
-// cachedView reads the cache within CacheTimeout.
+// cachedView reads the cache within CacheTimeout, and seals a view the cache kept
+// without its Doc (one cached by an earlier version of linkbff).
 func (s *Service) cachedView(ctx context.Context, userID string) (View, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
 	defer cancel()
-	return s.store.GetView(ctx, userID)
+	v, ok, err := s.store.GetView(ctx, userID)
+	if ok && err == nil && v.Doc == nil {
+		v = Seal(v)
+	}
+	return v, ok, err
 }
 
 // fetch reads userID from Auth0 and, when useCache, caches what it read.
@@ -126,7 +131,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 		if err != nil {
 			return View{}, upstreamFault(err)
 		}
-		return viewFrom(userID, u.Identities, primaryProfile(u)), nil
+		return Seal(viewFrom(userID, u.Identities, primaryProfile(u))), nil
 	}
 	// Look again: a read that finished between this caller's miss and its joining
 	// the flight has filled the cache, and a second upstream read would be waste.
@@ -138,7 +143,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 	if err != nil {
 		return View{}, upstreamFault(err)
 	}
-	v := viewFrom(userID, u.Identities, primaryProfile(u))
+	v := Seal(viewFrom(userID, u.Identities, primaryProfile(u)))
 	if cacheable {
 		s.rememberRead(ctx, before, v)
 	}
@@ -289,7 +294,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 		s.wrote(ctx, userID, nil) // the link may or may not have happened
 		return View{}, linkFault(err)
 	}
-	v = viewFrom(userID, ids, primaryProfile(primary))
+	v = Seal(viewFrom(userID, ids, primaryProfile(primary)))
 	s.wrote(ctx, userID, &v)
 	_ = s.store.DeleteView(ctx, tok.Subject) // the secondary user is gone
 	return v, nil
@@ -356,7 +361,7 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 		s.wrote(ctx, userID, nil)
 		return View{}, upstreamFault(err)
 	}
-	v = viewFrom(userID, ids, current.Identities[0].Profile)
+	v = Seal(viewFrom(userID, ids, current.Identities[0].Profile))
 	s.wrote(ctx, userID, &v)
 	_ = s.store.DeleteView(ctx, identity) // a standalone user again, with a fresh view
 	return v, nil

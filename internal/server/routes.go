@@ -90,7 +90,9 @@ func (s *server) routes() http.Handler {
 			r.Use(web.RequireCSRF)
 		}
 		// Per-user rate limiting goes here: the caller is known.
-		r.Get("/me/identities", op.ListIdentities)
+		// GET /me/identities bypasses the generated binder: If-None-Match is a list
+		// that may arrive on several lines, which the binder (one value) refuses.
+		r.Get("/me/identities", s.listIdentities)
 		r.Post("/me/identities", op.LinkIdentity)
 		r.Post("/me/identities/nonce", op.CreateLinkNonce)
 		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
