@@ -5,10 +5,14 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/auth0/go-jwt-middleware/v2/validator"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
 )
@@ -44,11 +48,11 @@ func BenchmarkBearer(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, c := range []struct {
-		name      string
-		cacheSize int
+		name       string
+		cacheBytes int
 	}{{"cached", 0}, {"uncached", -1}} {
 		bearer, err := NewBearer(BearerConfig{
-			Issuer: tenant.Issuer(), Audience: benchAudience, Keys: keys, CacheSize: c.cacheSize,
+			Issuer: tenant.Issuer(), Audience: benchAudience, Keys: keys, CacheBytes: c.cacheBytes,
 			OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
 				http.Error(w, err.Error(), http.StatusUnauthorized)
 			},
@@ -104,4 +108,49 @@ func BenchmarkKeySourceRefresh(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst)/float64(time.Millisecond), "max-stall-ms")
 	b.ReportMetric(float64(tenant.RequestCount(devtenant.EndpointJWKS)), "jwks-fetches")
+}
+
+// BenchmarkTokenCacheMemory measures what one token-cache entry really holds on the
+// heap (the token, its validated claims, the Principal, the map's share) against
+// what the cache charges for it (entryCost), so that the byte bound is honest:
+// heap-B/entry must stay at or below charged-B/entry.
+func BenchmarkTokenCacheMemory(b *testing.B) {
+	tenant := benchStartTenant(b)
+	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: benchClientID, Audience: benchAudience,
+		AccessTokenClaims: map[string]any{"scope": "openid profile email read:identities write:identities"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bearer, err := NewBearer(BearerConfig{Issuer: tenant.Issuer(), Audience: benchAudience, Keys: keys, CacheBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 2000
+	var before, after runtime.MemStats
+	c := newTokenCache(1<<30, time.Hour, time.Now)
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		// Claims decoded afresh for each entry, under a distinct key of the token's
+		// length, as distinct tokens would be.
+		v, err := bearer.validate(context.Background(), tok.AccessToken)
+		if err != nil {
+			b.Fatal(err)
+		}
+		vc := v.(*validator.ValidatedClaims)
+		key := tok.AccessToken[:len(tok.AccessToken)-6] + fmt.Sprintf("%06d", i)
+		c.put(key, vc, principalOf(vc))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	for b.Loop() { // one measurement: the figures are per entry, not per op
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/entry")
+	b.ReportMetric(float64(c.bytes)/n, "charged-B/entry")
+	b.ReportMetric(float64(len(tok.AccessToken)), "token-B")
+	runtime.KeepAlive(c)
 }
