@@ -39,6 +39,14 @@ type Doc struct {
 	// from Auth0 give the same tag, and a link or unlink, which changes the list,
 	// always gives a new one. The JSON holds the user id, so no two users share a tag.
 	ETag string
+	// ETagList is []string{ETag}, made once: the form an HTTP header map holds, so
+	// that setting the header on every answer allocates nothing. Read only.
+	ETagList []string
+}
+
+// NewDoc returns the Doc of an encoded view and its tag.
+func NewDoc(json []byte, etag string) *Doc {
+	return &Doc{JSON: json, ETag: etag, ETagList: []string{etag}}
 }
 
 // Seal returns v with its Doc built from its fields.
@@ -50,7 +58,7 @@ func Seal(v View) View {
 		panic("identity: encoding a view: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
-	v.Doc = &Doc{JSON: b, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+	v.Doc = NewDoc(b, `"`+base64.RawURLEncoding.EncodeToString(sum[:16])+`"`)
 	return v
 }
 
@@ -164,6 +172,13 @@ type Store interface {
 	IntentStore
 	Cache
 	Locker
+}
+
+// InProcess is implemented by a Store that keeps its state in this process's memory
+// and never waits on I/O (internal/store/memstore). Service then does not bound its
+// cache reads with CacheTimeout: arming that timer would cost more than the read.
+type InProcess interface {
+	InProcess()
 }
 
 // SharedCache is a Cache that several replicas share (Redis). Service's stale-read

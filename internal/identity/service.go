@@ -44,6 +44,7 @@ type Service struct {
 	verifier TokenVerifier
 	store    Store
 	shared   SharedCache // store, when replicas share it; nil otherwise
+	local    bool        // store is InProcess: its reads need no timeout
 	reads    singleflight.Group
 	// writes counts link/unlink results per user (striped by a hash of the user id):
 	// a read that started before a write must not cache what it read after the
@@ -67,7 +68,8 @@ func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Se
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
 	shared, _ := store.(SharedCache)
-	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared}
+	_, local := store.(InProcess)
+	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared, local: local}
 }
 
 // readTimeout bounds a shared (coalesced) read when its first caller has no deadline.
@@ -115,8 +117,11 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 // cachedView reads the cache within CacheTimeout, and seals a view the cache kept
 // without its Doc (one cached by an earlier version of linkbff).
 func (s *Service) cachedView(ctx context.Context, userID string) (View, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
-	defer cancel()
+	if !s.local {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.CacheTimeout)
+		defer cancel()
+	}
 	v, ok, err := s.store.GetView(ctx, userID)
 	if ok && err == nil && v.Doc == nil {
 		v = Seal(v)

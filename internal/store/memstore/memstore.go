@@ -37,7 +37,13 @@ type Store struct {
 	locks   map[string]chan struct{} // held keys; the channel closes on release
 }
 
-var _ identity.Store = (*Store)(nil)
+var (
+	_ identity.Store     = (*Store)(nil)
+	_ identity.InProcess = (*Store)(nil)
+)
+
+// InProcess implements identity.InProcess: no call of this store waits on I/O.
+func (m *Store) InProcess() {}
 
 type intent struct {
 	subject string

@@ -79,7 +79,7 @@ func (s *Store) GetView(ctx context.Context, userID string) (identity.View, bool
 		return identity.View{}, false, fmt.Errorf("redisstore: cached view of %q: %w", userID, err)
 	}
 	if c.ETag != "" {
-		v.Doc = &identity.Doc{JSON: c.View, ETag: c.ETag}
+		v.Doc = identity.NewDoc(c.View, c.ETag)
 	}
 	return v, true, nil
 }
