@@ -34,18 +34,18 @@ func (s *server) listIdentities(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := viewDoc(v)
 	h := w.Header()
-	h.Set("ETag", doc.ETag)
+	h["Etag"] = doc.ETagList
 	// private: the list is the caller's; no-cache (not no-store): a browser may keep
 	// it, but asks again (with If-None-Match) before each use.
-	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", "Authorization, Cookie")
+	h["Cache-Control"] = s.hdr.privateNoCache
+	addShared(h, "Vary", s.hdr.varyCredential) // after CORS's Vary: Origin, if any
 	if inm, ok := r.Header["If-None-Match"]; ok && ifNoneMatch(inm, doc.ETag) {
 		// RFC 9110 15.4.5: the 304 carries the 200's ETag, Cache-Control and Vary,
 		// and no body or Content-Type.
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = s.hdr.json
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(doc.JSON)
 }

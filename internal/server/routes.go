@@ -24,7 +24,7 @@ func (s *server) routes() http.Handler {
 		s.recordMetrics,   // linkbff_http_* by route pattern
 		s.enforceDeadline, // the context ends after RequestTimeout
 		recoverPanic,      // a panic becomes a 500 problem
-		securityHeaders,
+		s.securityHeaders,
 		// Rate limiting by client (internal/ratelimit) goes here: logged and counted,
 		// refused before any work. Browser sessions (scs LoadAndSave) go here too,
 		// for the /auth/* routes and the cookie-authenticated /me/* routes.

@@ -68,6 +68,7 @@ type Deps struct {
 }
 
 type server struct {
+	hdr         headerValues
 	metrics     *httpMetrics
 	metricsHTTP http.Handler // serves GET /metrics from deps.Metrics
 	cfg         Config
@@ -80,7 +81,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
-	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
+	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
 }
 
