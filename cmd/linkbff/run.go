@@ -113,11 +113,16 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 	if err != nil {
 		return nil, err
 	}
+	tokenCache := cfg.TokenCacheBytes
+	if tokenCache == 0 {
+		tokenCache = -1 // off
+	}
 	bearer, err := auth.NewBearer(auth.BearerConfig{
-		Issuer:   cfg.Issuer(),
-		Audience: cfg.Audience,
-		Keys:     keys,
-		OnError:  server.WriteProblem,
+		Issuer:     cfg.Issuer(),
+		Audience:   cfg.Audience,
+		Keys:       keys,
+		CacheBytes: tokenCache,
+		OnError:    server.WriteProblem,
 	})
 	if err != nil {
 		return nil, err
@@ -162,7 +167,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 			return err
 		},
 	}
-	var store identity.Store = memstore.New(nil)
+	var store identity.Store = memstore.New(memstore.Options{MaxViewBytes: cfg.IdentityCacheBytes})
 	if rdb != nil {
 		rs := redisstore.New(rdb, redisstore.Options{
 			Prefix: cfg.RedisKeyPrefix,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -47,6 +48,11 @@ type Config struct {
 	BaseURL            string        // BASE_URL: the public URL of this service
 	CORSAllowedOrigins []string      // CORS_ALLOWED_ORIGINS
 	IdentityCacheTTL   time.Duration // IDENTITY_CACHE_TTL
+	// IdentityCacheBytes (IDENTITY_CACHE_BYTES) bounds the in-process identity cache
+	// (without REDIS_URL); TokenCacheBytes (TOKEN_CACHE_BYTES) the cache of verified
+	// access tokens, 0 turning it off.
+	IdentityCacheBytes int
+	TokenCacheBytes    int
 	UpstreamTimeout    time.Duration // MANAGEMENT_API_TIMEOUT: per Management API call
 	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
 	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
@@ -71,14 +77,18 @@ const (
 	DefaultListenAddrDev    = "127.0.0.1:3000"
 	DefaultListenAddr       = ":3000"
 	DefaultIdentityCacheTTL = 30 * time.Second
-	DefaultUpstreamTimeout  = 5 * time.Second
-	DefaultRequestTimeout   = 15 * time.Second
-	DefaultShutdownTimeout  = 10 * time.Second
-	DefaultSessionIdle      = 30 * time.Minute
-	DefaultSessionLifetime  = 12 * time.Hour
-	DefaultRedisKeyPrefix   = "linkbff:"
-	DefaultLogFormatDev     = "text"
-	DefaultLogFormat        = "json"
+	// The caches' bounds, as each cache charges its entries (see the README): about
+	// 12,000 identity lists of two identities, and 3,000 access tokens of 1 KB.
+	DefaultIdentityCacheBytes = 16 << 20
+	DefaultTokenCacheBytes    = 8 << 20
+	DefaultUpstreamTimeout    = 5 * time.Second
+	DefaultRequestTimeout     = 15 * time.Second
+	DefaultShutdownTimeout    = 10 * time.Second
+	DefaultSessionIdle        = 30 * time.Minute
+	DefaultSessionLifetime    = 12 * time.Hour
+	DefaultRedisKeyPrefix     = "linkbff:"
+	DefaultLogFormatDev       = "text"
+	DefaultLogFormat          = "json"
 )
 
 // FromEnv reads the configuration. The error lists every wrong variable.
@@ -110,6 +120,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
 	c.CORSAllowedOrigins = list(getenv("CORS_ALLOWED_ORIGINS"))
 	c.IdentityCacheTTL = r.duration("IDENTITY_CACHE_TTL", DefaultIdentityCacheTTL)
+	c.IdentityCacheBytes = r.size("IDENTITY_CACHE_BYTES", DefaultIdentityCacheBytes)
+	c.TokenCacheBytes = r.size("TOKEN_CACHE_BYTES", DefaultTokenCacheBytes)
 	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -216,6 +228,12 @@ func (c Config) Validate() error {
 	if c.IdentityCacheTTL < 0 {
 		bad("IDENTITY_CACHE_TTL", "must not be negative")
 	}
+	if c.IdentityCacheBytes < minCacheBytes {
+		bad("IDENTITY_CACHE_BYTES", "must be at least %d (64KiB), got %d", minCacheBytes, c.IdentityCacheBytes)
+	}
+	if c.TokenCacheBytes != 0 && c.TokenCacheBytes < minCacheBytes {
+		bad("TOKEN_CACHE_BYTES", "must be 0 (no token cache) or at least %d (64KiB), got %d", minCacheBytes, c.TokenCacheBytes)
+	}
 	if c.UpstreamTimeout <= 0 {
 		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
 	}
@@ -314,6 +332,35 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// minCacheBytes is the smallest cache bound accepted: below it a cache keeps so few
+// entries (none over an eighth of the bound) that it is a typo, not a choice.
+const minCacheBytes = 64 << 10
+
+// size reads a byte count: a whole number of bytes, or with a unit of KiB, MiB or
+// GiB (as GOMEMLIMIT writes them: "16MiB").
+func (r *reader) size(name string, def int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	num, mult := v, 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 31)
+	if err != nil || int(n) > math.MaxInt32/mult {
+		r.fail(name, "not a size such as 16MiB, 512KiB or 1048576 (below 2GiB): %q", v)
+		return def
+	}
+	return int(n) * mult
 }
 
 func (r *reader) boolean(name string, def bool) bool {

@@ -41,6 +41,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
+		IdentityCacheBytes: 16 << 20, TokenCacheBytes: 8 << 20,
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -106,6 +107,9 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"connection name with a double dash", with(prod, "LINK_CONNECTIONS", "my--db"), []string{"LINK_CONNECTIONS"}},
 		{"connection name ending in a dash", with(prod, "LINK_CONNECTIONS", "github-"), []string{"LINK_CONNECTIONS"}},
 		{"connection name too long", with(prod, "LINK_CONNECTIONS", strings.Repeat("a", 129)), []string{"LINK_CONNECTIONS"}},
+		{"sizes without a number", with(prod, "IDENTITY_CACHE_BYTES", "MiB", "TOKEN_CACHE_BYTES", "8 MB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
+		{"negative and huge sizes", with(prod, "IDENTITY_CACHE_BYTES", "-1", "TOKEN_CACHE_BYTES", "4GiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
+		{"sizes too small", with(prod, "IDENTITY_CACHE_BYTES", "0", "TOKEN_CACHE_BYTES", "1KiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,5 +195,21 @@ func TestFromEnvRedis(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+func TestFromEnvSizes(t *testing.T) {
+	for in, want := range map[string]int{"1048576": 1 << 20, "512KiB": 512 << 10, "16MiB": 16 << 20, " 1GiB ": 1 << 30, "65536B": 64 << 10} {
+		c, err := FromEnv(env(with(prod, "IDENTITY_CACHE_BYTES", in, "TOKEN_CACHE_BYTES", in)))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if c.IdentityCacheBytes != want || c.TokenCacheBytes != want {
+			t.Errorf("%q read as %d and %d, want %d", in, c.IdentityCacheBytes, c.TokenCacheBytes, want)
+		}
+	}
+	c, err := FromEnv(env(with(prod, "TOKEN_CACHE_BYTES", "0")))
+	if err != nil || c.TokenCacheBytes != 0 {
+		t.Errorf("TOKEN_CACHE_BYTES=0: %d, %v; want 0 (no token cache)", c.TokenCacheBytes, err)
 	}
 }

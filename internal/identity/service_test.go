@@ -87,7 +87,7 @@ func newFixture(t *testing.T, configure func(*identity.Config)) *fixture {
 	if configure != nil {
 		configure(&cfg)
 	}
-	store := memstore.New(clock.Now)
+	store := memstore.New(memstore.Options{Now: clock.Now})
 	return &fixture{clock: clock, up: up, ver: ver, store: store, svc: identity.New(cfg, up, ver, store)}
 }
 
