@@ -79,6 +79,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	printBanner(stdout, cfg, listenURL, tenant, seed)
+	if cfg.DebugAddr != "" {
+		debugURL, stop, err := startDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "pprof (DEBUG_ADDR) on %s\n", debugURL)
+	}
 
 	srv := &http.Server{
 		Handler:           handler,

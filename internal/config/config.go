@@ -68,6 +68,10 @@ type Config struct {
 
 	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // LOG_FORMAT: json or text
+
+	// DebugAddr (DEBUG_ADDR), when set, is a loopback host:port where net/http/pprof
+	// is served, on a listener of its own; unset, profiling is off.
+	DebugAddr string
 }
 
 // Defaults, stated once. Where dev and production differ, both are given.
@@ -132,6 +136,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.RedisKeyPrefix == "" {
 		c.RedisKeyPrefix = DefaultRedisKeyPrefix
 	}
+	c.DebugAddr = strings.TrimSpace(getenv("DEBUG_ADDR"))
 	c.LogLevel = r.level("LOG_LEVEL")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if c.LogFormat == "" {
@@ -256,6 +261,13 @@ func (c Config) Validate() error {
 				err = uerr.Err
 			}
 			bad("REDIS_URL", "must be redis://[[user]:password@]host[:port][/db] or rediss://… (TLS): %v", err)
+		}
+	}
+	if c.DebugAddr != "" {
+		// Profiles show memory and the command line: never on a reachable address.
+		// A host must be given: an empty one means every interface.
+		if host, _, err := net.SplitHostPort(c.DebugAddr); err != nil || !isLoopback(host) {
+			bad("DEBUG_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 or [::1]:6060 (pprof is never served on other interfaces), got %q", c.DebugAddr)
 		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {

@@ -109,6 +109,12 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"connection name too long", with(prod, "LINK_CONNECTIONS", strings.Repeat("a", 129)), []string{"LINK_CONNECTIONS"}},
 		{"sizes without a number", with(prod, "IDENTITY_CACHE_BYTES", "MiB", "TOKEN_CACHE_BYTES", "8 MB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
 		{"negative and huge sizes", with(prod, "IDENTITY_CACHE_BYTES", "-1", "TOKEN_CACHE_BYTES", "4GiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
+		{"debug on every interface", with(prod, "DEBUG_ADDR", "0.0.0.0:6060"), []string{"DEBUG_ADDR"}},
+		{"debug without a host", with(prod, "DEBUG_ADDR", ":6060"), []string{"DEBUG_ADDR"}},
+		{"debug on every IPv6 interface", with(prod, "DEBUG_ADDR", "[::]:6060"), []string{"DEBUG_ADDR"}},
+		{"debug on a private address", with(prod, "DEBUG_ADDR", "10.0.0.5:6060"), []string{"DEBUG_ADDR"}},
+		{"debug on a host name", with(prod, "DEBUG_ADDR", "debug.internal:6060"), []string{"DEBUG_ADDR"}},
+		{"debug without a port", with(prod, "DEBUG_ADDR", "127.0.0.1"), []string{"DEBUG_ADDR"}},
 		{"sizes too small", with(prod, "IDENTITY_CACHE_BYTES", "0", "TOKEN_CACHE_BYTES", "1KiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
 	}
 	for _, tt := range tests {
@@ -211,5 +217,18 @@ func TestFromEnvSizes(t *testing.T) {
 	c, err := FromEnv(env(with(prod, "TOKEN_CACHE_BYTES", "0")))
 	if err != nil || c.TokenCacheBytes != 0 {
 		t.Errorf("TOKEN_CACHE_BYTES=0: %d, %v; want 0 (no token cache)", c.TokenCacheBytes, err)
+	}
+}
+
+func TestFromEnvDebugAddr(t *testing.T) {
+	c, err := FromEnv(env(prod))
+	if err != nil || c.DebugAddr != "" {
+		t.Fatalf("default DEBUG_ADDR = %q, %v; want unset (off)", c.DebugAddr, err)
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "127.0.0.2:0", "[::1]:6060", "localhost:6060"} {
+		c, err := FromEnv(env(with(prod, "DEBUG_ADDR", addr)))
+		if err != nil || c.DebugAddr != addr {
+			t.Errorf("DEBUG_ADDR=%s: %q, %v", addr, c.DebugAddr, err)
+		}
 	}
 }
