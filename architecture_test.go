@@ -37,7 +37,9 @@ var layers = map[string]layer{
 	// Adapters by technology: they implement identity's interfaces.
 	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/reqlog"}},
 	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
-	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
+	// The Management API budget mgmt spends (mgmt declares the interface).
+	"internal/budget": {},
+	"internal/auth":   {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
 	// The browser half: sign-in, the session cookie, CSRF.
 	"internal/webauth": {allow: []string{"internal/auth", "internal/fault", "internal/reqlog"}},
 	// The HTTP edge: the one status table, and the routes.

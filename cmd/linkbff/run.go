@@ -19,6 +19,7 @@ import (
 	"github.com/linkbff/linkbff"
 	"github.com/linkbff/linkbff/frontend"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/budget"
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/devtenant"
 	"github.com/linkbff/linkbff/internal/identity"
@@ -154,12 +155,29 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 	if err != nil {
 		return nil, err
 	}
+	// One Management API budget for every replica: in Redis when they share one.
+	var mgmtBudget mgmt.Budget
+	if rdb != nil {
+		mgmtBudget, err = budget.NewRedis(rdb, cfg.RedisKeyPrefix+"mgmt-budget", cfg.ManagementAPIRPS, func(err error) {
+			if err != nil {
+				log.Warn("Management API budget", "err", err)
+			} else {
+				log.Info("Management API budget shared through Redis again")
+			}
+		})
+	} else {
+		mgmtBudget, err = budget.NewLocal(cfg.ManagementAPIRPS)
+	}
+	if err != nil {
+		return nil, err
+	}
 	upstream, err := mgmt.New(mgmt.Config{
 		Domain:       cfg.Auth0URL,
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
 		Audience:     cfg.ManagementAudience,
 		CallTimeout:  cfg.UpstreamTimeout,
+		Budget:       mgmtBudget,
 	})
 	if err != nil {
 		return nil, err

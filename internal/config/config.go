@@ -54,8 +54,11 @@ type Config struct {
 	IdentityCacheBytes int
 	TokenCacheBytes    int
 	UpstreamTimeout    time.Duration // MANAGEMENT_API_TIMEOUT: per Management API call
-	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
-	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
+	// ManagementAPIRPS (MANAGEMENT_API_RPS) is the Management API request budget of
+	// all replicas together, in requests per second.
+	ManagementAPIRPS float64
+	RequestTimeout   time.Duration // REQUEST_TIMEOUT: whole request deadline
+	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT
 
 	// Browser sessions: SESSION_IDLE_TIMEOUT ends a session nobody used for that long,
 	// SESSION_LIFETIME ends any session that long after its login.
@@ -86,13 +89,17 @@ const (
 	DefaultIdentityCacheBytes = 16 << 20
 	DefaultTokenCacheBytes    = 8 << 20
 	DefaultUpstreamTimeout    = 5 * time.Second
-	DefaultRequestTimeout     = 15 * time.Second
-	DefaultShutdownTimeout    = 10 * time.Second
-	DefaultSessionIdle        = 30 * time.Minute
-	DefaultSessionLifetime    = 12 * time.Hour
-	DefaultRedisKeyPrefix     = "linkbff:"
-	DefaultLogFormatDev       = "text"
-	DefaultLogFormat          = "json"
+	// DefaultManagementAPIRPS is the Management API rate of Auth0's free and trial
+	// tenants (2 requests per second, with bursts of up to 10 that linkbff leaves
+	// to other clients of the tenant).
+	DefaultManagementAPIRPS = 2
+	DefaultRequestTimeout   = 15 * time.Second
+	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultSessionIdle      = 30 * time.Minute
+	DefaultSessionLifetime  = 12 * time.Hour
+	DefaultRedisKeyPrefix   = "linkbff:"
+	DefaultLogFormatDev     = "text"
+	DefaultLogFormat        = "json"
 )
 
 // FromEnv reads the configuration. The error lists every wrong variable.
@@ -127,6 +134,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.IdentityCacheBytes = r.size("IDENTITY_CACHE_BYTES", DefaultIdentityCacheBytes)
 	c.TokenCacheBytes = r.size("TOKEN_CACHE_BYTES", DefaultTokenCacheBytes)
 	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
+	c.ManagementAPIRPS = r.number("MANAGEMENT_API_RPS", DefaultManagementAPIRPS)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", DefaultSessionIdle)
@@ -241,6 +249,9 @@ func (c Config) Validate() error {
 	}
 	if c.UpstreamTimeout <= 0 {
 		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
+	}
+	if !(c.ManagementAPIRPS >= 0.01 && c.ManagementAPIRPS <= 10000) {
+		bad("MANAGEMENT_API_RPS", "must be a number of requests per second between 0.01 and 10000, got %v", c.ManagementAPIRPS)
 	}
 	if c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be positive")
@@ -373,6 +384,19 @@ func (r *reader) size(name string, def int) int {
 		return def
 	}
 	return int(n) * mult
+}
+
+func (r *reader) number(name string, def float64) float64 {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		r.fail(name, "not a number such as 2 or 0.5: %q", v)
+		return def
+	}
+	return f
 }
 
 func (r *reader) boolean(name string, def bool) bool {

@@ -41,7 +41,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		ListenAddr: ":3000", IdentityCacheTTL: 30 * time.Second, UpstreamTimeout: 5 * time.Second,
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 10 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
-		IdentityCacheBytes: 16 << 20, TokenCacheBytes: 8 << 20,
+		IdentityCacheBytes: 16 << 20, TokenCacheBytes: 8 << 20, ManagementAPIRPS: 2,
 	}
 	if diff := cmp.Diff(want, c, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -115,6 +115,9 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"debug on a private address", with(prod, "DEBUG_ADDR", "10.0.0.5:6060"), []string{"DEBUG_ADDR"}},
 		{"debug on a host name", with(prod, "DEBUG_ADDR", "debug.internal:6060"), []string{"DEBUG_ADDR"}},
 		{"debug without a port", with(prod, "DEBUG_ADDR", "127.0.0.1"), []string{"DEBUG_ADDR"}},
+		{"budget not a number", with(prod, "MANAGEMENT_API_RPS", "two"), []string{"MANAGEMENT_API_RPS"}},
+		{"budget of zero", with(prod, "MANAGEMENT_API_RPS", "0"), []string{"MANAGEMENT_API_RPS"}},
+		{"budget not finite", with(prod, "MANAGEMENT_API_RPS", "NaN"), []string{"MANAGEMENT_API_RPS"}},
 		{"sizes too small", with(prod, "IDENTITY_CACHE_BYTES", "0", "TOKEN_CACHE_BYTES", "1KiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
 	}
 	for _, tt := range tests {
