@@ -52,7 +52,7 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://127.0.0.1" // run derives it from the listener; there is none here
 	}
-	h, err := build(cfg, newLogger(cfg, io.Discard), nil)
+	h, err := build(cfg, newLoggers(cfg, io.Discard), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -42,7 +42,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(cfg, stderr)
+	logs := newLoggers(cfg, stderr)
+	defer logs.flush()
+	log := logs.log
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -75,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer rdb.Close()
 	}
 
-	handler, err := build(cfg, log, rdb)
+	handler, err := build(cfg, logs, rdb)
 	if err != nil {
 		return err
 	}
@@ -117,7 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // build wires the service from the configuration. rdb is nil without REDIS_URL.
-func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler, error) {
+func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
+	log := logs.log
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
 	if err != nil {
 		return nil, err
@@ -240,6 +243,7 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		},
 	}, server.Deps{
 		Logger:     log,
+		AccessLog:  logs.access,
 		Identities: svc,
 		Bearer:     bearer,
 		Web:        web,
@@ -248,14 +252,6 @@ func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler
 		Frontend:   frontend.Files(),
 		Metrics:    reg,
 	}), nil
-}
-
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // healthcheck asks a running linkbff on this host for /healthz: the container

@@ -41,9 +41,6 @@ func (q *Request) Init(base *slog.Logger, requestID, clientIP string) {
 	q.base, q.requestID, q.clientIP = base, requestID, clientIP
 }
 
-// Base is the logger without the request's attributes.
-func (q *Request) Base() *slog.Logger { return q.base }
-
 // Attrs are the request's attributes, in the order Logger puts them first.
 func (q *Request) Attrs() [2]slog.Attr {
 	return [2]slog.Attr{slog.String("request_id", q.requestID), slog.String("client_ip", q.clientIP)}

@@ -56,15 +56,15 @@ func (s *server) attachLogger(next http.Handler) http.Handler {
 	})
 }
 
-// logAccess writes one "request" line per request, when it is done: with the base
-// logger and the request's attributes in one LogAttrs call, so that no per-request
-// logger is made for it.
-func logAccess(next http.Handler) http.Handler {
+// logAccess writes one "request" line per request to the access log, when it is
+// done: the request's attributes and its own in one LogAttrs call, so that no
+// per-request logger is made for it.
+func (s *server) logAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
 		ids := ex.log.Attrs()
-		ex.log.Base().LogAttrs(r.Context(), slog.LevelInfo, "request", ids[0], ids[1],
+		s.deps.AccessLog.LogAttrs(r.Context(), slog.LevelInfo, "request", ids[0], ids[1],
 			slog.String("method", r.Method), slog.String("route", ex.routePattern(r)), slog.Int("status", ex.status),
 			slog.Duration("duration", time.Since(ex.start)))
 	})

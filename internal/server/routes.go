@@ -20,7 +20,7 @@ func (s *server) routes() http.Handler {
 	r.Use(
 		assignRequestID,   // X-Request-Id: the caller's if sane, else a fresh one
 		s.attachLogger,    // a logger with request_id and client_ip, in the context
-		logAccess,         // one "request" line per request
+		s.logAccess,       // one "request" line per request
 		s.recordMetrics,   // linkbff_http_* by route pattern
 		s.enforceDeadline, // the context ends after RequestTimeout
 		recoverPanic,      // a panic becomes a 500 problem

@@ -51,7 +51,10 @@ type Identities interface {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Logger     *slog.Logger
+	Logger *slog.Logger
+	// AccessLog writes the one "request" line per request (nil: Logger): linkbff
+	// gives it a buffered output.
+	AccessLog  *slog.Logger
 	Identities Identities
 	Bearer     *auth.Bearer
 	// Web is the browser half: the /auth routes and the session cookie on /me/*.
@@ -80,6 +83,9 @@ type server struct {
 func New(cfg Config, deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
+	}
+	if deps.AccessLog == nil {
+		deps.AccessLog = deps.Logger
 	}
 	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
