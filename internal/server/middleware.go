@@ -57,16 +57,24 @@ func (s *server) attachLogger(next http.Handler) http.Handler {
 }
 
 // logAccess writes one "request" line per request to the access log, when it is
-// done: the request's attributes and its own in one LogAttrs call, so that no
-// per-request logger is made for it.
+// done: the request's attributes and its own in one record, so that no per-request
+// logger is made for it. The record goes to the handler directly: Logger.LogAttrs
+// would also walk the stack for the caller's PC, which this line never shows.
 func (s *server) logAccess(next http.Handler) http.Handler {
+	h := s.deps.AccessLog.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
+		ctx := r.Context()
+		if !h.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
+		now := time.Now()
+		rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 		ids := ex.log.Attrs()
-		s.deps.AccessLog.LogAttrs(r.Context(), slog.LevelInfo, "request", ids[0], ids[1],
-			slog.String("method", r.Method), slog.String("route", ex.routePattern(r)), slog.Int("status", ex.status),
-			slog.Duration("duration", time.Since(ex.start)))
+		rec.AddAttrs(ids[0], ids[1], slog.String("method", r.Method), slog.String("route", ex.routePattern(r)),
+			slog.Int("status", ex.status), slog.Duration("duration", now.Sub(ex.start)))
+		_ = h.Handle(ctx, rec)
 	})
 }
 
