@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
+.PHONY: run test check bench wrk generate build fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
 
 ## run: start linkbff with the embedded development tenant (no Auth0 account needed)
 # The embedded tenant gets a fixed port here so the README's curl examples work.
@@ -96,7 +96,18 @@ gencheck: generate
 	@git diff --exit-code -- api/ || { echo "api/ is stale: run make generate and commit"; exit 1; }
 	@new=$$(git ls-files --others --exclude-standard -- api/); if [ -n "$$new" ]; then echo "api/ has files git does not track:"; echo "$$new"; echo "commit them or delete them"; exit 1; fi
 
-## bench: run every benchmark (about 3 minutes) and keep the raw output in bench/latest.txt; BENCHMARKS.md reads it
-bench:
+## bench: every Go benchmark (bench/latest.txt, summarised by benchstat in bench/summary.txt), then the load run against bin/linkbff with wrk (bench/load.txt); under 5 minutes; BENCHMARKS.md reads them
+bench: build wrk
 	@mkdir -p bench
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem -count=5 -cpu=2 $(PKGS) | tee bench/latest.txt
+	$(GO) tool benchstat bench/latest.txt > bench/summary.txt
+	set -o pipefail; ulimit -n 8192; $(GO) run ./tools/loadbench -linkbff bin/linkbff | tee bench/load.txt
+
+## wrk: install Debian's wrk for the load run when it is missing (as root); without it loadbench uses its own Go load generator
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "wrk is missing: apt-get update -qq && apt-get install -y -qq wrk"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+			|| echo "installing wrk failed: the load run uses its Go load generator"; \
+	else echo "wrk is missing and only root can apt-get install it: the load run uses its Go load generator"; fi
