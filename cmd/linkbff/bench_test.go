@@ -31,8 +31,9 @@ import (
 // benchUser is the caller of every benchmark request.
 const benchUser = "auth0|alice"
 
-// benchTenant starts a development tenant with the demo seed for one benchmark.
-func benchTenant(b *testing.B) *devtenant.Tenant {
+// benchTenant starts a development tenant with the demo seed for one benchmark (or
+// test).
+func benchTenant(b testing.TB) *devtenant.Tenant {
 	b.Helper()
 	tenant, err := devtenant.Start(devtenant.Options{})
 	if err != nil {
@@ -43,7 +44,7 @@ func benchTenant(b *testing.B) *devtenant.Tenant {
 }
 
 // benchHandler builds linkbff's handler as run does, logging to io.Discard.
-func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
+func benchHandler(b testing.TB, getenv func(string) string) http.Handler {
 	b.Helper()
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -61,7 +62,7 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 
 // accessTokens mints n distinct access tokens of userID for linkbff's API (they differ
 // by a jti claim).
-func accessTokens(b *testing.B, tenant *devtenant.Tenant, userID string, n int) []string {
+func accessTokens(b testing.TB, tenant *devtenant.Tenant, userID string, n int) []string {
 	b.Helper()
 	out := make([]string, n)
 	for i := range out {
