@@ -100,7 +100,7 @@ gencheck: generate
 bench: build wrk
 	@mkdir -p bench
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem -count=5 -cpu=2 $(PKGS) | tee bench/latest.txt
-	$(GO) tool benchstat bench/latest.txt > bench/summary.txt
+	$(GO) tool benchstat -confidence 0.9 bench/latest.txt > bench/summary.txt
 	set -o pipefail; ulimit -n 8192; $(GO) run ./tools/loadbench -linkbff bin/linkbff | tee bench/load.txt
 
 ## wrk: install Debian's wrk for the load run when it is missing (as root); without it loadbench uses its own Go load generator

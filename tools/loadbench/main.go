@@ -70,7 +70,7 @@ func run() error {
 	var o options
 	flag.StringVar(&o.linkbff, "linkbff", "bin/linkbff", "the linkbff binary")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "the wrk binary; the Go load generator when it is not found")
-	flag.IntVar(&o.rounds, "rounds", 5, "rounds of bare and linkbff, interleaved")
+	flag.IntVar(&o.rounds, "rounds", 7, "rounds of bare and linkbff, interleaved")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of each measurement")
 	flag.IntVar(&o.conns, "c", 64, "connections of the throughput rounds")
 	flag.IntVar(&o.idleConns, "rss-c", 1000, "keep-alive connections of the peak-RSS run")
