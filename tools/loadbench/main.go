@@ -102,6 +102,7 @@ func run() error {
 	}
 	var lbRuns, bareRuns []result
 	lbMallocs, bareMallocs := []float64{}, []float64{}
+	lbCPU, bareCPU := []float64{}, []float64{}
 	for round := range o.rounds {
 		order := []*server{bare, lb.server}
 		if round%2 == 1 {
@@ -112,22 +113,31 @@ func run() error {
 			if err != nil {
 				return err
 			}
+			cpuBefore, err := s.cpuTime()
+			if err != nil {
+				return err
+			}
 			r, err := load(ctx, o.wrk, s.url+"/me/identities", lb.token, o.conns, o.duration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			cpuAfter, err := s.cpuTime()
+			if err != nil {
+				return err
 			}
 			after, err := s.mallocs(ctx)
 			if err != nil {
 				return err
 			}
 			perReq := float64(after-before) / float64(r.requests)
+			cpuPerReq := float64(cpuAfter-cpuBefore) / float64(time.Microsecond) / float64(r.requests)
 			if s == bare {
-				bareRuns, bareMallocs = append(bareRuns, r), append(bareMallocs, perReq)
+				bareRuns, bareMallocs, bareCPU = append(bareRuns, r), append(bareMallocs, perReq), append(bareCPU, cpuPerReq)
 			} else {
-				lbRuns, lbMallocs = append(lbRuns, r), append(lbMallocs, perReq)
+				lbRuns, lbMallocs, lbCPU = append(lbRuns, r), append(lbMallocs, perReq), append(lbCPU, cpuPerReq)
 			}
-			fmt.Printf("  round %d %-7s %9.0f req/s  p50 %-9s p99 %-9s %5.1f allocs/req  (%d requests, %d errors)\n",
-				round+1, s.name, r.rps, r.p50, r.p99, perReq, r.requests, r.errors)
+			fmt.Printf("  round %d %-7s %9.0f req/s  p50 %-9s p99 %-9s %5.1f allocs/req  %5.1f µs CPU/req  (%d requests, %d errors)\n",
+				round+1, s.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), perReq, cpuPerReq, r.requests, r.errors)
 		}
 	}
 	upstream, err := lb.upstream(ctx)
@@ -145,19 +155,22 @@ func run() error {
 
 	lbM, bareM := summarize(lbRuns), summarize(bareRuns)
 	fmt.Printf("\nwarm GET /me/identities, one token, %d connections, %d rounds of %s (median, [min-max]):\n", o.conns, o.rounds, o.duration)
-	fmt.Printf("  %-8s %26s %10s %10s %12s\n", "", "req/s", "p50", "p99", "allocs/req")
+	fmt.Printf("  %-8s %26s %10s %10s %12s %14s\n", "", "req/s", "p50", "p99", "allocs/req", "µs CPU/req")
 	for _, row := range []struct {
-		name string
-		m    summary
-		a    []float64
-	}{{"bare", bareM, bareMallocs}, {"linkbff", lbM, lbMallocs}} {
-		fmt.Printf("  %-8s %9.0f [%6.0f-%6.0f] %10s %10s %12.1f\n", row.name, row.m.rps, row.m.rpsMin, row.m.rpsMax, row.m.p50, row.m.p99, median(row.a))
+		name   string
+		m      summary
+		a, cpu []float64
+	}{{"bare", bareM, bareMallocs, bareCPU}, {"linkbff", lbM, lbMallocs, lbCPU}} {
+		fmt.Printf("  %-8s %9.0f [%6.0f-%6.0f] %10s %10s %12.1f %14.1f\n", row.name, row.m.rps, row.m.rpsMin, row.m.rpsMax,
+			row.m.p50.Round(10*time.Microsecond), row.m.p99.Round(10*time.Microsecond), median(row.a), median(row.cpu))
 	}
-	ratios := make([]float64, len(lbRuns))
+	ratios, cpuRatios := make([]float64, len(lbRuns)), make([]float64, len(lbRuns))
 	for i := range lbRuns {
 		ratios[i] = lbRuns[i].rps / bareRuns[i].rps
+		cpuRatios[i] = bareCPU[i] / lbCPU[i]
 	}
 	fmt.Printf("  linkbff/bare requests/s: %.2f (per round: %s; target >= 0.85)\n", median(ratios), fmtList(ratios))
+	fmt.Printf("  bare/linkbff CPU per request, the requests/s ratio of two saturated servers: %.2f (per round: %s)\n", median(cpuRatios), fmtList(cpuRatios))
 	fmt.Printf("  upstream during the run: %s\n", upstream)
 	fmt.Printf("\npeak RSS (VmHWM) under %d keep-alive connections for %s:\n", o.idleConns, o.rssFor)
 	fmt.Printf("  bare %.1f MiB, linkbff %.1f MiB, ratio %.2f (target <= 1.25)\n", mib(rssBare), mib(rssLB), float64(rssLB)/float64(rssBare))
@@ -210,6 +223,30 @@ func (s *server) mallocs(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("%s: malloc count: %w", s.name, err)
 	}
 	return uint64(f), nil
+}
+
+// cpuTime reads the CPU time (user and system) the process has used so far, from
+// /proc/PID/stat: a cost per request that other load on the machine disturbs far
+// less than requests/s.
+func (s *server) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (in parentheses, which may hold spaces): state
+	// is field 3, utime and stime are 14 and 15, in clock ticks.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, errors.New("short /proc/PID/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unreadable /proc/PID/stat")
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }
 
 // vmHWM reads the process's peak resident set size, in bytes.
