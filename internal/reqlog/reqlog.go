@@ -55,6 +55,14 @@ func (q *Request) Logger() *slog.Logger {
 	return q.logger
 }
 
+// IsKey reports whether k is the key WithRequest stores a Request under: a context
+// type that carries the request's Request itself (saving WithRequest's allocation)
+// answers Value(k) with it, and From finds it.
+func IsKey(k any) bool {
+	_, ok := k.(key)
+	return ok
+}
+
 // WithRequest returns ctx carrying q.
 func WithRequest(ctx context.Context, q *Request) context.Context {
 	return context.WithValue(ctx, key{}, q)

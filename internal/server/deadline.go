@@ -5,9 +5,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
-// deadlineContext is context.WithDeadline(parent, deadline) made lazily. Most
+// requestContext is the context of a request below scopeRequest: it carries the
+// request's log context (answering reqlog's key with it, so that no WithValue layer
+// and request copy are needed for it) and its deadline.
+//
+// The deadline is context.WithDeadline(parent, deadline) made lazily. Most
 // requests (a cached list) never wait on their context, yet WithDeadline arms a
 // runtime timer, registers with the parent and allocates four objects on every one
 // of them. This context reports its deadline at once and makes the real one (inner)
@@ -18,9 +24,10 @@ import (
 //
 // It is meant to be embedded in a per-request struct: init, then end when the
 // request is done (as the cancel func of WithDeadline would be called).
-type deadlineContext struct {
+type requestContext struct {
 	parent   context.Context
 	deadline time.Time
+	log      *reqlog.Request // nil: none
 
 	inner atomic.Pointer[lazyDeadline] // set once, under mu
 	mu    sync.Mutex
@@ -32,14 +39,14 @@ type lazyDeadline struct {
 	cancel context.CancelFunc
 }
 
-var _ context.Context = (*deadlineContext)(nil)
+var _ context.Context = (*requestContext)(nil)
 
-func (c *deadlineContext) init(parent context.Context, deadline time.Time) {
-	c.parent, c.deadline = parent, deadline
+func (c *requestContext) init(parent context.Context, deadline time.Time, log *reqlog.Request) {
+	c.parent, c.deadline, c.log = parent, deadline, log
 }
 
 // materialize returns inner, making it on first use.
-func (c *deadlineContext) materialize() *lazyDeadline {
+func (c *requestContext) materialize() *lazyDeadline {
 	if in := c.inner.Load(); in != nil {
 		return in
 	}
@@ -59,7 +66,7 @@ func (c *deadlineContext) materialize() *lazyDeadline {
 
 // end releases the context, as WithDeadline's cancel func does: from now on it is
 // done (Canceled) unless its deadline or its parent ended it first.
-func (c *deadlineContext) end() {
+func (c *requestContext) end() {
 	c.mu.Lock()
 	c.ended = true
 	in := c.inner.Load()
@@ -70,16 +77,16 @@ func (c *deadlineContext) end() {
 }
 
 // Deadline is the earlier of the parent's deadline and this one, as WithDeadline's.
-func (c *deadlineContext) Deadline() (time.Time, bool) {
+func (c *requestContext) Deadline() (time.Time, bool) {
 	if d, ok := c.parent.Deadline(); ok && d.Before(c.deadline) {
 		return d, true
 	}
 	return c.deadline, true
 }
 
-func (c *deadlineContext) Done() <-chan struct{} { return c.materialize().ctx.Done() }
+func (c *requestContext) Done() <-chan struct{} { return c.materialize().ctx.Done() }
 
-func (c *deadlineContext) Err() error {
+func (c *requestContext) Err() error {
 	if in := c.inner.Load(); in != nil {
 		return in.ctx.Err()
 	}
@@ -92,13 +99,17 @@ func (c *deadlineContext) Err() error {
 	return nil
 }
 
-// Value answers from inner once it exists: context.Cause and the contexts derived
-// from this one find the cancelCtx they need through Value.
-func (c *deadlineContext) Value(key any) any {
+// Value answers the log context's key itself, and otherwise from inner once it
+// exists: context.Cause and the contexts derived from this one find the cancelCtx
+// they need through Value.
+func (c *requestContext) Value(key any) any {
+	if c.log != nil && reqlog.IsKey(key) {
+		return c.log
+	}
 	if in := c.inner.Load(); in != nil {
 		return in.ctx.Value(key)
 	}
 	return c.parent.Value(key)
 }
 
-func (c *deadlineContext) String() string { return "server.deadlineContext" }
+func (c *requestContext) String() string { return "server.requestContext" }

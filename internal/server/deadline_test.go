@@ -19,10 +19,10 @@ func isDone(ctx context.Context) bool {
 	}
 }
 
-// newDeadline returns a deadlineContext of d below parent.
-func newDeadline(parent context.Context, d time.Duration) *deadlineContext {
-	c := &deadlineContext{}
-	c.init(parent, time.Now().Add(d))
+// newDeadline returns a requestContext of d below parent, without a log context.
+func newDeadline(parent context.Context, d time.Duration) *requestContext {
+	c := &requestContext{}
+	c.init(parent, time.Now().Add(d), nil)
 	return c
 }
 

@@ -45,20 +45,9 @@ func assignRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// attachLogger puts the request's log context (its id and the client's address) in
-// the request's context, where every layer below finds its logger (reqlog.From).
-// The logger itself is made only if one of them logs.
-func (s *server) attachLogger(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := observe(w)
-		ex.log.Init(s.log, requestID(ex), clientIP(r))
-		next.ServeHTTP(ex, r.WithContext(reqlog.WithRequest(r.Context(), &ex.log)))
-	})
-}
-
 // logAccess writes one "request" line per request to the access log, when it is
-// done: the request's attributes and its own in one record, so that no per-request
-// logger is made for it. The record goes to the handler directly: Logger.LogAttrs
+// done: the request's attributes (set by scopeRequest, below it) and its own in one
+// record, so that no per-request logger is made for it. The record goes to the handler directly: Logger.LogAttrs
 // would also walk the stack for the caller's PC, which this line never shows.
 func (s *server) logAccess(next http.Handler) http.Handler {
 	h := s.deps.AccessLog.Handler()
@@ -87,15 +76,19 @@ func (s *server) recordMetrics(next http.Handler) http.Handler {
 	})
 }
 
-// enforceDeadline ends the request's context after RequestTimeout, so that no call
-// below can outlive what a client waits for. The deadline's timer starts only if
-// something waits on it (deadlineContext).
-func (s *server) enforceDeadline(next http.Handler) http.Handler {
+// scopeRequest gives the request the context every layer below works in: its log
+// context (its id and the client's address), where they find their logger
+// (reqlog.From), and a deadline of RequestTimeout, so that no call below can outlive
+// what a client waits for. One requestContext carries both: one request copy, no
+// WithValue. The logger is made only if a layer logs, the deadline's timer only if
+// something waits on it.
+func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
-		ex.deadline.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout))
-		defer ex.deadline.end()
-		next.ServeHTTP(ex, r.WithContext(&ex.deadline))
+		ex.log.Init(s.log, requestID(ex), clientIP(r))
+		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log)
+		defer ex.ctx.end()
+		next.ServeHTTP(ex, r.WithContext(&ex.ctx))
 	})
 }
 
@@ -191,7 +184,7 @@ type exchange struct {
 
 	requestID [1]string // the X-Request-Id header's value slice
 	log       reqlog.Request
-	deadline  deadlineContext
+	ctx       requestContext // carries log, and the deadline
 }
 
 // observe returns w as the request's exchange, wrapping it only if no outer

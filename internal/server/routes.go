@@ -18,12 +18,11 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every request, outermost first; each middleware does one job (middleware.go).
 	r.Use(
-		assignRequestID,   // X-Request-Id: the caller's if sane, else a fresh one
-		s.attachLogger,    // a logger with request_id and client_ip, in the context
-		s.logAccess,       // one "request" line per request
-		s.recordMetrics,   // linkbff_http_* by route pattern
-		s.enforceDeadline, // the context ends after RequestTimeout
-		recoverPanic,      // a panic becomes a 500 problem
+		assignRequestID, // X-Request-Id: the caller's if sane, else a fresh one
+		s.logAccess,     // one "request" line per request
+		s.recordMetrics, // linkbff_http_* by route pattern
+		s.scopeRequest,  // the context: a logger with request_id and client_ip; the deadline (RequestTimeout)
+		recoverPanic,    // a panic becomes a 500 problem
 		s.securityHeaders,
 		// Rate limiting by client (internal/ratelimit) goes here: logged and counted,
 		// refused before any work. Browser sessions (scs LoadAndSave) go here too,
