@@ -3,6 +3,7 @@ package linkbff
 import (
 	"go/build"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,8 @@ var layers = map[string]layer{
 	"internal/account": {deny: []string{"net/http"}},
 	"internal/reqlog":  {},
 	"internal/config":  {},
+	// The one rule for JSON that callers write (bodies, token header and claims).
+	"internal/strictjson": {},
 	// The rules: no HTTP, no Auth0 client, no store adapter, no HTTP edge.
 	"internal/identity": {allow: []string{"internal/account", "internal/fault", "internal/reqlog"}, deny: []string{"net/http"}},
 	// The conformance suite of identity's store contract, for adapters' tests.
@@ -39,25 +42,80 @@ var layers = map[string]layer{
 	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
 	// The Management API budget mgmt spends (mgmt declares the interface).
 	"internal/budget": {},
-	"internal/auth":   {allow: []string{"internal/account", "internal/fault", "internal/problem"}},
+	"internal/auth":   {allow: []string{"internal/account", "internal/fault", "internal/problem", "internal/strictjson"}},
+	// Abuse limits and who the client is.
+	"internal/ratelimit": {allow: []string{"internal/fault"}},
 	// The browser half: sign-in, the session cookie, CSRF.
-	"internal/webauth": {allow: []string{"internal/auth", "internal/fault", "internal/reqlog"}},
+	"internal/webauth": {allow: []string{"api", "internal/auth", "internal/fault", "internal/reqlog"}},
 	// The HTTP edge: the one status table, and the routes.
 	"internal/problem": {allow: []string{"api", "internal/fault"}},
-	"internal/server":  {any: true, deny: []string{"internal/devtenant", "internal/mgmt", "internal/store/...", "internal/config", "internal/testkit"}},
+	"internal/server":  {any: true, deny: []string{"internal/devtenant/...", "internal/mgmt", "internal/store/...", "internal/config", "internal/testkit"}},
 	// The development tenant shares no code with linkbff: a misunderstanding of
 	// Auth0 written once would otherwise pass every test.
 	"internal/devtenant": {},
-	"internal/testkit":   {},
-	"api":                {},
-	"frontend":           {},
-	"":                   {},
-	"cmd/linkbff":        {any: true, deny: []string{"internal/testkit"}},
-	"cmd/devtenant":      {allow: []string{"internal/devtenant"}},
-	"tools/...":          {},
+	// A started tenant for tests (tests alone import it: every other layer's allow
+	// list leaves it out, and the layers with any deny it).
+	"internal/devtenant/devtenanttest": {allow: []string{"internal/devtenant"}},
+	"internal/testkit":                 {},
+	"api":                              {},
+	"frontend":                         {},
+	"":                                 {},
+	"cmd/linkbff":                      {any: true, deny: []string{"internal/testkit", "internal/devtenant/devtenanttest"}},
+	"cmd/devtenant":                    {allow: []string{"internal/devtenant"}},
+	"tools/...":                        {},
 }
 
 func TestImportsFollowTheLayers(t *testing.T) {
+	for _, pkg := range modulePackages(t) {
+		rel := pkg.rel
+		l, ok := layerOf(rel)
+		if !ok {
+			t.Errorf("%s: no layer rule; add it to layers and to docs/architecture.md", rel)
+			continue
+		}
+		for _, imp := range pkg.Imports {
+			own, inModule := strings.CutPrefix(imp, modulePath+"/")
+			if imp == modulePath {
+				own, inModule = "", true
+			}
+			switch {
+			case matchAny(l.deny, own) && inModule, !inModule && slices.Contains(l.deny, imp):
+				t.Errorf("%s imports %s, which its layer forbids", rel, imp)
+			case inModule && !l.any && !matchAny(l.allow, own):
+				t.Errorf("%s imports %s, which its layer does not allow", rel, imp)
+			}
+		}
+	}
+}
+
+// TestArchitectureDocListsEveryPackage: docs/architecture.md has a row for every
+// package of the module (the root as "."), so the page cannot fall behind the code.
+func TestArchitectureDocListsEveryPackage(t *testing.T) {
+	doc, err := os.ReadFile("docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range modulePackages(t) {
+		name := pkg.rel
+		if name == "" {
+			name = "."
+		}
+		if !strings.Contains(string(doc), "\n| `"+name+"`") {
+			t.Errorf("docs/architecture.md has no row for package %s (a line starting | `%s`)", name, name)
+		}
+	}
+}
+
+// modulePackage is a package of the module and its non-test imports.
+type modulePackage struct {
+	rel string // its directory relative to the module root; "" for the root
+	*build.Package
+}
+
+// modulePackages lists the module's packages, in directory order.
+func modulePackages(t *testing.T) []modulePackage {
+	t.Helper()
+	var pkgs []modulePackage
 	err := filepath.WalkDir(".", func(dir string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
@@ -74,36 +132,21 @@ func TestImportsFollowTheLayers(t *testing.T) {
 		if rel == "." {
 			rel = ""
 		}
-		l, ok := layerOf(rel)
-		if !ok {
-			t.Errorf("%s: no layer rule; add it to layers and to docs/architecture.md", rel)
-			return nil
-		}
-		for _, imp := range pkg.Imports {
-			own, inModule := strings.CutPrefix(imp, modulePath+"/")
-			if imp == modulePath {
-				own, inModule = "", true
-			}
-			switch {
-			case matchAny(l.deny, own) && inModule, !inModule && slices.Contains(l.deny, imp):
-				t.Errorf("%s imports %s, which its layer forbids", rel, imp)
-			case inModule && !l.any && !matchAny(l.allow, own):
-				t.Errorf("%s imports %s, which its layer does not allow", rel, imp)
-			}
-		}
+		pkgs = append(pkgs, modulePackage{rel, pkg})
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pkgs
 }
 
 // TestOnlyTheBinariesStartTheDevelopmentTenant: the tenant is wired in only by the
 // programs, never by a library package.
 func TestOnlyTheBinariesStartTheDevelopmentTenant(t *testing.T) {
 	for key, l := range layers {
-		if key == "cmd/linkbff" || key == "cmd/devtenant" {
-			continue
+		if key == "cmd/linkbff" || key == "cmd/devtenant" || key == "internal/devtenant/devtenanttest" {
+			continue // the programs, and the tests' started tenant
 		}
 		if matchAny(l.allow, "internal/devtenant") || (l.any && !matchAny(l.deny, "internal/devtenant")) {
 			t.Errorf("layer %q may import internal/devtenant", key)

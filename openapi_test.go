@@ -166,8 +166,8 @@ func checkProblemExample(t *testing.T, where string, p map[string]any) {
 
 // TestErrorResponses checks each operation's error responses: every 4xx and
 // 5xx is a Problem with at least one example, each example's code has that
-// HTTP status in internal/problem's table, 401s document WWW-Authenticate and 503
-// problems Retry-After.
+// HTTP status in internal/problem's table, 401s document WWW-Authenticate, 503 and
+// 429 problems Retry-After, and every rate-limited operation has its 429.
 func TestErrorResponses(t *testing.T) {
 	doc := loadSpec(t)
 
@@ -175,6 +175,10 @@ func TestErrorResponses(t *testing.T) {
 		for method, op := range item.Operations() {
 			if op.OperationID == "" {
 				t.Errorf("%s %s has no operationId", method, path)
+			}
+			// Every /me operation is rate limited (internal/ratelimit).
+			if strings.HasPrefix(path, "/me/") && op.Responses.Value("429") == nil {
+				t.Errorf("%s %s: no 429 response, but it is rate limited", method, path)
 			}
 			for status, ref := range op.Responses.Map() {
 				where := fmt.Sprintf("%s %s %s", method, path, status)
@@ -214,7 +218,7 @@ func TestErrorResponses(t *testing.T) {
 				if code == 401 && resp.Headers["WWW-Authenticate"] == nil {
 					t.Errorf("%s: WWW-Authenticate header not documented", where)
 				}
-				if code == 503 && resp.Headers["Retry-After"] == nil {
+				if (code == 503 || code == 429) && resp.Headers["Retry-After"] == nil {
 					t.Errorf("%s: Retry-After header not documented", where)
 				}
 			}

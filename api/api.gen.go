@@ -6,6 +6,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
@@ -29,6 +30,7 @@ func (e HealthStatus) Valid() bool {
 // Defines values for ProblemCode.
 const (
 	ProblemCodeAccountBusy           ProblemCode = "account_busy"
+	ProblemCodeAccountNotFound       ProblemCode = "account_not_found"
 	ProblemCodeAlreadyLinked         ProblemCode = "already_linked"
 	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
 	ProblemCodeClientClosed          ProblemCode = "client_closed"
@@ -36,6 +38,7 @@ const (
 	ProblemCodeEmailNotVerified      ProblemCode = "email_not_verified"
 	ProblemCodeIdentityAlreadyExists ProblemCode = "identity_already_exists"
 	ProblemCodeIdentityNotFound      ProblemCode = "identity_not_found"
+	ProblemCodeInsufficientScope     ProblemCode = "insufficient_scope"
 	ProblemCodeInternalError         ProblemCode = "internal_error"
 	ProblemCodeInvalidBody           ProblemCode = "invalid_body"
 	ProblemCodeInvalidLinkToken      ProblemCode = "invalid_link_token"
@@ -46,6 +49,7 @@ const (
 	ProblemCodeNonceMismatch         ProblemCode = "nonce_mismatch"
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePrimaryIdentity       ProblemCode = "primary_identity"
+	ProblemCodeRateLimited           ProblemCode = "rate_limited"
 	ProblemCodeSessionUnavailable    ProblemCode = "session_unavailable"
 	ProblemCodeStoreUnavailable      ProblemCode = "store_unavailable"
 	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
@@ -60,6 +64,8 @@ func (e ProblemCode) Valid() bool {
 	switch e {
 	case ProblemCodeAccountBusy:
 		return true
+	case ProblemCodeAccountNotFound:
+		return true
 	case ProblemCodeAlreadyLinked:
 		return true
 	case ProblemCodeBodyTooLarge:
@@ -73,6 +79,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeIdentityAlreadyExists:
 		return true
 	case ProblemCodeIdentityNotFound:
+		return true
+	case ProblemCodeInsufficientScope:
 		return true
 	case ProblemCodeInternalError:
 		return true
@@ -93,6 +101,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodePrimaryIdentity:
+		return true
+	case ProblemCodeRateLimited:
 		return true
 	case ProblemCodeSessionUnavailable:
 		return true
@@ -193,9 +203,10 @@ func (e UnlinkIdentityParamsXCSRF) Valid() bool {
 
 // ClientConfig What the page needs to start Auth0 Lock for the secondary login:
 // `domain` and `client_id` as Lock's arguments, `configuration_base_url`
-// as its `configurationBaseUrl`, and `issuer` and `jwks_uri` as its
-// `overrides.__token_issuer` and `overrides.__jwks_uri`, and
-// `connections` as its `allowedConnections` when not empty.
+// as its `configurationBaseUrl`, `issuer` and `jwks_uri` as its
+// `overrides.__token_issuer` and `overrides.__jwks_uri`, `tenant` (when
+// present) as its `overrides.__tenant`, and `connections` as its
+// `allowedConnections` when not empty.
 //
 // Example: {"audience":"https://api.example.com/linkbff","client_id":"Fj0Xc3LxRzQp7bA1","configuration_base_url":"https://cdn.auth0.com","connections":["Username-Password-Authentication","github","google-oauth2"],"domain":"https://login.example.com","issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/.well-known/jwks.json"}
 type ClientConfig struct {
@@ -239,6 +250,13 @@ type ClientConfig struct {
 	//
 	// Example: https://login.example.com/.well-known/jwks.json
 	JwksURI string `json:"jwks_uri"`
+
+	// Tenant The tenant's name, present when `domain` is a custom domain
+	// (`AUTH0_CUSTOM_DOMAIN`), from which Lock cannot read it.
+	//
+	//
+	// Example: example
+	Tenant *string `json:"tenant,omitempty"`
 }
 
 // FieldError One invalid field of a request.
@@ -373,13 +391,14 @@ type Problem struct {
 	//
 	// | code | status | title | when |
 	// | --- | --- | --- | --- |
-	// | `invalid_body` | 400 | Invalid request body | The body is not JSON, has unknown or duplicate members, or fails validation (see `errors`). |
+	// | `invalid_body` | 400 | Invalid request body | The body is not I-JSON (RFC 7493: JSON in UTF-8 with no member twice in one object, at any depth), has unknown members, or fails validation (see `errors`). |
 	// | `unsupported_media_type` | 415 | Unsupported media type | The body is not `application/json`. |
 	// | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 	// | `not_found` | 404 | Not found | No such route. |
 	// | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 	// | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 	// | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+	// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
 	// | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 	// | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 	// | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -387,8 +406,10 @@ type Problem struct {
 	// | `email_not_verified` | 400 | Email not verified | The secondary identity's email is not verified and the server requires it. |
 	// | `identity_already_exists` | 409 | Identity already exists | Auth0 reports the identity is already linked to a user. |
 	// | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
+	// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+	// | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
 	// | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
 	// | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
 	// | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
@@ -438,13 +459,14 @@ type Problem struct {
 //
 // | code | status | title | when |
 // | --- | --- | --- | --- |
-// | `invalid_body` | 400 | Invalid request body | The body is not JSON, has unknown or duplicate members, or fails validation (see `errors`). |
+// | `invalid_body` | 400 | Invalid request body | The body is not I-JSON (RFC 7493: JSON in UTF-8 with no member twice in one object, at any depth), has unknown members, or fails validation (see `errors`). |
 // | `unsupported_media_type` | 415 | Unsupported media type | The body is not `application/json`. |
 // | `body_too_large` | 413 | Request body too large | The body exceeds the server's size limit. |
 // | `not_found` | 404 | Not found | No such route. |
 // | `method_not_allowed` | 405 | Method not allowed | The route does not support the method. |
 // | `invalid_token` | 401 | Invalid or missing access token | No access token or session, or the token is invalid or expired. |
 // | `csrf_failed` | 403 | Cross-site request refused | A cookie-authenticated `POST`/`DELETE` without `X-CSRF: 1`, or from another origin; a cross-origin `POST /auth/logout`. |
+// | `insufficient_scope` | 403 | Insufficient scope | The access token lacks the scope the operation needs (named in `WWW-Authenticate`). |
 // | `invalid_link_token` | 400 | Invalid link token | `link_with` is not a valid ID token of this tenant for an allowed client. |
 // | `link_token_too_old` | 400 | Link token too old | The secondary login happened longer ago than the server allows. |
 // | `nonce_mismatch` | 400 | Link nonce mismatch | The token's nonce is not an unexpired, unused nonce of the caller. |
@@ -452,8 +474,10 @@ type Problem struct {
 // | `email_not_verified` | 400 | Email not verified | The secondary identity's email is not verified and the server requires it. |
 // | `identity_already_exists` | 409 | Identity already exists | Auth0 reports the identity is already linked to a user. |
 // | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
+// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
 // | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+// | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
 // | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
 // | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
 // | `upstream_rate_limited` | 503 | Auth0 rate limit reached | Auth0 rate-limited the server; retry after `Retry-After` seconds. |
@@ -481,11 +505,61 @@ type Readiness struct {
 // ReadinessStatus Example: ok
 type ReadinessStatus string
 
+// Session The browser's session, as `GET /auth/session` reports it.
+//
+// Example: {"authenticated":true,"expires_at":"2026-01-01T12:30:00Z","user":{"email":"alice@example.com","name":"Alice Example","picture":"https://avatars.example/alice.png","sub":"auth0|alice"}}
+type Session struct {
+	// Authenticated Whether a user is signed in.
+	//
+	// Example: true
+	Authenticated bool `json:"authenticated"`
+
+	// ExpiresAt When the session ends unless it is used again before (the idle
+	// timeout counted from this request, capped by its lifetime).
+	//
+	//
+	// Example: 2026-01-01T12:30:00Z
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+
+	// User The signed-in user, from the ID token of the login.
+	//
+	// Example: {"email":"alice@example.com","name":"Alice Example","picture":"https://avatars.example/alice.png","sub":"auth0|alice"}
+	User *SessionUser `json:"user,omitempty"`
+}
+
+// SessionUser The signed-in user, from the ID token of the login.
+//
+// Example: {"email":"alice@example.com","name":"Alice Example","picture":"https://avatars.example/alice.png","sub":"auth0|alice"}
+type SessionUser struct {
+	// Email Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Name Example: Alice Example
+	Name *string `json:"name,omitempty"`
+
+	// Picture URL of the user's picture.
+	//
+	// Example: https://avatars.example/alice.png
+	Picture *string `json:"picture,omitempty"`
+
+	// Sub The Auth0 user id.
+	//
+	// Example: auth0|alice
+	Sub string `json:"sub"`
+}
+
 // IfNoneMatch Example: "3kJ9c2lZq0bXw4Tt1uV8yA"
 type IfNoneMatch = string
 
 // XCSRF Example: 1
 type XCSRF string
+
+// AccountNotFound An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type AccountNotFound = Problem
 
 // BadGateway An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -515,6 +589,13 @@ type CSRFFailed = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ChangeUnavailable = Problem
 
+// Forbidden An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type Forbidden = Problem
+
 // GatewayTimeout An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -522,12 +603,12 @@ type ChangeUnavailable = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type GatewayTimeout = Problem
 
-// IdentityNotFound An RFC 9457 problem detail. Every error response of this API has this
+// InsufficientScope An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
-type IdentityNotFound = Problem
+type InsufficientScope = Problem
 
 // InternalError An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -557,12 +638,26 @@ type LinkConflict = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ServiceUnavailable = Problem
 
+// SessionUnavailable An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type SessionUnavailable = Problem
+
 // StoreUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type StoreUnavailable = Problem
+
+// TooManyRequests An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
@@ -577,6 +672,13 @@ type Unauthorized = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type UnlinkBadRequest = Problem
+
+// UnlinkNotFound An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type UnlinkNotFound = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

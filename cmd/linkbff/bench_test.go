@@ -13,35 +13,22 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 // benchUser is the caller of every benchmark request.
 const benchUser = "auth0|alice"
-
-// benchTenant starts a development tenant with the demo seed for one benchmark (or
-// test).
-func benchTenant(b testing.TB) *devtenant.Tenant {
-	b.Helper()
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tenant.Close() })
-	return tenant
-}
 
 // benchHandler builds linkbff's handler as run does, logging to io.Discard.
 func benchHandler(b testing.TB, getenv func(string) string) http.Handler {
@@ -67,7 +54,7 @@ func accessTokens(b testing.TB, tenant *devtenant.Tenant, userID string, n int) 
 	out := make([]string, n)
 	for i := range out {
 		tok, err := tenant.Mint(devtenant.MintRequest{
-			UserID: userID, ClientID: testClientID, Audience: testAudience,
+			UserID: userID, ClientID: testClientID, Audience: testAudience, Scope: testScope,
 			AccessTokenClaims: map[string]any{"jti": fmt.Sprintf("bench-%d", i)},
 		})
 		if err != nil {
@@ -76,42 +63,6 @@ func accessTokens(b testing.TB, tenant *devtenant.Tenant, userID string, n int) 
 		out[i] = tok.AccessToken
 	}
 	return out
-}
-
-// respellings returns the other spellings of a compact JWS that decode to the same
-// bytes. The last character of a base64url segment can carry 2 or 4 unused bits;
-// Go's decoder (and so go-jose's) ignores them, and go-jose re-encodes header and
-// payload before it checks the signature, so every spelling verifies as the original
-// does. linkbff's token cache is keyed by the exact string, so each spelling is a
-// token it has not seen: verified in full, then cached, like a client's first request
-// with a new token. (An RS256 token with a 2048-bit key has 16 spellings of its
-// signature alone.)
-func respellings(token string) []string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	out := []string{""}
-	for i, seg := range strings.Split(token, ".") {
-		alts := []string{seg}
-		if want, err := base64.RawURLEncoding.DecodeString(seg); err == nil && seg != "" {
-			for _, c := range alphabet {
-				alt := seg[:len(seg)-1] + string(c)
-				got, err := base64.RawURLEncoding.DecodeString(alt)
-				if alt != seg && err == nil && bytes.Equal(got, want) {
-					alts = append(alts, alt)
-				}
-			}
-		}
-		next := make([]string, 0, len(out)*len(alts))
-		for _, prefix := range out {
-			for _, alt := range alts {
-				if i > 0 {
-					alt = prefix + "." + alt
-				}
-				next = append(next, alt)
-			}
-		}
-		out = next
-	}
-	return out[1:] // out[0] is token itself
 }
 
 func listRequest(token string) *http.Request {
@@ -190,9 +141,9 @@ func interleavedRatio(rounds int, bare, full func(i int)) float64 {
 // cache through linkbff's whole handler, and a bare handler that writes the same JSON
 // bytes ("the HTTP server itself"). "same-token" reuses one token (a page polling):
 // after the first request it is answered from linkbff's token cache.
-// "distinct-tokens" sends a token linkbff has not seen on every request (spellings of
-// tokens of the same user, see respellings), so each one is verified in full: the
-// cost of a client's first request with a new token.
+// "distinct-tokens" sends a token linkbff has not seen on every request (freshly
+// minted tokens of the same user), so each one is verified in full: the cost of a
+// client's first request with a new token.
 //
 //   - handler/*: in-process via httptest.NewRecorder: what linkbff adds, isolated.
 //   - loopback/*: over 127.0.0.1 through run() with a keep-alive client, so TCP, the
@@ -202,40 +153,37 @@ func interleavedRatio(rounds int, bare, full func(i int)) float64 {
 // handler's on the same transport, measured interleaved after the timed loop (see
 // interleavedRatio). user-reads/op must stay 0 (warm cache).
 func BenchmarkHotPath(b *testing.B) {
-	tenant := benchTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	// A cache TTL longer than the benchmark, so the cache stays warm throughout.
-	getenv := productionEnv(tenant, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
+	// No abuse limits: a benchmark is one user asking as fast as it can.
+	getenv := productionEnv(tenant, noLimits, map[string]string{"IDENTITY_CACHE_TTL": "1h"})
 	tokens := accessTokens(b, tenant, benchUser, 64)
 	same := tokens[0]
 	// timed is true while a variant's timed loop runs; see unseenTokens.
 	timed := false
 	minted := 0
 	// unseenTokens returns a function that hands one handler a token it has not seen
-	// on every call: the spellings (see respellings) of one freshly minted token after
-	// another. Minting is two RSA signatures, so the timer is paused for it.
+	// on every call: a freshly minted one (a unique jti). Minting is two RSA
+	// signatures, so the timer is paused for it. (Other spellings of one token are no
+	// longer a way to get unseen tokens: linkbff refuses every spelling but the
+	// canonical one before its token cache.)
 	unseenTokens := func() func(b *testing.B) string {
-		var spellings []string
 		return func(b *testing.B) string {
-			if len(spellings) == 0 {
-				if timed {
-					b.StopTimer()
-				}
-				minted++
-				tok, err := tenant.Mint(devtenant.MintRequest{
-					UserID: benchUser, ClientID: testClientID, Audience: testAudience,
-					AccessTokenClaims: map[string]any{"jti": fmt.Sprintf("unseen-%08d", minted)},
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				spellings = respellings(tok.AccessToken)
-				if timed {
-					b.StartTimer()
-				}
+			if timed {
+				b.StopTimer()
 			}
-			tok := spellings[0]
-			spellings = spellings[1:]
-			return tok
+			minted++
+			tok, err := tenant.Mint(devtenant.MintRequest{
+				UserID: benchUser, ClientID: testClientID, Audience: testAudience, Scope: testScope,
+				AccessTokenClaims: map[string]any{"jti": fmt.Sprintf("unseen-%08d", minted)},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if timed {
+				b.StartTimer()
+			}
+			return tok.AccessToken
 		}
 	}
 
@@ -331,8 +279,8 @@ func (c upstreamCounts) report(b *testing.B, ops int) {
 //   - token-per-lifetime: 10 concurrent lists by each seeded user (5 users). Want 5
 //     user reads, 1 token.
 func BenchmarkUpstream(b *testing.B) {
-	tenant := benchTenant(b)
-	getenv := productionEnv(tenant) // default 30s cache TTL
+	tenant := devtenanttest.Start(b, devtenant.Options{})
+	getenv := productionEnv(tenant, noLimits) // default 30s cache TTL
 	const concurrent = 50
 	alice := accessTokens(b, tenant, benchUser, concurrent)
 	users := []string{"auth0|alice", "auth0|bob", "github|4242", "google-oauth2|1077", "github|9001"}

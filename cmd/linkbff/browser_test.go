@@ -21,7 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // The browser tests run linkbff behind a public origin of its own, browserBase, as a
@@ -48,7 +50,16 @@ type browserTenant struct {
 // and logout URLs.
 func startBrowserTenant(t *testing.T) *browserTenant {
 	t.Helper()
+	return startBrowserTenantWith(t, nil)
+}
+
+// startBrowserTenantWith is startBrowserTenant with the demo seed edited by tweak.
+func startBrowserTenantWith(t *testing.T, tweak func(*devtenant.Seed)) *browserTenant {
+	t.Helper()
 	seed := devtenant.DemoSeed()
+	if tweak != nil {
+		tweak(&seed)
+	}
 	for i := range seed.Clients {
 		if c := &seed.Clients[i]; c.ClientID == testClientID {
 			c.Callbacks = append(c.Callbacks, browserBase+"/auth/callback")
@@ -56,17 +67,11 @@ func startBrowserTenant(t *testing.T) *browserTenant {
 			c.WebOrigins = append(c.WebOrigins, browserBase)
 		}
 	}
-	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is the issuer
-	bt := &browserTenant{url: "http://" + srv.Listener.Addr().String()}
-	tenant, err := devtenant.New(devtenant.Options{Issuer: bt.url + "/", Seed: &seed})
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	bt.Tenant = tenant
-	srv.Config.Handler = http.HandlerFunc(bt.serve)
-	srv.Start()
-	t.Cleanup(srv.Close)
+	bt := &browserTenant{}
+	startTenantBehind(t, &seed, func(tenant *devtenant.Tenant, url string) http.Handler {
+		bt.Tenant, bt.url = tenant, url
+		return http.HandlerFunc(bt.serve)
+	})
 	return bt
 }
 
@@ -119,18 +124,8 @@ func jwtClaims(raw string) map[string]any {
 // and returns its real base URL.
 func startBrowserApp(t *testing.T, tenant *browserTenant, env map[string]string) string {
 	t.Helper()
-	base := map[string]string{
-		"AUTH0_DOMAIN":           tenant.URL(),
-		"AUTH0_AUDIENCE":         testAudience,
-		"AUTH0_CLIENT_ID":        testClientID,
-		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
-		"LINK_ALLOWED_AUDIENCES": nativeClient,
-		"LISTEN_ADDR":            "127.0.0.1:0",
-		"BASE_URL":               browserBase,
-		"LOG_LEVEL":              "debug",
-	}
-	maps.Copy(base, env)
-	return startRun(t, func(k string) string { return base[k] }, &syncBuffer{}, io.Discard)
+	getenv := productionEnv(tenant.Tenant, map[string]string{"AUTH0_DOMAIN": tenant.URL(), "BASE_URL": browserBase, "LOG_LEVEL": "debug"}, env)
+	return startRun(t, getenv, &syncBuffer{}, io.Discard)
 }
 
 // browser is an HTTP client that keeps cookies, as a browser does, and sends requests
@@ -220,15 +215,7 @@ func (b *browser) do(method, target string, body io.Reader, header http.Header) 
 	b.mu.Lock()
 	b.hops = nil
 	b.mu.Unlock()
-	res, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	res, data := testkit.Do(b.t, b.client, req)
 	return response{status: res.StatusCode, header: res.Header, body: data}
 }
 
@@ -333,18 +320,7 @@ func loginForm(t *testing.T, page string) (string, url.Values) {
 }
 
 // sessionView is GET /auth/session's answer.
-type sessionView struct {
-	Authenticated bool         `json:"authenticated"`
-	User          *sessionUser `json:"user"`
-	ExpiresAt     *time.Time   `json:"expires_at"`
-}
-
-type sessionUser struct {
-	Sub     string `json:"sub"`
-	Name    string `json:"name"`
-	Email   string `json:"email"`
-	Picture string `json:"picture"`
-}
+type sessionView = api.Session
 
 // sessionOf decodes a GET /auth/session answer.
 func sessionOf(t *testing.T, r response) sessionView {

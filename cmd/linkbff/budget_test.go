@@ -51,7 +51,7 @@ func TestManagementAPIBudgetAcrossReplicas(t *testing.T) {
 		}
 	}
 	tenant.ResetRequests()
-	for i, r := range sendAll(reqs...) {
+	for i, r := range sendAll(t, reqs...) {
 		if r.status != http.StatusOK {
 			t.Errorf("list %d: %d %s", i, r.status, r.body)
 		}
@@ -75,7 +75,7 @@ func TestManagementAPIBudgetRefusesBeyondTheDeadline(t *testing.T) {
 	}
 	a.tenant.ResetRequests()
 	ok, limited := 0, 0
-	for _, r := range sendAll(reqs...) {
+	for _, r := range sendAll(t, reqs...) {
 		switch r.status {
 		case http.StatusOK:
 			ok++

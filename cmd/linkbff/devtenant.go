@@ -1,3 +1,5 @@
+//go:build !nodevtenant
+
 package main
 
 import (
@@ -11,31 +13,38 @@ import (
 	"github.com/linkbff/linkbff/internal/devtenant"
 )
 
-// startDevTenant runs the development tenant in-process (AUTH0_DOMAIN unset) and
-// points cfg at it: its regular web application is the BFF, its API the audience.
-// The application's callbacks and origins are extended with cfg.BaseURL so the demo
-// works on whatever address linkbff listens.
-func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtenant.Seed, error) {
+// embeddedTenant is the development tenant running in this process.
+type embeddedTenant struct {
+	tenant *devtenant.Tenant
+	seed   devtenant.Seed
+}
+
+func (e *embeddedTenant) Close() error { return e.tenant.Close() }
+
+// startDevTenant runs the development tenant in-process (no AUTH0_* variable set),
+// on cfg.DevTenantAddr (loopback, as config checked), and points cfg at it: its
+// regular web application is the BFF, its API the audience. The application's
+// callbacks and origins are extended with cfg.BaseURL so the demo works on whatever
+// address linkbff listens.
+func startDevTenant(cfg *config.Config) (devMode, error) {
 	seed := devtenant.DemoSeed()
 	i := slices.IndexFunc(seed.Clients, func(c devtenant.Client) bool { return c.AppType == "regular_web" })
 	if i < 0 || len(seed.APIs) == 0 {
-		return nil, seed, fmt.Errorf("development tenant: the demo seed needs a regular_web client and an API")
+		return nil, fmt.Errorf("development tenant: the demo seed needs a regular_web client and an API")
 	}
 	app := &seed.Clients[i]
 	app.Callbacks = appendNew(app.Callbacks, cfg.BaseURL+"/auth/callback", cfg.BaseURL+"/")
 	app.AllowedLogoutURLs = appendNew(app.AllowedLogoutURLs, cfg.BaseURL+"/")
 	app.WebOrigins = appendNew(app.WebOrigins, cfg.BaseURL)
 
-	t, err := devtenant.Start(devtenant.Options{Addr: addr, Seed: &seed})
+	t, err := devtenant.Start(devtenant.Options{Addr: cfg.DevTenantAddr, Seed: &seed})
 	if err != nil {
-		return nil, seed, fmt.Errorf("development tenant: %w", err)
+		return nil, fmt.Errorf("development tenant: %w", err)
 	}
 	cfg.Auth0URL = t.URL()
 	cfg.ClientID = app.ClientID
 	cfg.ClientSecret = app.ClientSecret
-	if cfg.Audience == "" {
-		cfg.Audience = seed.APIs[0].Identifier
-	}
+	cfg.Audience = seed.APIs[0].Identifier
 	cfg.ManagementAudience = t.ManagementAudience()
 	if cfg.LockConfigurationBaseURL == "" {
 		cfg.LockConfigurationBaseURL = t.URL()
@@ -48,9 +57,9 @@ func startDevTenant(cfg *config.Config, addr string) (*devtenant.Tenant, devtena
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Close()
-		return nil, seed, fmt.Errorf("configuration with the development tenant:\n%w", err)
+		return nil, fmt.Errorf("configuration with the development tenant:\n%w", err)
 	}
-	return t, seed, nil
+	return &embeddedTenant{tenant: t, seed: seed}, nil
 }
 
 func appendNew(list []string, items ...string) []string {
@@ -62,20 +71,12 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// printBanner tells a person where linkbff listens (and its public URL when BASE_URL
-// names another, as behind a proxy) and, in development, how to sign in.
-func printBanner(w io.Writer, cfg config.Config, listenURL string, tenant *devtenant.Tenant, seed devtenant.Seed) {
-	fmt.Fprintf(w, "linkbff listening on %s\n", listenURL)
-	if cfg.BaseURL != listenURL {
-		fmt.Fprintf(w, "public URL (BASE_URL): %s\n", cfg.BaseURL)
-	}
-	if tenant == nil {
-		fmt.Fprintf(w, "Auth0 tenant: %s (audience %s)\n", cfg.Auth0URL, cfg.Audience)
-		return
-	}
+// banner tells a person, in development, how to sign in.
+func (e *embeddedTenant) banner(w io.Writer, cfg config.Config) {
+	tenant, seed := e.tenant, e.seed
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: AUTH0_DOMAIN is unset, so an embedded development tenant\n")
-	fmt.Fprintf(&b, "(not Auth0, in memory, for local use only) runs at %s\n", tenant.URL())
+	fmt.Fprintf(&b, "\nDEVELOPMENT MODE: no AUTH0_* variable is set, so an embedded development tenant\n")
+	fmt.Fprintf(&b, "(not Auth0, in memory, loopback only) runs at %s\n", tenant.URL())
 	fmt.Fprintf(&b, "  application (client id): %s\n  API audience:            %s\n", cfg.ClientID, cfg.Audience)
 	fmt.Fprintf(&b, "Demo logins:\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -89,6 +90,7 @@ func printBanner(w io.Writer, cfg config.Config, listenURL string, tenant *devte
 	tw.Flush()
 	fmt.Fprintf(&b, "API: %s/me/identities (contract: %s/openapi.yaml). An access token for curl:\n", cfg.BaseURL, cfg.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' \\\n", tenant.URL())
-	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\"}'\n", cfg.ClientID, cfg.Audience)
+	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\",\"scope\":\"openid %s %s\"}'\n",
+		cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite)
 	fmt.Fprint(w, b.String())
 }

@@ -3,18 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -22,6 +22,8 @@ const (
 	testClientID = "linkbff-dev-client"
 	testAudience = "https://linkbff.example/api"
 	nativeClient = "linkbff-dev-native"
+	// testScope is what a client of linkbff's API asks Auth0 for: both of its scopes.
+	testScope = "openid profile email read:identities write:identities"
 )
 
 // app is one linkbff process (run) in front of one development tenant, both on
@@ -42,12 +44,7 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 	if tweak != nil {
 		tweak(&seed)
 	}
-	tenant, err := devtenant.Start(devtenant.Options{Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
-	return startAppOn(t, tenant, env)
+	return startAppOn(t, devtenanttest.Start(t, devtenant.Options{Seed: &seed}), env)
 }
 
 // startAppOn starts linkbff (with env overrides) against a running tenant; several
@@ -57,6 +54,24 @@ func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *
 	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
 	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
 	return a
+}
+
+// startTenantBehind starts a development tenant of seed behind the handler front
+// returns for it: front gets the tenant and its URL (its issuer, known before the
+// tenant is built) and returns what serves that URL, passing requests on to the
+// tenant's Handler as it sees fit.
+func startTenantBehind(t testing.TB, seed *devtenant.Seed, front func(tenant *devtenant.Tenant, url string) http.Handler) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is known
+	url := "http://" + srv.Listener.Addr().String()
+	tenant, err := devtenant.New(devtenant.Options{Issuer: url + "/", Seed: seed})
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	srv.Config.Handler = front(tenant, url)
+	srv.Start()
+	t.Cleanup(srv.Close)
 }
 
 // productionEnv is linkbff's environment in production mode against tenant:
@@ -85,6 +100,15 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 // the test ends, run is stopped and must return nil.
 func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
 	t.Helper()
+	// No load balancer watches a test's linkbff: it need not keep serving after the
+	// test ends (unless a test asks for a drain delay).
+	setenv := getenv
+	getenv = func(k string) string {
+		if v := setenv(k); v != "" || k != "SHUTDOWN_DRAIN_DELAY" {
+			return v
+		}
+		return "0s"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
@@ -175,7 +199,7 @@ func (a *app) mint(req devtenant.MintRequest) devtenant.Tokens {
 
 // accessToken is a valid bearer token of userID for linkbff's API.
 func (a *app) accessToken(userID string) string {
-	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience}).AccessToken
+	return a.mint(devtenant.MintRequest{UserID: userID, Audience: testAudience, Scope: testScope}).AccessToken
 }
 
 type response struct {
@@ -193,20 +217,20 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-// do sends a request to linkbff with an optional bearer token and JSON body.
-func (a *app) do(method, path, token string, body any) response {
-	a.t.Helper()
+// newRequest builds a request with an optional bearer token and JSON body.
+func newRequest(t *testing.T, method, url, token string, body any) *http.Request {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			a.t.Fatal(err)
+			t.Fatal(err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, a.url+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		a.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -214,21 +238,19 @@ func (a *app) do(method, path, token string, body any) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return a.send(req)
+	return req
+}
+
+// do sends a request to linkbff with an optional bearer token and JSON body.
+func (a *app) do(method, path, token string, body any) response {
+	a.t.Helper()
+	return a.send(newRequest(a.t, method, a.url+path, token, body))
 }
 
 func (a *app) send(req *http.Request) response {
 	a.t.Helper()
-	res, err := a.client.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	res, body := testkit.Do(a.t, a.client, req)
+	return response{status: res.StatusCode, header: res.Header, body: body}
 }
 
 // wantProblem checks a problem response's status, media type and code.
@@ -258,15 +280,6 @@ func (a *app) nonce(token string) string {
 		a.t.Fatalf("nonce: status %d: %s", r.status, r.body)
 	}
 	return r.json(a.t)["nonce"].(string)
-}
-
-func newRSAKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func decodeBody(t *testing.T, res *http.Response, v any) {

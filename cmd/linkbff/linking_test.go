@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -50,7 +51,7 @@ func TestListLinkUnlinkRoundTrip(t *testing.T) {
 		"identities": []any{map[string]any{
 			"provider": "auth0", "user_id": "alice", "connection": "Username-Password-Authentication",
 			"is_social": false, "primary": true,
-			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": "https://avatars.example/alice.png"},
+			"profile": map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "picture": devtenanttest.DemoPicture(t, "auth0|alice")},
 		}},
 	}
 	if diff := cmp.Diff(want, r.json(t)); diff != "" {
@@ -163,7 +164,7 @@ func TestForgedAccessTokensNeverReachAuth0(t *testing.T) {
 		}
 		return tok
 	}
-	foreign := newRSAKey(t)
+	foreign := testkit.RSAKey(t)
 	b64 := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	tests := []struct {
 		name, token, header string
@@ -223,7 +224,7 @@ func TestUnknownKidRefreshesJWKSAtMostOnce(t *testing.T) {
 	if r := a.do("GET", "/me/identities", a.accessToken("auth0|alice"), nil); r.status != 200 {
 		t.Fatalf("token of rotated key: %d %s", r.status, r.body)
 	}
-	foreign := newRSAKey(t)
+	foreign := testkit.RSAKey(t)
 	for i := 0; i < 5; i++ {
 		tok := testkit.SignJWT(t, jose.RS256, foreign, "forged-"+string(rune('a'+i)), map[string]any{"iss": a.tenant.Issuer(), "sub": "auth0|alice", "aud": testAudience, "exp": time.Now().Add(time.Hour).Unix()})
 		wantProblem(t, a.do("GET", "/me/identities", tok, nil), 401, "invalid_token")
@@ -262,7 +263,7 @@ func TestRejectedLinkTokensNeverReachAuth0(t *testing.T) {
 			return a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: n, IDTokenClaims: map[string]any{"iss": "https://evil.example/"}}).IDToken
 		}, 400, "invalid_link_token"},
 		{"foreign key", func(n string) string {
-			return testkit.SignJWT(t, jose.RS256, newRSAKey(t), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n, "email_verified": true})
+			return testkit.SignJWT(t, jose.RS256, testkit.RSAKey(t), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n, "email_verified": true})
 		}, 400, "invalid_link_token"},
 		{"HS256", func(n string) string {
 			return testkit.SignJWT(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), a.tenant.SigningKeyID(), map[string]any{"iss": a.tenant.Issuer(), "sub": "github|4242", "aud": testClientID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(), "nonce": n})
@@ -366,6 +367,10 @@ func TestBadRequestBodies(t *testing.T) {
 	p := wantProblem(t, post("application/json", `{"link_with":"x","extra":1}`), 400, "invalid_body")
 	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "extra" {
 		t.Errorf("errors = %v, want the unknown member named", p["errors"])
+	}
+	p = wantProblem(t, post("application/json", `{"link_with":"x","link_with":"y"}`), 400, "invalid_body")
+	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "link_with" {
+		t.Errorf("errors = %v, want the duplicate member named", p["errors"])
 	}
 	wantProblem(t, post("application/json", `{"link_with":"`+strings.Repeat("a", 70<<10)+`"}`), 413, "body_too_large")
 	if n := a.tenant.ManagementRequests(); n != 0 {

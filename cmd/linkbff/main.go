@@ -1,5 +1,5 @@
 // Command linkbff is the account-linking backend-for-frontend for Auth0: a JSON API
-// over /me/identities, the page that runs Auth0 Lock, and, when AUTH0_DOMAIN is unset,
+// over /me/identities, the page that runs Auth0 Lock, and, when no AUTH0_* variable is set,
 // an embedded development tenant so the whole flow runs offline.
 package main
 

@@ -2,13 +2,18 @@ package main
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/frontend"
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/fault"
+	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/server"
 )
 
@@ -87,6 +92,36 @@ func TestPageConnectionsFromLinkConnections(t *testing.T) {
 		a := startApp(t, map[string]string{"LINK_CONNECTIONS": tt.env}, nil)
 		if diff := cmp.Diff(tt.want, getPageConfig(t, a.url).Connections); diff != "" {
 			t.Errorf("LINK_CONNECTIONS=%q: connections (-want +got):\n%s", tt.env, diff)
+		}
+	}
+}
+
+// TestPageHasWordsForEveryProblemCode: every code linkbff can answer with (the
+// problem table, which openapi.yaml's ProblemCode enum is held to) has its own entry
+// in the page's messages (frontend/static/messages.js), so a person never sees a
+// problem's bare title where the page could say what happened and what to do.
+func TestPageHasWordsForEveryProblemCode(t *testing.T) {
+	js, err := fs.ReadFile(frontend.Files(), "messages.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?s)\nconst messages = \{\n(.*?)\n\};\n`).FindSubmatch(js)
+	if block == nil {
+		t.Fatal("messages.js has no `const messages = {…};` block: update this test with the page")
+	}
+	keys := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z_]+):`).FindAllSubmatch(block[1], -1) {
+		keys[string(m[1])] = true
+	}
+	if len(keys) < 10 {
+		t.Fatalf("found only %d keys in messages.js's messages: the pattern no longer matches the page", len(keys))
+	}
+	for _, code := range problem.Codes() {
+		if code == fault.ClientClosed { // only ever logged: its client has gone away
+			continue
+		}
+		if !keys[string(code)] {
+			t.Errorf("messages.js has no message for problem code %s", code)
 		}
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/store/redisstore"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -154,49 +156,27 @@ func redisEnv(t *testing.T) map[string]string {
 	return map[string]string{"REDIS_URL": url, "REDIS_KEY_PREFIX": testkit.RedisPrefix(t, url)}
 }
 
-func newRequest(t *testing.T, method, url, token string, body any) *http.Request {
+// sendAll sends the requests at once and returns their answers. A request that
+// gets no answer within testkit.Timeout fails the test.
+func sendAll(t *testing.T, reqs ...*http.Request) []response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req
-}
-
-// sendAll sends the requests at once and returns their statuses and bodies (or the
-// transport error as the body, with status 0).
-func sendAll(reqs ...*http.Request) []response {
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := testkit.HTTPClient(t)
 	out := make([]response, len(reqs))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, req := range reqs {
-		wg.Go(func() {
-			<-start
-			res, err := client.Do(req)
-			if err != nil {
-				out[i] = response{body: []byte(err.Error())}
-				return
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			out[i] = response{status: res.StatusCode, header: res.Header, body: b}
-		})
+	errs := testkit.Parallel(t, len(reqs), func(i int) error {
+		res, err := client.Do(reqs[i])
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		out[i] = response{status: res.StatusCode, header: res.Header, body: b}
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("%s %s: %v", reqs[i].Method, reqs[i].URL, err)
+		}
 	}
-	close(start)
-	wg.Wait()
 	return out
 }
 
@@ -302,7 +282,7 @@ func TestReplicasSerializeLinkAndUnlink(t *testing.T) {
 			reqs = append(reqs, newRequest(t, "DELETE", unlinker.url+"/me/identities/"+provider+"/"+id, alice, nil))
 			want = append(want, "unlink "+users[i-1])
 		}
-		res := sendAll(reqs...)
+		res := sendAll(t, reqs...)
 		if res[0].status != http.StatusCreated {
 			t.Fatalf("round %d: link: %d %s", i, res[0].status, res[0].body)
 		}
@@ -338,74 +318,126 @@ func TestReplicasSerializeLinkAndUnlink(t *testing.T) {
 	}
 }
 
-// TestRedisOutageOverRun cuts linkbff's connection to Redis: readiness says so,
-// bearer reads keep working (from Auth0), what needs shared state answers an error
-// problem within the request deadline, and service resumes when Redis is back.
+// TestRedisOutageOverRun makes linkbff's Redis unreachable while a browser is
+// signed in and a bearer client holds a link nonce, once refusing connections (cut)
+// and once accepting them and never answering (stalled). Within the request
+// deadline: /readyz reports redis unreachable; a bearer read is served by Auth0 (its
+// cache calls give up after identity's CacheTimeout); nonce, link and unlink answer
+// 503 store_unavailable and cookie requests 503 session_unavailable, each with
+// Retry-After. When Redis is back, linkbff becomes ready again by itself, and the
+// session and the nonce from before the outage work.
 func TestRedisOutageOverRun(t *testing.T) {
-	env := redisEnv(t)
-	proxy := testkit.StartTCPProxy(t, testkit.RedisAddr(t, env["REDIS_URL"]))
-	env["REDIS_URL"] = testkit.RedisURLVia(t, env["REDIS_URL"], proxy.Addr())
-	const deadline = 5 * time.Second
-	env["REQUEST_TIMEOUT"] = deadline.String()
-	a := startApp(t, env, nil)
-	alice := a.accessToken("auth0|alice")
-	nonce := a.nonce(alice) // Redis works; this intent must survive the outage
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: nonce}).IDToken
-
-	proxy.Cut()
-	timed := func(method, path string, body any) (response, time.Duration) {
-		t.Helper()
-		start := time.Now()
-		r := a.do(method, path, alice, body)
-		took := time.Since(start)
-		if took >= deadline {
-			t.Errorf("%s %s with Redis cut took %v, past the %v request deadline", method, path, took, deadline)
-		}
-		return r, took
-	}
-
-	r, took := timed("GET", "/readyz", nil)
-	if checks, _ := r.json(t)["checks"].(map[string]any); r.status != http.StatusServiceUnavailable || checks["redis"] != "unreachable" || checks["auth0"] != "ok" {
-		t.Errorf("readiness with Redis cut: %d %s", r.status, r.body)
-	}
-	t.Logf("Redis cut: /readyz answered %d in %v", r.status, took)
-
-	r, took = timed("GET", "/me/identities", nil)
-	if r.status != http.StatusOK {
-		t.Errorf("bearer read with Redis cut: %d %s, want 200 from Auth0", r.status, r.body)
-	}
-	t.Logf("Redis cut: GET /me/identities answered %d in %v", r.status, took)
-
-	for _, c := range []struct {
-		method, path string
-		body         any
+	for _, outage := range []struct {
+		name  string
+		start func(*testkit.TCPProxy)
 	}{
-		{"POST", "/me/identities/nonce", nil},
-		{"POST", "/me/identities", map[string]string{"link_with": secondary}},
-		{"DELETE", "/me/identities/github/4242", nil},
+		{"cut", (*testkit.TCPProxy).Cut},
+		{"stalled", (*testkit.TCPProxy).Stall},
 	} {
-		r, took := timed(c.method, c.path, c.body)
-		if r.status < 500 || r.header.Get("Content-Type") != "application/problem+json" {
-			t.Errorf("%s %s with Redis cut: %d %s, want a 5xx problem", c.method, c.path, r.status, r.body)
-		}
-		t.Logf("Redis cut: %s %s answered %d in %v", c.method, c.path, r.status, took)
-	}
+		t.Run(outage.name, func(t *testing.T) {
+			env := redisEnv(t)
+			proxy := testkit.StartTCPProxy(t, testkit.RedisAddr(t, env["REDIS_URL"]))
+			env["REDIS_URL"] = testkit.RedisURLVia(t, env["REDIS_URL"], proxy.Addr())
+			const deadline = 5 * time.Second
+			env["REQUEST_TIMEOUT"] = deadline.String()
+			tenant := startBrowserTenant(t)
+			a := &app{t: t, tenant: tenant.Tenant, url: startBrowserApp(t, tenant, env), client: testkit.HTTPClient(t)}
+			browser := newBrowser(t, a.url)
+			browser.loginAsAlice()
+			cookie := browser.sessionCookie()
+			alice := a.accessToken("auth0|alice")
+			nonce := a.nonce(alice) // Redis works; this intent must survive the outage
+			secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: nonce}).IDToken
+			if r := a.do("GET", "/me/identities", alice, nil); r.status != http.StatusOK { // cached now
+				t.Fatalf("list before the outage: %d %s", r.status, r.body)
+			}
 
-	proxy.Restore()
-	// linkbff's client probes a refused server about once a second: wait (bounded)
-	// for readiness, which is what a load balancer would do.
-	start := time.Now()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for a.do("GET", "/readyz", "", nil).status != http.StatusOK {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("linkbff did not become ready within 10s of Redis coming back")
-		}
-		<-tick.C
-	}
-	t.Logf("Redis back: ready again after %v", time.Since(start))
-	r = a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary})
-	if r.status != http.StatusCreated {
-		t.Errorf("link with the nonce issued before the outage: %d %s", r.status, r.body)
+			outage.start(proxy)
+			// A bearer read alone, timed: its cache calls give up after identity's
+			// CacheTimeout, and Auth0 answers. Were they bounded only by the Redis
+			// client's I/O timeout, a stalled Redis would cost it at least that.
+			tenant.ResetRequests()
+			start := time.Now()
+			r := a.do("GET", "/me/identities", alice, nil)
+			took := time.Since(start)
+			t.Logf("Redis %s: bearer read answered %d in %v", outage.name, r.status, took)
+			if r.status != http.StatusOK || r.json(t)["user_id"] != "auth0|alice" {
+				t.Errorf("bearer read with Redis %s: %d %s, want 200 from Auth0", outage.name, r.status, r.body)
+			}
+			if n := tenant.ManagementRequests(); n == 0 {
+				t.Error("the bearer read made no Management API call: it was not served by Auth0")
+			}
+			if took >= redisstore.DefaultIOTimeout {
+				t.Errorf("bearer read with Redis %s took %v, a Redis I/O timeout (%v): its cache calls were not bounded by identity's CacheTimeout (%v)",
+					outage.name, took, redisstore.DefaultIOTimeout, identity.DefaultCacheTimeout)
+			}
+
+			withCookie := func(method, path string) *http.Request {
+				req := newRequest(t, method, a.url+path, "", nil)
+				req.AddCookie(&http.Cookie{Name: "linkbff_session", Value: cookie})
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				req.Header.Set("X-CSRF", "1")
+				return req
+			}
+			refused := []struct {
+				req  *http.Request
+				code string
+			}{
+				{newRequest(t, "POST", a.url+"/me/identities/nonce", alice, nil), "store_unavailable"},
+				{newRequest(t, "POST", a.url+"/me/identities", alice, map[string]string{"link_with": secondary}), "store_unavailable"},
+				{newRequest(t, "DELETE", a.url+"/me/identities/github/4242", alice, nil), "store_unavailable"},
+				{withCookie("GET", "/me/identities"), "session_unavailable"},
+				{withCookie("POST", "/me/identities/nonce"), "session_unavailable"},
+				{withCookie("GET", "/auth/session"), "session_unavailable"},
+			}
+			reqs := []*http.Request{newRequest(t, "GET", a.url+"/readyz", "", nil)}
+			for _, r := range refused {
+				reqs = append(reqs, r.req)
+			}
+			start = time.Now()
+			res := sendAll(t, reqs...)
+			took = time.Since(start)
+			t.Logf("Redis %s: %d requests at once answered in %v", outage.name, len(reqs), took)
+			if took >= deadline {
+				t.Errorf("the requests took %v with Redis %s, past the %v request deadline", took, outage.name, deadline)
+			}
+
+			if checks, _ := res[0].json(t)["checks"].(map[string]any); res[0].status != http.StatusServiceUnavailable || checks["redis"] != "unreachable" || checks["auth0"] != "ok" {
+				t.Errorf("readiness with Redis %s: %d %s, want 503 with redis unreachable", outage.name, res[0].status, res[0].body)
+			}
+			for i, want := range refused {
+				how := "bearer"
+				if want.req.Header.Get("Authorization") == "" {
+					how = "cookie"
+				}
+				t.Run(how+" "+want.req.Method+" "+want.req.URL.Path, func(t *testing.T) {
+					r := res[1+i]
+					wantProblem(t, r, http.StatusServiceUnavailable, want.code)
+					if r.header.Get("Retry-After") == "" {
+						t.Error("no Retry-After")
+					}
+				})
+			}
+
+			proxy.Restore()
+			// linkbff's client probes a refused server about once a second: wait
+			// (bounded) for readiness, which is what a load balancer would do.
+			start = time.Now()
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for a.do("GET", "/readyz", "", nil).status != http.StatusOK {
+				if time.Since(start) > 10*time.Second {
+					t.Fatal("linkbff did not become ready within 10s of Redis coming back")
+				}
+				<-tick.C
+			}
+			t.Logf("Redis back: ready again after %v", time.Since(start))
+			if r := browser.api("GET", "/me/identities", nil); r.status != http.StatusOK || r.json(t)["user_id"] != "auth0|alice" {
+				t.Errorf("the session from before the outage: %d %s", r.status, r.body)
+			}
+			if r := a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}); r.status != http.StatusCreated {
+				t.Errorf("link with the nonce issued before the outage: %d %s", r.status, r.body)
+			}
+		})
 	}
 }

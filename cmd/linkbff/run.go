@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/goredisstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -21,9 +24,9 @@ import (
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/budget"
 	"github.com/linkbff/linkbff/internal/config"
-	"github.com/linkbff/linkbff/internal/devtenant"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/mgmt"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
@@ -35,8 +38,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch {
 	case len(args) == 2 && args[1] == "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
+	case len(args) == 2 && args[1] == "version":
+		fmt.Fprintln(stdout, readBuildInfo())
+		return nil
 	case len(args) > 1:
-		return fmt.Errorf("usage: linkbff [healthcheck]; linkbff is configured through the environment (see README)")
+		return fmt.Errorf("usage: linkbff [healthcheck|version]; linkbff is configured through the environment (see README)")
 	}
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -45,6 +51,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logs := newLoggers(cfg, stderr)
 	defer logs.flush()
 	log := logs.log
+	for _, w := range cfg.Weakened() {
+		log.Warn("insecure setting: a check is weakened", "variable", w.Variable, "setting", w.Reason, "allowed_by", allowedBy(cfg))
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -56,16 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.BaseURL = listenURL
 	}
 
-	var (
-		tenant *devtenant.Tenant
-		seed   devtenant.Seed
-	)
+	var dev devMode
 	if cfg.Dev {
-		tenant, seed, err = startDevTenant(&cfg, getenv("DEVTENANT_ADDR"))
-		if err != nil {
+		if dev, err = startDevTenant(&cfg); err != nil {
 			return err
 		}
-		defer tenant.Close()
+		defer dev.Close()
 	}
 
 	// One Redis client for all the state replicas share, closed after the server.
@@ -77,11 +82,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer rdb.Close()
 	}
 
-	handler, err := build(cfg, logs, rdb)
+	var draining atomic.Bool
+	svc, err := assemble(cfg, logs, rdb, &draining)
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, cfg, listenURL, tenant, seed)
+	// Before serving, so that the first lines of the log say whether Auth0 accepts
+	// this configuration; a failure is reported, not fatal (Auth0 may be briefly
+	// unreachable), and /readyz keeps telling until it is fixed.
+	checkAuth0(ctx, log, cfg, svc)
+	printBanner(stdout, cfg, listenURL, dev)
 	if cfg.DebugAddr != "" {
 		debugURL, stop, err := startDebug(cfg.DebugAddr, log)
 		if err != nil {
@@ -92,13 +102,54 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           svc.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	return serve(ctx, log, srv, ln, drainPlan{
+		draining: &draining,
+		delay:    cfg.ShutdownDrainDelay,
+		timeout:  cfg.ShutdownTimeout,
+		after:    time.After,
+	})
+}
+
+// devMode is the embedded development tenant, as run uses it (devtenant.go; absent
+// from a binary built with -tags nodevtenant).
+type devMode interface {
+	Close() error
+	banner(w io.Writer, cfg config.Config)
+}
+
+// printBanner tells a person where linkbff listens (and its public URL when BASE_URL
+// names another, as behind a proxy) and, in development, how to sign in.
+func printBanner(w io.Writer, cfg config.Config, listenURL string, dev devMode) {
+	fmt.Fprintf(w, "linkbff listening on %s\n", listenURL)
+	if cfg.BaseURL != listenURL {
+		fmt.Fprintf(w, "public URL (BASE_URL): %s\n", cfg.BaseURL)
+	}
+	if dev == nil {
+		fmt.Fprintf(w, "Auth0 tenant: %s (audience %s)\n", cfg.Auth0URL, cfg.Audience)
+		return
+	}
+	dev.banner(w, cfg)
+}
+
+// drainPlan is how serve shuts down: readiness false at once, then delay of
+// serving as usual (the load balancer's time to notice), then at most timeout for
+// the requests in flight. after is time.After; tests pass their own.
+type drainPlan struct {
+	draining *atomic.Bool
+	delay    time.Duration
+	timeout  time.Duration
+	after    func(time.Duration) <-chan time.Time
+}
+
+// serve serves on ln until ctx ends, then drains as plan says.
+func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener, plan drainPlan) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -106,8 +157,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	plan.draining.Store(true)
+	if plan.delay > 0 {
+		log.Info("draining: /readyz answers 503, requests are still served", "delay", plan.delay)
+		select {
+		case <-plan.after(plan.delay):
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("shutting down", "deadline", plan.timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), plan.timeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -120,43 +180,68 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // build wires the service from the configuration. rdb is nil without REDIS_URL.
 func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
-	log := logs.log
-	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
+	svc, err := assemble(cfg, logs, rdb, nil)
 	if err != nil {
 		return nil, err
 	}
+	return svc.handler, nil
+}
+
+// service is linkbff wired: its handler, and the Auth0 clients the startup checks use.
+type service struct {
+	handler  http.Handler
+	keys     *auth.KeySource
+	upstream *mgmt.Client
+}
+
+// assemble wires the service. rdb is nil without REDIS_URL; draining, when not
+// nil, makes /readyz fail once it is set (see serve).
+func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool) (service, error) {
+	log := logs.log
+	// The JWKS is the same at the canonical and the custom domain.
+	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
+	if err != nil {
+		return service{}, err
+	}
+	issuers := cfg.Issuers()
 	tokenCache := cfg.TokenCacheBytes
 	if tokenCache == 0 {
 		tokenCache = -1 // off
 	}
 	bearer, err := auth.NewBearer(auth.BearerConfig{
-		Issuer:     cfg.Issuer(),
-		Audience:   cfg.Audience,
-		Keys:       keys,
-		CacheBytes: tokenCache,
-		OnError:    server.WriteProblem,
+		Issuer:         issuers[0],
+		ExtraIssuers:   issuers[1:],
+		Audience:       cfg.Audience,
+		Keys:           keys,
+		AllowedClients: cfg.AllowedClientIDs,
+		CacheBytes:     tokenCache,
+		OnError:        server.WriteProblem,
 	})
 	if err != nil {
-		return nil, err
+		return service{}, err
 	}
 	var sessions scs.Store // nil: in memory
 	if rdb != nil {
 		sessions = goredisstore.NewWithPrefix(rdb, cfg.RedisKeyPrefix+"session:")
 	}
 	web, err := webauth.New(webauth.Config{
-		BaseURL:      cfg.BaseURL,
-		Issuer:       cfg.Issuer(),
-		ClientID:     cfg.ClientID,
-		ClientSecret: cfg.ClientSecret,
-		Keys:         keys,
-		IdleTimeout:  cfg.SessionIdleTimeout,
-		Lifetime:     cfg.SessionLifetime,
-		Store:        sessions,
-		HTTPClient:   &http.Client{Timeout: cfg.UpstreamTimeout},
-		OnError:      server.WriteProblem,
+		BaseURL: cfg.BaseURL,
+		// Browsers sign in at the custom domain when there is one; the ID token of
+		// that login carries its issuer.
+		Issuer:               cfg.LoginIssuer(),
+		ClientID:             cfg.ClientID,
+		ClientSecret:         cfg.ClientSecret,
+		ClientSecretPrevious: cfg.ClientSecretPrevious,
+		Keys:                 keys,
+		SessionScopes:        []string{cfg.ScopeRead, cfg.ScopeWrite},
+		IdleTimeout:          cfg.SessionIdleTimeout,
+		Lifetime:             cfg.SessionLifetime,
+		Store:                sessions,
+		HTTPClient:           &http.Client{Timeout: cfg.UpstreamTimeout},
+		OnError:              server.WriteProblem,
 	})
 	if err != nil {
-		return nil, err
+		return service{}, err
 	}
 	// One Management API budget for every replica: in Redis when they share one.
 	var mgmtBudget mgmt.Budget
@@ -172,29 +257,49 @@ func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, er
 		mgmtBudget, err = budget.NewLocal(cfg.ManagementAPIRPS)
 	}
 	if err != nil {
-		return nil, err
+		return service{}, err
 	}
+	app := cfg.Management()
 	upstream, err := mgmt.New(mgmt.Config{
-		Domain:       cfg.Auth0URL,
-		ClientID:     cfg.ClientID,
-		ClientSecret: cfg.ClientSecret,
-		Audience:     cfg.ManagementAudience,
-		CallTimeout:  cfg.UpstreamTimeout,
-		Budget:       mgmtBudget,
+		// The canonical domain: a token from it is only valid at it, and the
+		// Management API's audience is always the canonical one.
+		Domain:               cfg.Auth0URL,
+		ClientID:             app.ClientID,
+		ClientSecret:         app.ClientSecret,
+		PreviousClientSecret: app.PreviousSecret,
+		Audience:             cfg.ManagementAudience,
+		CallTimeout:          cfg.UpstreamTimeout,
+		Budget:               mgmtBudget,
 	})
 	if err != nil {
-		return nil, err
+		return service{}, err
 	}
 	verifier := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
-		Keys:      keys,
-		Issuer:    cfg.Issuer(),
-		Audiences: append([]string{cfg.ClientID}, cfg.LinkAllowedAudiences...),
+		Keys:         keys,
+		Issuer:       issuers[0],
+		ExtraIssuers: issuers[1:],
+		Audiences:    append([]string{cfg.ClientID}, cfg.LinkAllowedAudiences...),
 	})
 	ready := map[string]func(context.Context) error{
 		"auth0": func(ctx context.Context) error {
 			_, err := keys.Keys(ctx, "")
 			return err
 		},
+		"auth0_management": func(ctx context.Context) error {
+			err := upstream.Ready(ctx)
+			if _, refused := errors.AsType[*mgmt.CredentialsError](err); refused {
+				return server.NotReady("refused", err)
+			}
+			return err
+		},
+	}
+	if draining != nil {
+		ready["shutdown"] = func(context.Context) error {
+			if draining.Load() {
+				return server.NotReady("draining", errors.New("shutting down"))
+			}
+			return nil
+		}
 	}
 	var store identity.Store = memstore.New(memstore.Options{MaxViewBytes: cfg.IdentityCacheBytes})
 	if rdb != nil {
@@ -207,7 +312,7 @@ func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, er
 		store, ready["redis"] = rs, rs.Ping
 	}
 	svc := identity.New(identity.Config{
-		ClientID:             cfg.ClientID,
+		ClientID:             linkWithClientID(cfg),
 		MaxAge:               cfg.LinkMaxAge,
 		RequireVerifiedEmail: cfg.LinkRequireVerifiedEmail,
 		RequireNonce:         cfg.LinkRequireNonce,
@@ -216,6 +321,7 @@ func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, er
 	}, upstream, verifier, store)
 
 	reg := prometheus.NewRegistry()
+	info := readBuildInfo()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -228,16 +334,45 @@ func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, er
 			}
 			return -1
 		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "linkbff_build_info",
+			Help:        "Always 1; the labels say which linkbff build runs.",
+			ConstLabels: prometheus.Labels{"version": info.Version, "revision": info.Revision, "goversion": info.GoVersion},
+		}, func() float64 { return 1 }),
 	)
 
-	return server.New(server.Config{
+	limits := ratelimit.Config{
+		UserWrites:     cfg.RateLimits.UserWrites,
+		UserReads:      cfg.RateLimits.UserReads,
+		IPWrites:       cfg.RateLimits.IPWrites,
+		IPReads:        cfg.RateLimits.IPReads,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         log,
+		OnError:        server.WriteProblem,
+	}
+	if rdb != nil {
+		// Every limit is counted in Redis, shared by the replicas, under one
+		// prefix; the counter keys tell the limits apart.
+		limits.NewCounter = func() httprate.LimitCounter {
+			return redisstore.NewRateCounter(rdb, cfg.RedisKeyPrefix+"rate:")
+		}
+	}
+
+	var readScope, writeScope string
+	if cfg.RequireScopes {
+		readScope, writeScope = cfg.ScopeRead, cfg.ScopeWrite
+	}
+	handler := server.New(server.Config{
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		ReadScope:          readScope,
+		WriteScope:         writeScope,
 		Client: server.ClientConfig{
-			Domain:               cfg.Auth0URL,
+			Domain:               cfg.LoginURL(),
+			Tenant:               cfg.LockTenant(),
 			ConfigurationBaseURL: cfg.LockConfigurationBaseURL,
 			ClientID:             cfg.ClientID,
-			Issuer:               cfg.Issuer(),
+			Issuer:               cfg.LoginIssuer(),
 			Audience:             cfg.Audience,
 			Connections:          cfg.LinkConnections,
 		},
@@ -251,7 +386,87 @@ func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, er
 		OpenAPI:    linkbff.OpenAPISpec(),
 		Frontend:   frontend.Files(),
 		Metrics:    reg,
-	}), nil
+		Limits:     ratelimit.New(limits),
+	})
+	return service{handler: handler, keys: keys, upstream: upstream}, nil
+}
+
+// linkWithClientID is the client id whose ID tokens linkbff passes to Auth0 as
+// {link_with}: Auth0 accepts one only when its aud is the azp of the Management API
+// token, that is, when the BFF's application also holds the Management API grant.
+// With a separate Machine-to-Machine application no ID token is for it, and with a
+// custom domain the ID tokens browsers get carry the custom domain's issuer while
+// Auth0 wants link_with's issuer to be the calling token's (canonical) one. In both
+// cases "" makes every link use {provider, user_id}, after linkbff verified the
+// token itself.
+func linkWithClientID(cfg config.Config) string {
+	if cfg.Management().Separate || len(cfg.Issuers()) > 1 {
+		return ""
+	}
+	return cfg.ClientID
+}
+
+// checkAuth0 fetches the signing keys and a Management API token, at once, and logs
+// what is wrong with either in terms of the variables to fix. It never fails: linkbff
+// starts when Auth0 is briefly unreachable, and /readyz says when it is ready.
+func checkAuth0(ctx context.Context, log *slog.Logger, cfg config.Config, svc service) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(ctx, cfg.UpstreamTimeout)
+		defer cancel()
+		jwks := cfg.Issuer() + ".well-known/jwks.json"
+		if _, err := svc.keys.Keys(ctx, ""); err != nil {
+			log.Error("cannot fetch Auth0's signing keys: check AUTH0_DOMAIN and that this host reaches it (HTTPS_PROXY, NO_PROXY); bearer tokens and sign-ins fail until it works",
+				"jwks_uri", jwks, "err", err)
+			return
+		}
+		log.Info("Auth0 signing keys fetched", "jwks_uri", jwks)
+	})
+	wg.Go(func() {
+		app := cfg.Management()
+		if err := svc.upstream.CheckToken(ctx); err != nil {
+			log.Error(describeTokenFailure(cfg, err), "client_id", app.ClientID, "audience", cfg.ManagementAudience, "err", err)
+			return
+		}
+		log.Info("Management API token obtained", "client_id", app.ClientID, "audience", cfg.ManagementAudience)
+	})
+	wg.Wait()
+}
+
+// describeTokenFailure says which setting to fix when the Management API token
+// cannot be had.
+func describeTokenFailure(cfg config.Config, err error) string {
+	idVar, secretVar, where := "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "the BFF's application"
+	if cfg.Management().Separate {
+		idVar, secretVar, where = "AUTH0_MANAGEMENT_CLIENT_ID", "AUTH0_MANAGEMENT_CLIENT_SECRET", "the Machine-to-Machine application"
+	}
+	ce, ok := errors.AsType[*mgmt.CredentialsError](err)
+	if !ok {
+		return "cannot get a Management API token: Auth0's token endpoint gave no usable answer; linkbff keeps trying, and /readyz fails until a first token is had (check AUTH0_DOMAIN, HTTPS_PROXY, NO_PROXY)"
+	}
+	said := ce.Code
+	if ce.Description != "" {
+		said += "/" + ce.Description
+	}
+	switch ce.Refusal() {
+	case mgmt.RefusedClient:
+		return fmt.Sprintf("%s (or %s) was refused by Auth0: %s; /readyz fails until it is fixed", secretVar, idVar, said)
+	case mgmt.RefusedGrant:
+		return fmt.Sprintf("%s (%s) may not use the Client Credentials grant: %s; enable it under Advanced Settings, Grant Types", where, idVar, said)
+	case mgmt.RefusedAudience:
+		return fmt.Sprintf("%s (%s) is not authorized for the Management API audience AUTH0_MANAGEMENT_AUDIENCE, or that audience is wrong: %s; "+
+			"authorize it under APIs, Auth0 Management API, Machine to Machine Applications, with read:users and update:users", where, idVar, said)
+	default:
+		return fmt.Sprintf("Auth0 refused the Management API token request of %s (%s): %s", where, idVar, said)
+	}
+}
+
+// allowedBy names what lets weakened settings run.
+func allowedBy(cfg config.Config) string {
+	if cfg.Dev {
+		return "development mode"
+	}
+	return "LINKBFF_ALLOW_INSECURE"
 }
 
 // healthcheck asks a running linkbff on this host for /healthz: the container

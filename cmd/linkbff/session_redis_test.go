@@ -1,66 +1,27 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/linkbff/linkbff/internal/store/redisstore"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
-
-// testRedis returns the URL of the real Redis the replica tests use (REDIS_URL, or
-// the local default) and a client for inspecting it. Unreachable, it fails the test
-// under CI=true and skips it otherwise.
-func testRedis(t *testing.T) (string, *redis.Client) {
-	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	opts, err := redis.ParseURL(raw)
-	if err != nil {
-		t.Fatalf("REDIS_URL: %v", err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is unreachable (%v); CI needs it for the replica tests", opts.Addr, err)
-		}
-		t.Skipf("Redis at %s is unreachable (%v): start one or set REDIS_URL to run this test", opts.Addr, err)
-	}
-	return raw, rdb
-}
-
-// redisPrefix returns a key prefix no other test (or run) uses, and deletes its keys
-// when the test ends.
-func redisPrefix(t *testing.T, rdb *redis.Client) string {
-	t.Helper()
-	prefix := "linkbff-test:" + t.Name() + ":" + rand.Text() + ":"
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		keys, err := rdb.Keys(ctx, prefix+"*").Result()
-		if err == nil && len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
-	return prefix
-}
 
 // TestSessionsSharedThroughRedis: two linkbff processes on one Redis serve one
 // origin; a session started on A works on B, and logging out on A ends it on B.
 func TestSessionsSharedThroughRedis(t *testing.T) {
-	redisURL, rdb := testRedis(t)
-	prefix := redisPrefix(t, rdb)
+	redisURL := testkit.RedisURL(t)
+	prefix := testkit.RedisPrefix(t, redisURL)
+	rdb, err := redisstore.NewClient(redisURL) // to look at what linkbff stored
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
 	tenant := startBrowserTenant(t)
 	env := map[string]string{"REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix}
 	a := startBrowserApp(t, tenant, env)
@@ -72,7 +33,7 @@ func TestSessionsSharedThroughRedis(t *testing.T) {
 
 	// The session is in Redis, under the prefix, keyed by a hash of the token, and
 	// holds the user and no token.
-	ctx := context.Background()
+	ctx := testkit.Context(t)
 	keys, err := rdb.Keys(ctx, prefix+"session:*").Result()
 	if err != nil {
 		t.Fatal(err)

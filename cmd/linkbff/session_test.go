@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 // TestBrowserLoginLinkLogout drives the whole browser flow through the development
@@ -72,7 +74,8 @@ func TestBrowserLoginLinkLogout(t *testing.T) {
 	if !s.Authenticated || s.User == nil || s.ExpiresAt == nil {
 		t.Fatalf("session after login = %s", r.body)
 	}
-	want := sessionUser{Sub: "auth0|alice", Name: "Alice Example", Email: "alice@example.com", Picture: "https://avatars.example/alice.png"}
+	name, email, picture := "Alice Example", "alice@example.com", devtenanttest.DemoPicture(t, "auth0|alice")
+	want := api.SessionUser{Sub: "auth0|alice", Name: &name, Email: &email, Picture: &picture}
 	if diff := cmp.Diff(want, *s.User); diff != "" {
 		t.Errorf("session user (-want +got):\n%s", diff)
 	}
@@ -394,7 +397,7 @@ func TestBrowserCSRF(t *testing.T) {
 		t.Errorf("same-origin nonce with X-CSRF: %d %s", r.status, r.body)
 	}
 	// A bearer request needs neither, even cross-site, and wins over the cookie.
-	bob, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|bob", ClientID: testClientID, Audience: testAudience})
+	bob, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|bob", ClientID: testClientID, Audience: testAudience, Scope: testScope})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +465,7 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 			// With a cookie, the store is needed.
 			wantProblem(t, b.withCookie("some-session-token", http.MethodGet, "/me/identities", nil), http.StatusServiceUnavailable, "session_unavailable")
 			// Bearer requests never touch it.
-			alice, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: testClientID, Audience: testAudience})
+			alice, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: testClientID, Audience: testAudience, Scope: testScope})
 			if err != nil {
 				t.Fatal(err)
 			}

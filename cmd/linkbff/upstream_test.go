@@ -143,7 +143,66 @@ func TestConcurrentMissesShareOneRead(t *testing.T) {
 	if got := a.tenant.RequestCount(devtenant.EndpointGetUser); got != 1 {
 		t.Errorf("%d upstream reads for %d concurrent misses, want 1", got, n)
 	}
+	// linkbff got its Management API token at startup.
+	if got := a.tenant.RequestCount(devtenant.EndpointToken); got != 0 {
+		t.Errorf("%d Management API token requests, want 0 (fetched at startup)", got)
+	}
+}
+
+// The caller's own account gone from Auth0 after its token was issued (here: linked
+// into another account) is the caller's concern: 404 account_not_found on every
+// operation that reads or changes it, never a 502.
+func TestCallerAccountGoneIsAccountNotFound(t *testing.T) {
+	a := startApp(t, map[string]string{"IDENTITY_CACHE_TTL": "0s"}, nil)
+	alice := a.accessToken("auth0|alice")
+	nonce := a.nonce(alice)
+	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: nonce}).IDToken
+	if err := a.tenant.LinkUsers("auth0|bob", "auth0|alice"); err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, a.do("GET", "/me/identities", alice, nil), http.StatusNotFound, "account_not_found")
+	wantProblem(t, a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}), http.StatusNotFound, "account_not_found")
+	wantProblem(t, a.do("DELETE", "/me/identities/github/4242", alice, nil), http.StatusNotFound, "account_not_found")
+	// Signing in again as alice yields bob, the account alice now belongs to.
+	if r := a.do("GET", "/me/identities", a.accessToken("auth0|alice"), nil); r.status != http.StatusOK || r.json(t)["user_id"] != "auth0|bob" {
+		t.Errorf("after signing in again: %d %s, want bob's identities", r.status, r.body)
+	}
+}
+
+// A Management API token Auth0 stops accepting (its signing key rotated out) is
+// replaced once and the call sent again: the caller sees its answer, not a 401 or
+// 502. A fresh token refused too is the answer (502 upstream_error), and the token
+// endpoint is not asked again for every request.
+func TestManagementTokenRenewedOnce(t *testing.T) {
+	a := startApp(t, map[string]string{"IDENTITY_CACHE_TTL": "0s"}, nil)
+	if r := a.do("GET", "/me/identities", a.accessToken("auth0|alice"), nil); r.status != http.StatusOK {
+		t.Fatalf("warm-up: %d %s", r.status, r.body)
+	}
+	for _, step := range []devtenant.KeyRotationStep{devtenant.SwitchSigningKey, devtenant.RevokeOldKeys} {
+		if err := a.tenant.RotateKeys(step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := a.accessToken("auth0|alice") // signed with the new key
+	a.tenant.ResetRequests()
+	if r := a.do("GET", "/me/identities", alice, nil); r.status != http.StatusOK {
+		t.Fatalf("after the rotation: %d %s, want 200", r.status, r.body)
+	}
 	if got := a.tenant.RequestCount(devtenant.EndpointToken); got != 1 {
-		t.Errorf("%d Management API token requests, want 1", got)
+		t.Errorf("%d token requests, want 1 (the revoked token renewed once)", got)
+	}
+	if got := a.tenant.RequestCount(devtenant.EndpointGetUser); got != 2 {
+		t.Errorf("%d user reads, want 2 (refused, then sent again)", got)
+	}
+
+	// Every token refused (a fault that answers 401 whatever the token).
+	a.tenant.InjectFault(devtenant.EndpointGetUser, devtenant.Fault{Status: http.StatusUnauthorized})
+	t.Cleanup(a.tenant.ClearFaults)
+	a.tenant.ResetRequests()
+	for range 3 {
+		wantProblem(t, a.do("GET", "/me/identities", alice, nil), http.StatusBadGateway, "upstream_error")
+	}
+	if got := a.tenant.RequestCount(devtenant.EndpointToken); got != 0 {
+		t.Errorf("%d token requests within 30s of the last renewal, want 0", got)
 	}
 }

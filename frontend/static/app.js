@@ -4,7 +4,7 @@
 // call that hands it to linkbff.
 
 import { Problem, getJSON, post, del } from './api.js';
-import { describe, describeLock } from './messages.js';
+import { describe, describeLock, describeLoginError } from './messages.js';
 import { provider } from './providers.js';
 import { createLock, isLoginResult } from './lock.js';
 
@@ -69,8 +69,9 @@ function showUser(user) {
   $('user-email').textContent = user.email && user.email !== name ? user.email : '';
   $('user-initials').textContent = initials(name);
   const img = $('user-picture');
-  // Only https pictures: the Content-Security-Policy allows no other remote images.
-  if (typeof user.picture === 'string' && user.picture.startsWith('https://')) {
+  // Only https and data: pictures, which the Content-Security-Policy allows (the
+  // development tenant's users have data: pictures, so nothing leaves the machine).
+  if (typeof user.picture === 'string' && /^(https:\/\/|data:image\/)/.test(user.picture)) {
     img.onerror = () => {
       img.hidden = true; // the initials underneath stay
     };
@@ -230,7 +231,7 @@ async function startLink() {
   try {
     // The nonce binds the other account's login to this session, once.
     const { nonce } = await post('/me/identities/nonce');
-    (await lock()).show(nonce);
+    await (await lock()).show(nonce); // once a Lock closed just before has left the page
     say('Log in with the account you want to link to this one.', { code: 'lock_open' });
   } catch (err) {
     fail(err);
@@ -267,22 +268,19 @@ function forgetLoginResult() {
   history.replaceState(null, '', window.location.pathname + window.location.search);
 }
 
-// loginError reports a failed primary login that linkbff sent back here as
-// ?error=CODE. Only known codes are put in words: the URL is anyone's to write.
+// loginError reports a failed login that linkbff's /auth/callback sent back here as
+// /?login_error=CODE, and removes the code from the URL (a reload does not repeat it).
 function loginError() {
   const params = new URLSearchParams(window.location.search);
-  const code = params.get('error');
-  if (!code) {
+  const code = params.get('login_error');
+  if (code === null) {
     return;
   }
-  params.delete('error');
-  params.delete('error_description');
+  params.delete('login_error');
   const rest = params.toString();
   history.replaceState(null, '', window.location.pathname + (rest ? `?${rest}` : '') + window.location.hash);
-  const text = code === 'access_denied'
-    ? 'The login was cancelled or refused. Log in again when you are ready.'
-    : 'The login did not complete. Try logging in again.';
-  say(text, { kind: 'error', code: `login_${code === 'access_denied' ? 'access_denied' : 'failed'}` });
+  const m = describeLoginError(code);
+  say(m.text, { kind: 'error', code: m.code, action: m.action });
 }
 
 async function start() {

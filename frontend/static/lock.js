@@ -30,7 +30,12 @@ export async function createLock(config, on) {
   const Auth0Lock = await loadBundle();
   const options = {
     configurationBaseUrl: config.configuration_base_url,
-    overrides: { __token_issuer: config.issuer, __jwks_uri: config.jwks_uri },
+    // On a custom domain Lock cannot read the tenant's name from the domain.
+    overrides: {
+      __token_issuer: config.issuer,
+      __jwks_uri: config.jwks_uri,
+      ...(config.tenant ? { __tenant: config.tenant } : {}),
+    },
     auth: {
       // The login comes back to this page, on this host: auth0.js keeps the login's
       // state and nonce in a cookie of the host that started it.
@@ -57,7 +62,11 @@ export async function createLock(config, on) {
     on.failed('authorization_error', err);
   });
   lock.on('unrecoverable_error', (err) => on.failed('unrecoverable_error', err));
-  lock.on('hide', () => on.closed());
+  let closing = Promise.resolve(); // settles when a closed widget has left the page
+  lock.on('hide', () => {
+    closing = widgetGone();
+    on.closed();
+  });
   lock.on('hash_parsed', (parsed) => {
     if (!parsed) {
       on.nothing();
@@ -65,12 +74,34 @@ export async function createLock(config, on) {
   });
   return {
     // show opens the login window; the ID token it yields carries nonce.
-    show(nonce) {
+    async show(nonce) {
+      await closing;
       // prompt=login: the other account is logged in to now, never taken silently from
       // an earlier login at the tenant (whose auth_time linkbff would find too old).
       lock.show({ auth: { params: { scope: SCOPE, nonce, prompt: 'login' } } });
     },
   };
+}
+
+// widgetGone resolves once Lock's widget has left the page, or after a few seconds
+// whatever happens. Lock emits 'hide' when it starts to close, and resets itself and
+// removes the widget about a second later: opened again before that, it stays closed.
+function widgetGone() {
+  return new Promise((resolve) => {
+    const gone = () => !document.querySelector('.auth0-lock');
+    const observer = new MutationObserver(() => gone() && done());
+    const timer = setTimeout(done, 3000);
+    function done() {
+      observer.disconnect();
+      clearTimeout(timer);
+      setTimeout(resolve); // after the task that removed the widget, which resets Lock
+    }
+    if (gone()) {
+      done();
+    } else {
+      observer.observe(document.body, { childList: true, subtree: true });
+    }
+  });
 }
 
 // forgetLastLogin deletes the cookie in which auth0.js notes the last login's

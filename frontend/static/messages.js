@@ -20,6 +20,15 @@ const messages = {
     text: 'For your safety, log in again before you change your linked accounts.',
     action: { href: sameOriginPath(p.body.login_url) || LOGIN, text: 'Log in again' },
   }),
+  account_not_found: () => ({
+    text: 'Your account is not there any more under this login: it was deleted, or linked into another account since you logged in. Log in again to continue with the account it belongs to now.',
+    action: { href: LOGIN, text: 'Log in again' },
+    signedOut: true,
+  }),
+  insufficient_scope: () => ({
+    text: "Your login does not allow this change. Log in again; if it keeps happening, tell the site's administrator.",
+    action: { href: LOGIN, text: 'Log in again' },
+  }),
   csrf_failed: () => ({
     text: 'The request was refused because it did not come from this page. Reload the page and try again.',
   }),
@@ -53,6 +62,9 @@ const messages = {
     text: 'Another change to your linked accounts is still in progress. Wait a moment, then try again.',
     refresh: true,
   }),
+  rate_limited: (p) => ({
+    text: `That was a lot of requests in a short time, so linkbff is pausing yours. ${tryAgainIn(p)}`,
+  }),
   upstream_rate_limited: (p) => ({
     text: `Auth0, the login service, is handling too many requests right now. ${tryAgainIn(p)}`,
   }),
@@ -69,6 +81,9 @@ const messages = {
   store_unavailable: (p) => ({
     text: `linkbff cannot save your request right now. ${tryAgainIn(p)}`,
   }),
+  session_unavailable: (p) => ({
+    text: `linkbff cannot check your login right now. ${tryAgainIn(p)}`,
+  }),
   internal_error: (p) => ({
     text: `Something went wrong in linkbff. Try again.${reference(p)}`,
   }),
@@ -78,18 +93,24 @@ const messages = {
   unexpected: (p) => ({
     text: `linkbff gave an unexpected answer. Reload the page and try again.${reference(p)}`,
   }),
+  // Mistakes in this page's own requests: nothing the person did, so say so.
+  invalid_body: pageMistake,
+  invalid_path: pageMistake,
+  body_too_large: pageMistake,
+  unsupported_media_type: pageMistake,
+  not_found: pageMistake,
+  method_not_allowed: pageMistake,
 };
 
-// Mistakes in this page's own requests: nothing the person did, so say so.
-for (const code of ['invalid_body', 'invalid_path', 'body_too_large', 'unsupported_media_type', 'not_found', 'method_not_allowed']) {
-  messages[code] = (p) => ({
-    text: `This page sent linkbff a request it could not handle (${p.title || code}). Reload the page and try again.${reference(p)}`,
-  });
+function pageMistake(p) {
+  return {
+    text: `This page sent linkbff a request it could not handle (${p.title || p.code}). Reload the page and try again.${reference(p)}`,
+  };
 }
 
 // describe turns a Problem (see api.js) into a message.
 export function describe(p) {
-  const known = messages[p.code];
+  const known = Object.hasOwn(messages, p.code) ? messages[p.code] : undefined;
   if (known) {
     return known(p);
   }
@@ -116,6 +137,43 @@ export function describeLock(kind, err) {
     default:
       return { text: `The login window stopped with an error${why ? ` (${why})` : ''}. Reload the page and try again.` };
   }
+}
+
+// What the first login (through /auth/login) that linkbff sent back to the page as
+// /?login_error=CODE means: linkbff's own codes, then the OAuth errors Auth0 can answer
+// /authorize with, which linkbff passes on. The URL is anyone's to write, so a code
+// this page does not know gets a general message, never the code itself.
+const loginErrors = {
+  invalid_state:
+    'The login could not be matched to this browser: it was started in another tab or browser, took more than 10 minutes, or was already used.',
+  invalid_id_token:
+    "Auth0's answer to the login could not be verified, so it was not used. If this keeps happening, tell the site's administrator.",
+  login_failed: 'The login could not be completed with Auth0. Wait a moment, then try again.',
+  access_denied: 'The login was cancelled or refused.',
+  unauthorized: "Auth0 refused the login for this account. If you think it should work, tell the site's administrator.",
+  login_required: 'Auth0 needs you to log in again.',
+  interaction_required: 'Auth0 needs you to complete the login yourself.',
+  consent_required: 'Auth0 needs your consent before this site can log you in.',
+  temporarily_unavailable: 'Auth0, the login service, is unavailable right now. Wait a minute, then try again.',
+  server_error: 'Auth0, the login service, had a problem with the login. Wait a minute, then try again.',
+};
+// Auth0's answers to a request it finds malformed: nothing the person can change.
+for (const code of ['invalid_request', 'unauthorized_client', 'invalid_scope', 'unsupported_response_type']) {
+  loginErrors[code] =
+    "The login did not complete because of a problem in how this site is set up with Auth0. Tell the site's administrator.";
+}
+
+// describeLoginError turns a login_error code into a message offering to log in
+// again; code is "login_" and the code when the page knows it, else "login_unknown".
+export function describeLoginError(code) {
+  const known = Object.hasOwn(loginErrors, code);
+  return {
+    code: known ? `login_${code}` : 'login_unknown',
+    text: known
+      ? loginErrors[code]
+      : "The login did not complete because of a problem between this site and Auth0. If this keeps happening, tell the site's administrator.",
+    action: { href: LOGIN, text: 'Log in again' },
+  };
 }
 
 // A login URL a problem suggests is used only when it is a path on this site.

@@ -1,6 +1,7 @@
 // Package account owns the data the linking rules work on, as the adapters deliver
-// it: an Auth0 user with its login identities (what the Management API returns) and
-// the verified claims of a secondary login's ID token. It imports nothing of linkbff,
+// it: an Auth0 user with its login identities (what the Management API returns), the
+// verified claims of a secondary login's ID token, and the shapes of Auth0's
+// identifiers that everything bound for the Management API is checked against. It imports nothing of linkbff,
 // so the rules (package identity) and the adapters (mgmt, auth) share these types
 // without depending on one another.
 package account

@@ -18,6 +18,7 @@ import (
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 
+	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 )
@@ -25,10 +26,16 @@ import (
 // Principal is who a request acts for.
 type Principal struct {
 	Subject  string   // Auth0 user id ("auth0|abc")
-	ClientID string   // azp of the access token
+	ClientID string   // the application: the access token's client_id (else azp)
 	Scopes   []string // shared with the token cache: read only
-	Method   string   // "bearer" or "session"
+	Method   string   // MethodBearer, or how else the request was authenticated
 }
+
+// MethodBearer is the Principal Method of a request authenticated by an access token.
+const MethodBearer = "bearer"
+
+// HasScope reports whether p was granted scope.
+func (p Principal) HasScope(scope string) bool { return slices.Contains(p.Scopes, scope) }
 
 type principalKey struct{}
 
@@ -54,10 +61,16 @@ func FromContext(ctx context.Context) (Principal, bool) {
 
 // BearerConfig configures access-token validation.
 type BearerConfig struct {
-	Issuer   string // with trailing slash
-	Audience string
-	Keys     *KeySource
-	Leeway   time.Duration // allowed clock skew (default 30s)
+	Issuer string // with trailing slash
+	// ExtraIssuers are further accepted issuers: a tenant with a custom domain issues
+	// tokens under both it and its canonical domain.
+	ExtraIssuers []string
+	Audience     string
+	Keys         *KeySource
+	Leeway       time.Duration // allowed clock skew (default 30s)
+	// AllowedClients, when not empty, are the only applications (the token's
+	// client_id, else azp) whose access tokens are accepted.
+	AllowedClients []string
 	// CacheBytes bounds the cache of validated tokens, as tokenCache counts them
 	// (default DefaultTokenCacheBytes; negative disables it); CacheMaxAge bounds an
 	// entry's life (default 1m).
@@ -72,10 +85,14 @@ type BearerConfig struct {
 // Bearer validates "Authorization: Bearer" access tokens.
 type Bearer struct {
 	keys      *KeySource
+	clients   []string // BearerConfig.AllowedClients
 	onError   func(w http.ResponseWriter, r *http.Request, err error)
 	validator *validator.Validator
-	mw        *jwtmiddleware.JWTMiddleware
-	cache     *tokenCache // nil when disabled
+	// byIssuer holds a validator per issuer when there are several (go-jwt-middleware
+	// checks one); nil with one.
+	byIssuer map[string]*validator.Validator
+	mw       *jwtmiddleware.JWTMiddleware
+	cache    *tokenCache // nil when disabled
 }
 
 type kidKey struct{}
@@ -84,8 +101,22 @@ type kidKey struct{}
 // 1 KB.
 const DefaultTokenCacheBytes = 8 << 20
 
-// NewBearer builds the validator: RS256 only, issuer, audience, expiry (required) with
-// leeway.
+// NewBearer builds the validator. A token is accepted when, in this order:
+//   - its text is a compact JWS in canonical base64url, RS256 with a kid, typ (if any)
+//     "JWT", "at+jwt" or "application/at+jwt", no crit, no embedded key (checkCompact;
+//     RFC 9068 §4 step 1, RFC 8725 §3.1, §3.7, §3.10, §3.11);
+//   - it is signed by the JWKS key of that kid, bound to RS256 (VerificationKey;
+//     RFC 9068 §4 step 5, RFC 8725 §3.1, §3.3);
+//   - iss is exactly the issuer, aud contains the API's identifier, exp is present
+//     and not past, iat is present and not in the future, nbf (if any) is reached,
+//     with the leeway (go-jwt-middleware and accessClaims.Validate; RFC 9068 §2.2, §4
+//     steps 3, 4, 6; RFC 8725 §3.8, §3.9);
+//   - sub is an Auth0 user id (provider|id), client_id or azp names the application
+//     (equal when both are present; one of AllowedClients when set), and the token
+//     is not a client-credentials grant (accessClaims.Validate).
+//
+// Only the text check runs before the validated-token cache is looked up; every
+// other check runs once per token, before the token enters the cache.
 func NewBearer(cfg BearerConfig) (*Bearer, error) {
 	if cfg.Leeway == 0 {
 		cfg.Leeway = 30 * time.Second
@@ -99,22 +130,43 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	b := &Bearer{keys: cfg.Keys, onError: cfg.OnError}
+	b := &Bearer{keys: cfg.Keys, onError: cfg.OnError, clients: cfg.AllowedClients}
 	if cfg.CacheBytes > 0 {
 		b.cache = newTokenCache(cfg.CacheBytes, cfg.CacheMaxAge, cfg.Now)
 		cfg.Keys.onRotate(b.cache.flush)
 	}
+	// The key function hands the validator one key, the one the JWKS binds to the
+	// token's kid and RS256, never the whole set: go-jose would otherwise pick a key
+	// by kid itself, whatever the key's use or algorithm.
 	keyFunc := func(ctx context.Context) (any, error) {
 		kid, _ := ctx.Value(kidKey{}).(string)
-		return b.keys.Keys(ctx, kid)
+		return b.keys.VerificationKey(ctx, kid)
 	}
-	v, err := validator.New(keyFunc, validator.RS256, cfg.Issuer, []string{cfg.Audience},
-		validator.WithAllowedClockSkew(cfg.Leeway),
-		validator.WithCustomClaims(func() validator.CustomClaims { return &accessClaims{} }))
+	newValidator := func(issuer string) (*validator.Validator, error) {
+		v, err := validator.New(keyFunc, validator.RS256, issuer, []string{cfg.Audience},
+			validator.WithAllowedClockSkew(cfg.Leeway),
+			validator.WithCustomClaims(func() validator.CustomClaims { return &accessClaims{clients: b.clients} }))
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		return v, nil
+	}
+	v, err := newValidator(cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, err
 	}
 	b.validator = v
+	for _, iss := range cfg.ExtraIssuers {
+		if iss == cfg.Issuer {
+			continue
+		}
+		if b.byIssuer == nil {
+			b.byIssuer = map[string]*validator.Validator{cfg.Issuer: v}
+		}
+		if b.byIssuer[iss], err = newValidator(iss); err != nil {
+			return nil, err
+		}
+	}
 	b.mw = jwtmiddleware.New(b.validate,
 		jwtmiddleware.WithCredentialsOptional(true),
 		jwtmiddleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
@@ -131,24 +183,51 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 
 // accessClaims are the claims beyond the registered ones that we read or require.
 type accessClaims struct {
-	Scope string    `json:"scope"`
-	Azp   string    `json:"azp"`
-	Exp   *int64    `json:"exp"`
-	Gty   grantType `json:"gty"`
+	Scope    string    `json:"scope"`
+	Azp      string    `json:"azp"`
+	ClientID string    `json:"client_id"`
+	Sub      string    `json:"sub"`
+	Exp      *int64    `json:"exp"`
+	Iat      *int64    `json:"iat"`
+	Gty      grantType `json:"gty"`
+
+	clients []string // BearerConfig.AllowedClients (shared, read only)
+	client  string   // the application: client_id, else azp
 }
 
-// Validate requires exp: go-jose only checks it when present, and a token that never
-// expires is not one Auth0 issues.
+// Validate requires what go-jwt-middleware leaves optional and RFC 9068 §2.2 requires:
+// exp (go-jose only checks it when present, and a token that never expires is not
+// one Auth0 issues), iat, sub, and the application (client_id; Auth0's default
+// token profile names it azp instead). jti, also required there, is not: Auth0's
+// default profile does not send it, and linkbff keeps no record of token ids.
 //
-// It also refuses machine-to-machine tokens: a client-credentials grant (gty
-// "client-credentials", sub "{client_id}@clients") acts for an application, not a
-// user, and has no identities to list or link.
+// sub must be an Auth0 user id: it is put into Management API URLs. That also
+// refuses machine-to-machine tokens (sub "{client_id}@clients"), as does their gty
+// "client-credentials": they act for an application, not a user, and have no
+// identities to list or link.
 func (c *accessClaims) Validate(context.Context) error {
-	if c.Exp == nil {
+	switch {
+	case c.Exp == nil:
 		return errors.New("token has no exp claim")
-	}
-	if c.Gty.has("client-credentials") {
+	case c.Iat == nil:
+		return errors.New("token has no iat claim")
+	case c.Gty.has("client-credentials"):
 		return errors.New("token is a client-credentials grant: it acts for no user")
+	}
+	if err := account.CheckUserID(c.Sub); err != nil {
+		return fmt.Errorf("sub: %w", err)
+	}
+	c.client = c.ClientID
+	switch {
+	case c.ClientID == "" && c.Azp == "":
+		return errors.New("token names no application (client_id or azp)")
+	case c.ClientID == "":
+		c.client = c.Azp
+	case c.Azp != "" && c.Azp != c.ClientID:
+		return errors.New("client_id and azp differ")
+	}
+	if len(c.clients) > 0 && !slices.Contains(c.clients, c.client) {
+		return fmt.Errorf("application %q is not allowed", truncate(c.client))
 	}
 	return nil
 }
@@ -174,12 +253,26 @@ func (g *grantType) UnmarshalJSON(b []byte) error {
 func (g grantType) has(gty string) bool { return slices.Contains(g, gty) }
 
 func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
+	// Before the cache: only a token in its one canonical spelling can be looked up
+	// or stored, so one token never occupies two entries, and no spelling of a token
+	// reaches the laxer parser below.
+	h, err := checkCompact(token, accessTokenKind)
+	if err != nil {
+		return nil, err
+	}
 	if b.cache != nil {
 		if e, ok := b.cache.get(token); ok {
 			return e.claims, nil
 		}
 	}
-	v, err := b.validator.ValidateToken(context.WithValue(ctx, kidKey{}, headerKID(token)), token)
+	val := b.validator
+	if b.byIssuer != nil {
+		// The unverified iss only picks the validator, which checks it again.
+		if v, ok := b.byIssuer[payloadIssuer(token)]; ok {
+			val = v
+		}
+	}
+	v, err := val.ValidateToken(context.WithValue(ctx, kidKey{}, h.Kid), token)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +292,7 @@ func principalOf(vc *validator.ValidatedClaims) *Principal {
 	if vc.RegisteredClaims.Subject == "" || ac == nil {
 		return nil
 	}
-	return &Principal{Subject: vc.RegisteredClaims.Subject, ClientID: ac.Azp, Scopes: strings.Fields(ac.Scope), Method: "bearer"}
+	return &Principal{Subject: vc.RegisteredClaims.Subject, ClientID: ac.client, Scopes: strings.Fields(ac.Scope), Method: MethodBearer}
 }
 
 // Middleware authenticates a bearer token when one is sent and stores the Principal;
@@ -211,7 +304,9 @@ func principalOf(vc *validator.ValidatedClaims) *Principal {
 // to attach the claims, which costs more than everything else on a cached request.
 // Only a header in the one form its extractor reads the same way ("Bearer" in any
 // case, one space, a token of visible ASCII) takes this path; anything else, and
-// every miss, goes through go-jwt-middleware as before.
+// every miss, goes through go-jwt-middleware as before. The text check (checkCompact)
+// runs here too, before the cache is looked up, as it does in validate: no token is
+// answered from the cache without it.
 func (b *Bearer) Middleware(next http.Handler) http.Handler {
 	full := b.mw.CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vc, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
@@ -231,6 +326,10 @@ func (b *Bearer) Middleware(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok, ok := plainBearer(r.Header["Authorization"]); ok {
+			if _, err := checkCompact(tok, accessTokenKind); err != nil {
+				full.ServeHTTP(w, r) // refused there, with the same error
+				return
+			}
 			if e, ok := b.cache.get(tok); ok {
 				next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), e.principal)))
 				return
@@ -269,28 +368,42 @@ func invalidToken(err error) *problem.Error {
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 }
 
-// Unauthenticated is the 401 problem for a request that carries no credentials.
+// InsufficientScope is the 403 problem of a caller whose credential lacks scope, with
+// the RFC 6750 §3.1 challenge naming the scope the operation needs.
+func InsufficientScope(scope string) *problem.Error {
+	return problem.New(fault.InsufficientScope, "This operation needs an access token with the scope "+scope+".").
+		WithHeader("WWW-Authenticate", `Bearer realm="linkbff", error="insufficient_scope", scope="`+scope+`"`)
+}
+
+// Unauthenticated is the 401 problem for a request that carries no credentials: no
+// bearer token, and no session cookie of a live session. Its challenge names only
+// Bearer (RFC 6750), as a cookie has no HTTP authentication scheme; the detail names
+// both ways in.
 func Unauthenticated() *problem.Error {
-	return problem.New(fault.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token.").
+	return problem.New(fault.InvalidToken, "Authentication required: send an Auth0 access token as a Bearer token, or sign in (GET /auth/login) and send the session cookie.").
 		WithHeader("WWW-Authenticate", `Bearer realm="linkbff"`)
 }
 
-// headerKID reads the kid from a compact JWS header without verifying anything; it is
-// only a hint for key selection.
-func headerKID(token string) string {
-	h, _, ok := strings.Cut(token, ".")
-	if !ok || len(h) > 4096 {
+// payloadIssuer reads the iss claim of a compact JWS without verifying anything; it
+// only picks the validator of that issuer.
+func payloadIssuer(token string) string {
+	_, rest, ok := strings.Cut(token, ".")
+	if !ok {
 		return ""
 	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
+	p, _, ok := strings.Cut(rest, ".")
+	if !ok || len(p) > 16<<10 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p)
 	if err != nil {
 		return ""
 	}
-	var hdr struct {
-		Kid string `json:"kid"`
+	var claims struct {
+		Iss string `json:"iss"`
 	}
-	if json.Unmarshal(b, &hdr) != nil {
+	if json.Unmarshal(b, &claims) != nil {
 		return ""
 	}
-	return hdr.Kid
+	return claims.Iss
 }

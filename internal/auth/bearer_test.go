@@ -38,17 +38,18 @@ func newBearerRecorder(t *testing.T, srv *jwksServer) *bearerRecorder {
 // newBearerRecorderWith builds the Bearer over keys; cacheBytes is BearerConfig's.
 func newBearerRecorderWith(t *testing.T, srv *jwksServer, keys *auth.KeySource, cacheBytes int) *bearerRecorder {
 	t.Helper()
+	return newBearerRecorderOf(t, auth.BearerConfig{Issuer: srv.issuer(), Audience: apiAudience, Keys: keys, CacheBytes: cacheBytes})
+}
+
+// newBearerRecorderOf builds the Bearer of cfg, whose errors it records and answers.
+func newBearerRecorderOf(t *testing.T, cfg auth.BearerConfig) *bearerRecorder {
+	t.Helper()
 	rec := &bearerRecorder{}
-	b, err := auth.NewBearer(auth.BearerConfig{
-		Issuer:     srv.issuer(),
-		Audience:   apiAudience,
-		Keys:       keys,
-		CacheBytes: cacheBytes,
-		OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
-			rec.errs = append(rec.errs, err)
-			problem.Write(w, "", err)
-		},
-	})
+	cfg.OnError = func(w http.ResponseWriter, _ *http.Request, err error) {
+		rec.errs = append(rec.errs, err)
+		problem.Write(w, "", err)
+	}
+	b, err := auth.NewBearer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +149,15 @@ func TestBearerMiddlewareRefusesBadTokens(t *testing.T) {
 		// A machine-to-machine token for the API acts for an application, not a user.
 		{"client credentials", "Bearer " + rs256(map[string]any{"gty": "client-credentials", "sub": "m2m-client@clients", "azp": "m2m-client"})},
 		{"client credentials among grants", "Bearer " + rs256(map[string]any{"gty": []string{"refresh_token", "client-credentials"}})},
+		{"missing iat", "Bearer " + rs256(map[string]any{"iat": nil})},
+		{"sub not provider|id", "Bearer " + rs256(map[string]any{"sub": "alice"})},
+		{"sub with path syntax", "Bearer " + rs256(map[string]any{"sub": "auth0|../bob"})},
+		{"no client_id or azp", "Bearer " + rs256(map[string]any{"azp": nil})},
+		{"client_id and azp differ", "Bearer " + rs256(map[string]any{"client_id": "other-client"})},
+		{"JSON serialization", "Bearer " + func() string {
+			p := strings.Split(rs256(nil), ".")
+			return `{"protected":"` + p[0] + `","payload":"` + p[1] + `","signature":"` + p[2] + `"}`
+		}()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,5 +322,75 @@ func TestBearerMiddlewareCachedToken(t *testing.T) {
 	}, sig[:1]) + sig[1:]
 	if w := rec.serve("Bearer " + forged); w.Code != http.StatusUnauthorized || rec.nextCalled {
 		t.Errorf("a token differing from a cached one in its signature: status %d, next called %v", w.Code, rec.nextCalled)
+	}
+}
+
+// With a custom domain, tokens issued under it and under the canonical domain are
+// both accepted, each checked against its own issuer; any other issuer is refused.
+func TestBearerMiddlewareAcceptsEachConfiguredIssuer(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	rec := newBearerRecorderOf(t, auth.BearerConfig{
+		Issuer:       srv.issuer(),
+		ExtraIssuers: []string{customDomainIssuer, srv.issuer()},
+		Audience:     apiAudience,
+		Keys:         newKeySource(t, srv, testkit.NewClock()),
+	})
+	now := time.Now()
+	for _, tt := range []struct {
+		iss  string
+		want int
+	}{
+		{srv.issuer(), http.StatusNoContent},
+		{customDomainIssuer, http.StatusNoContent},
+		{"https://evil.example/", http.StatusUnauthorized},
+		{"", http.StatusUnauthorized},
+	} {
+		claims := map[string]any{"sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		if tt.iss != "" {
+			claims["iss"] = tt.iss
+		}
+		w := rec.serve("Bearer " + testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", claims))
+		if w.Code != tt.want {
+			t.Errorf("iss %q: status %d, want %d (errors %v)", tt.iss, w.Code, tt.want, rec.errs)
+		}
+	}
+}
+
+// AllowedClients restricts the applications whose tokens are accepted, by client_id
+// (RFC 9068) or, without one, azp (Auth0's default profile).
+func TestBearerMiddlewareAllowedClients(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	rec := newBearerRecorderOf(t, auth.BearerConfig{
+		Issuer: srv.issuer(), Audience: apiAudience, Keys: newKeySource(t, srv, testkit.NewClock()),
+		AllowedClients: []string{"mobile-app", "spa-client"},
+	})
+	now := time.Now()
+	for _, tt := range []struct {
+		name   string
+		over   map[string]any
+		client string // "" refused
+	}{
+		{"azp allowed", nil, "spa-client"},
+		{"client_id allowed", map[string]any{"azp": nil, "client_id": "mobile-app"}, "mobile-app"},
+		{"client_id and azp allowed and equal", map[string]any{"azp": "mobile-app", "client_id": "mobile-app"}, "mobile-app"},
+		{"azp not allowed", map[string]any{"azp": "other-app"}, ""},
+		{"client_id not allowed", map[string]any{"azp": nil, "client_id": "other-app"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", testkit.WithClaims(map[string]any{
+				"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client",
+				"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			}, tt.over))
+			w := rec.serve("Bearer " + tok)
+			if tt.client == "" {
+				if w.Code != http.StatusUnauthorized || rec.principal != nil {
+					t.Errorf("status %d, principal %+v; want 401", w.Code, rec.principal)
+				}
+				return
+			}
+			if rec.principal == nil || rec.principal.ClientID != tt.client {
+				t.Errorf("principal %+v (errors %v), want client %s", rec.principal, rec.errs, tt.client)
+			}
+		})
 	}
 }

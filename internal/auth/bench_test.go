@@ -21,22 +21,13 @@ import (
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 const (
 	benchClientID = "linkbff-dev-client" // the demo seed's web application
 	benchAudience = "https://linkbff.example/api"
 )
-
-func benchStartTenant(b *testing.B) *devtenant.Tenant {
-	b.Helper()
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tenant.Close() })
-	return tenant
-}
 
 // BenchmarkBearer is Bearer.Middleware alone with warm keys and one valid access
 // token: everything linkbff does to authenticate a request, nothing else. "cached"
@@ -46,7 +37,7 @@ func benchStartTenant(b *testing.B) *devtenant.Tenant {
 // signature check it cannot avoid (rs256Check), measured in 500 interleaved pairs
 // after the timed loop and divided as medians.
 func BenchmarkBearer(b *testing.B) {
-	tenant := benchStartTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
 	if err != nil {
 		b.Fatal(err)
@@ -101,7 +92,7 @@ func BenchmarkBearer(b *testing.B) {
 // background refresh of keys it already has, so want well under 1ms; a figure near
 // 20 means every expiry holds up all requests for one JWKS round trip.
 func BenchmarkKeySourceRefresh(b *testing.B) {
-	tenant := benchStartTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer(), CacheTTL: 50 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
@@ -130,7 +121,7 @@ func BenchmarkKeySourceRefresh(b *testing.B) {
 // what the cache charges for it (entryCost), so that the byte bound is honest:
 // heap-B/entry must stay at or below charged-B/entry.
 func BenchmarkTokenCacheMemory(b *testing.B) {
-	tenant := benchStartTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
 	if err != nil {
 		b.Fatal(err)
@@ -174,7 +165,7 @@ func BenchmarkTokenCacheMemory(b *testing.B) {
 // avoid (rs256Check), and nothing else: the floor that Bearer/uncached is compared
 // with.
 func BenchmarkRS256Verify(b *testing.B) {
-	tenant := benchStartTenant(b)
+	tenant := devtenanttest.Start(b, devtenant.Options{})
 	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
 	if err != nil {
 		b.Fatal(err)
@@ -195,11 +186,15 @@ func BenchmarkRS256Verify(b *testing.B) {
 // input and one RSA public-key operation.
 func rs256Check(b *testing.B, keys *KeySource, token string) func() {
 	b.Helper()
-	set, err := keys.Keys(context.Background(), headerKID(token))
+	h, err := checkCompact(token, accessTokenKind)
 	if err != nil {
 		b.Fatal(err)
 	}
-	found := set.Key(headerKID(token))
+	set, err := keys.Keys(context.Background(), h.Kid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	found := set.Key(h.Kid)
 	if len(found) == 0 {
 		b.Fatal("signing key not in the JWKS")
 	}

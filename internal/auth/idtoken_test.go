@@ -16,6 +16,10 @@ import (
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
+// customDomainIssuer is the tenant's custom domain in these tests: its tokens are as
+// valid as the canonical domain's.
+const customDomainIssuer = "https://login.example.com/"
+
 func TestIDTokenVerifier(t *testing.T) {
 	clock := testkit.NewClock()
 	now := clock.Now()
@@ -70,7 +74,16 @@ func TestIDTokenVerifier(t *testing.T) {
 			v.Audience = "client-b"
 			return &v
 		}()},
-		{name: "aud array: first configured audience that matches is reported", over: map[string]any{"aud": []string{"other", "client-b", "client-a"}}, want: &valid},
+		{name: "aud array of allowed clients with azp: azp is reported", over: map[string]any{"aud": []string{"client-a", "client-b"}, "azp": "client-b"}, want: func() *account.IDToken {
+			v := valid
+			v.Audience = "client-b"
+			return &v
+		}()},
+		{name: "aud array with an untrusted audience", over: map[string]any{"aud": []string{"other", "client-b", "client-a"}, "azp": "client-a"}},
+		{name: "aud array without azp", over: map[string]any{"aud": []string{"client-a", "client-b"}}},
+		{name: "azp not among the audiences", over: map[string]any{"azp": "client-b"}},
+		{name: "sub not provider|id", over: map[string]any{"sub": "1077"}},
+		{name: "auth_time in the future", over: map[string]any{"auth_time": now.Add(time.Minute).Unix()}},
 		{name: "expired within leeway", over: map[string]any{"exp": now.Add(-29 * time.Second).Unix()}, want: &valid},
 		{name: "large but within the size limit", over: map[string]any{"pad": strings.Repeat("x", 10<<10)}, want: &valid},
 
@@ -94,6 +107,7 @@ func TestIDTokenVerifier(t *testing.T) {
 			evil := strings.Split(rs256(t, testkit.WithClaims(c, map[string]any{"sub": "auth0|mallory"})), ".")
 			return good[0] + "." + evil[1] + "." + good[2]
 		}},
+		{name: "the custom domain's iss", iss: func(string) string { return customDomainIssuer }, want: &valid},
 		{name: "wrong iss", iss: func(string) string { return "https://evil.example/" }},
 		{name: "iss without trailing slash", iss: func(iss string) string { return strings.TrimSuffix(iss, "/") }},
 		{name: "aud not allowed", over: map[string]any{"aud": "someone-elses-app"}},
@@ -112,10 +126,11 @@ func TestIDTokenVerifier(t *testing.T) {
 			srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
 			keys := newKeySource(t, srv, clock)
 			v := auth.NewIDTokenVerifier(auth.IDTokenVerifierConfig{
-				Keys:      keys,
-				Issuer:    srv.issuer(),
-				Audiences: []string{"client-a", "client-b"},
-				Now:       clock.Now,
+				Keys:         keys,
+				Issuer:       srv.issuer(),
+				ExtraIssuers: []string{customDomainIssuer},
+				Audiences:    []string{"client-a", "client-b"},
+				Now:          clock.Now,
 			})
 			iss := srv.issuer()
 			if tt.iss != nil {

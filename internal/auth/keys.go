@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,7 +49,7 @@ type KeySource struct {
 
 	mu         sync.Mutex
 	lastForced time.Time
-	rotated    []func() // called after a forced refresh brought new keys
+	rotated    []func() // called after a forced refresh found a key gone (see onRotate)
 }
 
 // fetchFailure is a failed JWKS fetch: when, and why.
@@ -74,8 +76,10 @@ func keysUnavailable(err error) *fault.Error {
 // keyFetchBackoff is how long after a failed JWKS fetch the provider is left alone.
 const keyFetchBackoff = 5 * time.Second
 
-// onRotate registers f to run when an unknown kid brought a new key set (so caches
-// derived from the old keys can be dropped).
+// onRotate registers f to run when a refresh caused by an unknown kid found that a
+// key of the previous set is gone or changed (so caches derived from the old keys
+// can be dropped). A refresh that finds the same keys, or only new ones, runs nothing:
+// a forged kid cannot flush anything.
 func (k *KeySource) onRotate(f func()) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -152,6 +156,12 @@ func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet
 	}
 	k.good.Store(fresh)
 	k.current.Store(p)
+	// Only a key that is gone (or changed) can make an accepted token bad: a refresh
+	// that only added keys, or found the same set (as one forced by a forged kid
+	// does), leaves what was derived from the old keys alone.
+	if !removesKeys(set, fresh) {
+		return fresh, nil
+	}
 	k.mu.Lock()
 	hooks := k.rotated
 	k.mu.Unlock()
@@ -159,6 +169,80 @@ func (k *KeySource) Keys(ctx context.Context, kid string) (*josev2.JSONWebKeySet
 		f()
 	}
 	return fresh, nil
+}
+
+// removesKeys reports whether some key of old is missing from fresh, or has other
+// key material or parameters there.
+func removesKeys(old, fresh *josev2.JSONWebKeySet) bool {
+	for _, ok := range old.Keys {
+		found := false
+		for _, fk := range fresh.Key(ok.KeyID) {
+			if sameKey(ok, fk) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
+}
+
+func sameKey(a, b josev2.JSONWebKey) bool {
+	if a.Use != b.Use || a.Algorithm != b.Algorithm {
+		return false
+	}
+	pa, ok := a.Key.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pa.Equal(b.Key)
+}
+
+// Why VerificationKey refuses a key; each is the token's fault (an unknown kid, or a
+// key that may not verify an RS256 signature).
+var (
+	errUnknownKid = errors.New("no key of the tenant's JWKS has this kid")
+	errKidTwice   = errors.New("the tenant's JWKS has more than one key with this kid")
+)
+
+// minRSABits is the smallest RSA key RS256 may be used with (RFC 7518 §3.3).
+const minRSABits = 2048
+
+// VerificationKey returns the public key that verifies an RS256 signature of a
+// token whose header names kid: the one key of the tenant's JWKS with that kid, which
+// must be an RSA public key of at least 2048 bits published for signatures ("use"
+// absent or "sig") with RS256 ("alg" absent or "RS256"). Binding the algorithm to
+// the key this way (RFC 8725 §3.1) means a key published for anything else never
+// verifies a token. An unknown kid may refresh the keys first (see Keys). While no
+// key set can be served it fails with Keys' *fault.Error; any other error is the
+// token's fault.
+func (k *KeySource) VerificationKey(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	set, err := k.Keys(ctx, kid)
+	if err != nil {
+		return nil, err
+	}
+	keys := set.Key(kid)
+	switch len(keys) {
+	case 0:
+		return nil, errUnknownKid
+	case 1:
+	default:
+		return nil, errKidTwice
+	}
+	jwk := keys[0]
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return nil, fmt.Errorf("the key with this kid is published for %q, not for signatures", jwk.Use)
+	}
+	if jwk.Algorithm != "" && jwk.Algorithm != "RS256" {
+		return nil, fmt.Errorf("the key with this kid is published for %s, not RS256", jwk.Algorithm)
+	}
+	pub, ok := jwk.Key.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("the key with this kid is a %T, not an RSA public key", jwk.Key)
+	}
+	if pub.N.BitLen() < minRSABits {
+		return nil, fmt.Errorf("the key with this kid has %d bits, fewer than %d", pub.N.BitLen(), minRSABits)
+	}
+	return pub, nil
 }
 
 // load returns the current provider's key set, or the last good set while the

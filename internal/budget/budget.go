@@ -26,10 +26,13 @@ const Headroom = 0.1
 
 // redisTimeout bounds one call to Redis: a healthy Redis answers in well under a
 // millisecond, and a request must not wait on a stalled one for its whole deadline.
+// It is shorter than the other Redis calls' bounds (the rate limits' counters and
+// the identity cache, 250ms each), which a read that misses the cache also makes
+// during an outage: all together they stay under the Redis client's I/O timeout.
 // After a failure the budget is not asked again for redisRetry: meanwhile every
 // request would pay the timeout again.
 const (
-	redisTimeout = 250 * time.Millisecond
+	redisTimeout = 100 * time.Millisecond
 	redisRetry   = time.Second
 )
 

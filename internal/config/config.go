@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,16 +20,39 @@ import (
 
 // Config is the whole configuration of a linkbff process.
 type Config struct {
-	// Dev is true when AUTH0_DOMAIN is unset: linkbff then runs the development tenant
-	// in-process and takes the Auth0 settings from it.
+	// Dev is true when no AUTH0_* variable is set at all (Auth0Variables): linkbff
+	// then runs the development tenant in-process, on loopback only, and takes the
+	// Auth0 settings from it.
 	Dev bool
+	// DevTenantAddr (DEVTENANT_ADDR) is where the development tenant listens in dev
+	// mode: a loopback address.
+	DevTenantAddr string
+	// AllowInsecure (LINKBFF_ALLOW_INSECURE) lets settings that weaken a check
+	// (Weakened) run against a real tenant; each is logged as a warning at start.
+	AllowInsecure bool
 
-	// Auth0URL is the tenant's base URL ("https://tenant.auth0.com"), from AUTH0_DOMAIN.
-	Auth0URL           string
-	Audience           string // AUTH0_AUDIENCE: the API identifier bearer tokens are for
-	ClientID           string // AUTH0_CLIENT_ID: the BFF's Regular Web Application
-	ClientSecret       string // AUTH0_CLIENT_SECRET
-	ManagementAudience string // AUTH0_MANAGEMENT_AUDIENCE
+	// Auth0URL is the tenant's base URL ("https://tenant.auth0.com"), from AUTH0_DOMAIN:
+	// its canonical domain, where linkbff gets its Management API token and calls the
+	// Management API.
+	Auth0URL string
+	// CustomDomainURL (AUTH0_CUSTOM_DOMAIN) is the tenant's custom domain as a base
+	// URL, when it has one: browsers sign in there (the page's Lock and /auth/login),
+	// and tokens it issues carry it as their iss, which linkbff then accepts beside
+	// the canonical issuer.
+	CustomDomainURL string
+	Audience        string // AUTH0_AUDIENCE: the API identifier bearer tokens are for
+	ClientID        string // AUTH0_CLIENT_ID: the BFF's Regular Web Application
+	ClientSecret    string // AUTH0_CLIENT_SECRET
+	// ClientSecretPrevious (AUTH0_CLIENT_SECRET_PREVIOUS) is a second secret of the
+	// same application, tried when Auth0 refuses the first: set during a rotation.
+	ClientSecretPrevious string
+	// ManagementClientID and ManagementClientSecret (AUTH0_MANAGEMENT_CLIENT_ID,
+	// AUTH0_MANAGEMENT_CLIENT_SECRET) name a separate Machine-to-Machine application
+	// for the Management API; unset, the BFF's application holds that grant too.
+	ManagementClientID             string
+	ManagementClientSecret         string
+	ManagementClientSecretPrevious string // AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS
+	ManagementAudience             string // AUTH0_MANAGEMENT_AUDIENCE
 
 	// LockConfigurationBaseURL is where Auth0 Lock loads the client configuration
 	// (LOCK_CONFIGURATION_BASE_URL): Auth0's regional CDN for hosted tenants, the
@@ -39,6 +64,17 @@ type Config struct {
 	LinkRequireVerifiedEmail bool          // LINK_REQUIRE_VERIFIED_EMAIL
 	LinkRequireNonce         bool          // LINK_REQUIRE_NONCE
 	LinkNonceTTL             time.Duration // LINK_NONCE_TTL
+
+	// ScopeRead (SCOPE_READ) and ScopeWrite (SCOPE_WRITE) are the scopes an access
+	// token needs for GET /me/identities, and for the nonce, link and unlink; with
+	// RequireScopes (REQUIRE_SCOPES) false, no scope is required (a weakened check:
+	// Weakened).
+	ScopeRead     string
+	ScopeWrite    string
+	RequireScopes bool
+	// AllowedClientIDs (ALLOWED_CLIENT_IDS), when not empty, are the only
+	// applications (client_id, else azp) whose access tokens are accepted.
+	AllowedClientIDs []string
 
 	// LinkConnections (LINK_CONNECTIONS) are the connections the page offers for the
 	// secondary login; empty lets Lock offer every connection the client has enabled.
@@ -58,7 +94,11 @@ type Config struct {
 	// all replicas together, in requests per second.
 	ManagementAPIRPS float64
 	RequestTimeout   time.Duration // REQUEST_TIMEOUT: whole request deadline
-	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT
+	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	// ShutdownDrainDelay (SHUTDOWN_DRAIN_DELAY) is how long linkbff keeps serving,
+	// with /readyz failing, between SIGTERM and closing its listener: the time a load
+	// balancer needs to notice and stop sending new requests.
+	ShutdownDrainDelay time.Duration
 
 	// Browser sessions: SESSION_IDLE_TIMEOUT ends a session nobody used for that long,
 	// SESSION_LIFETIME ends any session that long after its login.
@@ -75,12 +115,30 @@ type Config struct {
 	// DebugAddr (DEBUG_ADDR), when set, is a loopback host:port where net/http/pprof
 	// is served, on a listener of its own; unset, profiling is off.
 	DebugAddr string
+
+	// RateLimits are the abuse limits on /me/* (RATE_LIMIT_*).
+	RateLimits RateLimits
+	// TrustedProxies (TRUSTED_PROXIES) are the networks of the reverse proxies whose
+	// X-Forwarded-For names the client; empty: the client is the connection's peer,
+	// and no header is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// RateLimits are requests per minute, per user and per client address, for the
+// writes (nonce, link, unlink) and the reads (the identity list); 0 turns one off.
+type RateLimits struct {
+	UserWrites int // RATE_LIMIT_USER_WRITES_PER_MINUTE
+	UserReads  int // RATE_LIMIT_USER_READS_PER_MINUTE
+	IPWrites   int // RATE_LIMIT_IP_WRITES_PER_MINUTE
+	IPReads    int // RATE_LIMIT_IP_READS_PER_MINUTE
 }
 
 // Defaults, stated once. Where dev and production differ, both are given.
 const (
 	DefaultLinkMaxAge       = 5 * time.Minute
 	DefaultLinkNonceTTL     = 5 * time.Minute
+	DefaultScopeRead        = "read:identities"
+	DefaultScopeWrite       = "write:identities"
 	DefaultListenAddrDev    = "127.0.0.1:3000"
 	DefaultListenAddr       = ":3000"
 	DefaultIdentityCacheTTL = 30 * time.Second
@@ -88,39 +146,98 @@ const (
 	// 12,000 identity lists of two identities, and 3,000 access tokens of 1 KB.
 	DefaultIdentityCacheBytes = 16 << 20
 	DefaultTokenCacheBytes    = 8 << 20
-	DefaultUpstreamTimeout    = 5 * time.Second
+	DefaultUpstreamTimeout    = 5 * time.Second // or half of REQUEST_TIMEOUT when that is less
 	// DefaultManagementAPIRPS is the Management API rate of Auth0's free and trial
 	// tenants (2 requests per second, with bursts of up to 10 that linkbff leaves
 	// to other clients of the tenant).
 	DefaultManagementAPIRPS = 2
 	DefaultRequestTimeout   = 15 * time.Second
-	DefaultShutdownTimeout  = 10 * time.Second
-	DefaultSessionIdle      = 30 * time.Minute
-	DefaultSessionLifetime  = 12 * time.Hour
-	DefaultRedisKeyPrefix   = "linkbff:"
-	DefaultLogFormatDev     = "text"
-	DefaultLogFormat        = "json"
+	// DefaultShutdownGrace is added to REQUEST_TIMEOUT for SHUTDOWN_TIMEOUT's default,
+	// so that a request in flight at SIGTERM may run to its deadline and answer.
+	DefaultShutdownGrace   = 5 * time.Second
+	DefaultDrainDelay      = 5 * time.Second
+	DefaultDrainDelayDev   = 0
+	DefaultSessionIdle     = 30 * time.Minute
+	DefaultSessionLifetime = 12 * time.Hour
+	DefaultRedisKeyPrefix  = "linkbff:"
+	DefaultLogFormatDev    = "text"
+	DefaultLogFormat       = "json"
+	DefaultDevTenantAddr   = "127.0.0.1:0"
+
+	// The abuse limits, per minute: far above what a person does (a link is a nonce
+	// and a link; the page reads the list once per change), low enough that one
+	// caller cannot spend the tenant's Management API budget. A client address is
+	// allowed more than a user, since many users may share one (an office's NAT).
+	DefaultRateLimitUserWrites = 30
+	DefaultRateLimitUserReads  = 300
+	DefaultRateLimitIPWrites   = 300
+	DefaultRateLimitIPReads    = 3000
+
+	// The longest LINK_NONCE_TTL and LINK_MAX_AGE a real tenant runs with unless
+	// LINKBFF_ALLOW_INSECURE is set: a link intent or a secondary login older than
+	// this is one somebody else may have had the time to use.
+	MaxSecureLinkNonceTTL = 15 * time.Minute
+	MaxSecureLinkMaxAge   = time.Hour
 )
+
+// Auth0Variables are the settings of a real tenant. Development mode starts only when
+// none of them is set; a new AUTH0_* setting belongs in this list (a test holds
+// config.go to it).
+var Auth0Variables = []string{
+	"AUTH0_DOMAIN",
+	"AUTH0_AUDIENCE",
+	"AUTH0_CLIENT_ID",
+	"AUTH0_CLIENT_SECRET",
+	"AUTH0_CLIENT_SECRET_PREVIOUS",
+	"AUTH0_CUSTOM_DOMAIN",
+	"AUTH0_MANAGEMENT_AUDIENCE",
+	"AUTH0_MANAGEMENT_CLIENT_ID",
+	"AUTH0_MANAGEMENT_CLIENT_SECRET",
+	"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS",
+}
 
 // FromEnv reads the configuration. The error lists every wrong variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{}
+	var auth0Set []string
+	for _, name := range Auth0Variables {
+		if strings.TrimSpace(getenv(name)) != "" {
+			auth0Set = append(auth0Set, name)
+		}
+	}
 	domain := strings.TrimSpace(getenv("AUTH0_DOMAIN"))
-	c.Dev = domain == ""
-	if !c.Dev {
+	c.Dev = len(auth0Set) == 0
+	switch {
+	case c.Dev:
+	case domain == "":
+		// Half a real configuration must never fall back to the development tenant.
+		r.fail("AUTH0_DOMAIN", "required when any AUTH0_* variable is set (%s is set); unset every AUTH0_* variable for the development tenant", strings.Join(auth0Set, ", "))
+	default:
 		c.Auth0URL = r.domain("AUTH0_DOMAIN", domain)
 	}
+	c.AllowInsecure = r.boolean("LINKBFF_ALLOW_INSECURE", false)
 	c.Audience = getenv("AUTH0_AUDIENCE")
 	c.ClientID = getenv("AUTH0_CLIENT_ID")
 	c.ClientSecret = getenv("AUTH0_CLIENT_SECRET")
+	c.ClientSecretPrevious = getenv("AUTH0_CLIENT_SECRET_PREVIOUS")
+	c.ManagementClientID = getenv("AUTH0_MANAGEMENT_CLIENT_ID")
+	c.ManagementClientSecret = getenv("AUTH0_MANAGEMENT_CLIENT_SECRET")
+	c.ManagementClientSecretPrevious = getenv("AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS")
 	c.ManagementAudience = getenv("AUTH0_MANAGEMENT_AUDIENCE")
+	if custom := strings.TrimSpace(getenv("AUTH0_CUSTOM_DOMAIN")); custom != "" {
+		c.CustomDomainURL = r.domain("AUTH0_CUSTOM_DOMAIN", custom)
+	}
 	c.LinkAllowedAudiences = list(getenv("LINK_ALLOWED_AUDIENCES"))
 	c.LinkConnections = list(getenv("LINK_CONNECTIONS"))
 	c.LinkMaxAge = r.duration("LINK_MAX_AGE", DefaultLinkMaxAge)
 	c.LinkNonceTTL = r.duration("LINK_NONCE_TTL", DefaultLinkNonceTTL)
 	c.LinkRequireVerifiedEmail = r.boolean("LINK_REQUIRE_VERIFIED_EMAIL", true)
 	c.LinkRequireNonce = r.boolean("LINK_REQUIRE_NONCE", true)
+	c.ScopeRead = orDefault(getenv("SCOPE_READ"), DefaultScopeRead)
+	c.ScopeWrite = orDefault(getenv("SCOPE_WRITE"), DefaultScopeWrite)
+	c.RequireScopes = r.boolean("REQUIRE_SCOPES", true)
+	c.AllowedClientIDs = list(getenv("ALLOWED_CLIENT_IDS"))
 	c.ListenAddr = getenv("LISTEN_ADDR")
 	if c.ListenAddr == "" {
 		c.ListenAddr = DefaultListenAddr
@@ -128,15 +245,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.ListenAddr = DefaultListenAddrDev
 		}
 	}
+	if c.Dev {
+		c.DevTenantAddr = getenv("DEVTENANT_ADDR")
+		if c.DevTenantAddr == "" {
+			c.DevTenantAddr = DefaultDevTenantAddr
+		}
+	}
 	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
 	c.CORSAllowedOrigins = list(getenv("CORS_ALLOWED_ORIGINS"))
 	c.IdentityCacheTTL = r.duration("IDENTITY_CACHE_TTL", DefaultIdentityCacheTTL)
 	c.IdentityCacheBytes = r.size("IDENTITY_CACHE_BYTES", DefaultIdentityCacheBytes)
 	c.TokenCacheBytes = r.size("TOKEN_CACHE_BYTES", DefaultTokenCacheBytes)
-	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", DefaultUpstreamTimeout)
 	c.ManagementAPIRPS = r.number("MANAGEMENT_API_RPS", DefaultManagementAPIRPS)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
-	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	// Unset, the timeouts that must fit the request deadline follow it; set, a value
+	// that contradicts it is an error (Validate).
+	c.UpstreamTimeout = r.duration("MANAGEMENT_API_TIMEOUT", min(DefaultUpstreamTimeout, c.RequestTimeout/2))
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", c.RequestTimeout+DefaultShutdownGrace)
+	drain := DefaultDrainDelay
+	if c.Dev {
+		drain = DefaultDrainDelayDev // nobody balances load onto make run
+	}
+	c.ShutdownDrainDelay = r.duration("SHUTDOWN_DRAIN_DELAY", drain)
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", DefaultSessionIdle)
 	c.SessionLifetime = r.duration("SESSION_LIFETIME", DefaultSessionLifetime)
 	c.RedisURL = strings.TrimSpace(getenv("REDIS_URL"))
@@ -145,6 +275,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.RedisKeyPrefix = DefaultRedisKeyPrefix
 	}
 	c.DebugAddr = strings.TrimSpace(getenv("DEBUG_ADDR"))
+	c.RateLimits = RateLimits{
+		UserWrites: r.perMinute("RATE_LIMIT_USER_WRITES_PER_MINUTE", DefaultRateLimitUserWrites),
+		UserReads:  r.perMinute("RATE_LIMIT_USER_READS_PER_MINUTE", DefaultRateLimitUserReads),
+		IPWrites:   r.perMinute("RATE_LIMIT_IP_WRITES_PER_MINUTE", DefaultRateLimitIPWrites),
+		IPReads:    r.perMinute("RATE_LIMIT_IP_READS_PER_MINUTE", DefaultRateLimitIPReads),
+	}
+	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.LogLevel = r.level("LOG_LEVEL")
 	c.LogFormat = getenv("LOG_FORMAT")
 	if c.LogFormat == "" {
@@ -185,8 +322,65 @@ func DefaultLockConfigurationBaseURL(auth0URL string) string {
 	return "https://cdn.auth0.com"
 }
 
-// Issuer is the tenant's token issuer, with Auth0's trailing slash.
+// Issuer is the tenant's token issuer at its canonical domain, with Auth0's trailing
+// slash.
 func (c Config) Issuer() string { return c.Auth0URL + "/" }
+
+// LoginURL is where browsers sign in: the custom domain when there is one, else the
+// canonical domain.
+func (c Config) LoginURL() string {
+	if c.CustomDomainURL != "" {
+		return c.CustomDomainURL
+	}
+	return c.Auth0URL
+}
+
+// LoginIssuer is the issuer of the tokens browsers obtain at LoginURL.
+func (c Config) LoginIssuer() string { return c.LoginURL() + "/" }
+
+// Issuers are the issuers whose tokens linkbff accepts: Auth0 sets iss to the domain
+// a token was requested at, so with a custom domain both it and the canonical domain
+// issue valid tokens.
+func (c Config) Issuers() []string {
+	if c.CustomDomainURL == "" || c.CustomDomainURL == c.Auth0URL {
+		return []string{c.Issuer()}
+	}
+	return []string{c.LoginIssuer(), c.Issuer()}
+}
+
+// ManagementApp is the application whose client credentials get linkbff's Management
+// API token.
+type ManagementApp struct {
+	ClientID, ClientSecret, PreviousSecret string
+	// Separate is true for a Machine-to-Machine application of its own, false when
+	// it is the BFF's application.
+	Separate bool
+}
+
+// Management returns the Management API application: AUTH0_MANAGEMENT_CLIENT_ID's
+// when set, else the BFF's.
+func (c Config) Management() ManagementApp {
+	if c.ManagementClientID != "" {
+		return ManagementApp{ClientID: c.ManagementClientID, ClientSecret: c.ManagementClientSecret, PreviousSecret: c.ManagementClientSecretPrevious, Separate: true}
+	}
+	return ManagementApp{ClientID: c.ClientID, ClientSecret: c.ClientSecret, PreviousSecret: c.ClientSecretPrevious}
+}
+
+// LockTenant is the tenant name Auth0 Lock needs (its overrides.__tenant) when it
+// runs on a custom domain, from which it cannot read the name: the first label of the
+// canonical domain (TENANT.REGION.auth0.com). Empty without a custom domain, and for
+// a development tenant on a loopback address.
+func (c Config) LockTenant() string {
+	if c.CustomDomainURL == "" {
+		return ""
+	}
+	u, err := url.Parse(c.Auth0URL)
+	if err != nil || isLoopback(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
+		return ""
+	}
+	name, _, _ := strings.Cut(u.Hostname(), ".")
+	return name
+}
 
 // Validate checks a complete configuration. In dev mode the Auth0 settings come from
 // the embedded tenant and are checked after it starts (call Validate again then).
@@ -202,11 +396,31 @@ func (c Config) Validate() error {
 			{"AUTH0_CLIENT_SECRET", c.ClientSecret},
 		} {
 			if v.value == "" {
-				bad(v.name, "required when AUTH0_DOMAIN is set")
+				bad(v.name, "required with a real tenant (AUTH0_DOMAIN)")
 			}
 		}
 		if u, err := url.Parse(c.ManagementAudience); err != nil || u.Scheme == "" || u.Host == "" {
 			bad("AUTH0_MANAGEMENT_AUDIENCE", "must be an absolute URL such as https://TENANT.auth0.com/api/v2/")
+		}
+	}
+	switch {
+	case c.ManagementClientID != "" && c.ManagementClientSecret == "":
+		bad("AUTH0_MANAGEMENT_CLIENT_SECRET", "required when AUTH0_MANAGEMENT_CLIENT_ID is set")
+	case c.ManagementClientID == "" && c.ManagementClientSecret != "":
+		bad("AUTH0_MANAGEMENT_CLIENT_ID", "required when AUTH0_MANAGEMENT_CLIENT_SECRET is set")
+	}
+	if c.ManagementClientSecretPrevious != "" && c.ManagementClientID == "" {
+		bad("AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS", "only means something with AUTH0_MANAGEMENT_CLIENT_ID (without it, set AUTH0_CLIENT_SECRET_PREVIOUS)")
+	}
+	// An access token and an ID token differ in their audience alone (both are
+	// RS256 JWTs of one issuer, typed "JWT" by Auth0): the API's identifier must
+	// never be a client id, or an ID token would pass as an access token.
+	if c.Audience != "" && (c.Audience == c.ClientID || slices.Contains(c.LinkAllowedAudiences, c.Audience)) {
+		bad("AUTH0_AUDIENCE", "must not be a client id (AUTH0_CLIENT_ID or one of LINK_ALLOWED_AUDIENCES): ID tokens would pass as access tokens")
+	}
+	for _, v := range []struct{ name, value string }{{"SCOPE_READ", c.ScopeRead}, {"SCOPE_WRITE", c.ScopeWrite}} {
+		if !validScope(v.value) {
+			bad(v.name, "%q is not an OAuth scope (printable ASCII without spaces, quotes or backslashes; RFC 6749 §3.3)", v.value)
 		}
 	}
 	for _, name := range c.LinkConnections {
@@ -222,6 +436,20 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		bad("LISTEN_ADDR", "must be host:port: %v", err)
+	} else if c.Dev && !loopbackAddr(c.ListenAddr) {
+		bad("LISTEN_ADDR", "must be a loopback address such as 127.0.0.1:3000 in development mode (no AUTH0_* variable set), got %q: the development tenant has demo passwords and lets anyone mint tokens", c.ListenAddr)
+	}
+	if c.Dev {
+		if _, _, err := net.SplitHostPort(c.DevTenantAddr); err != nil {
+			bad("DEVTENANT_ADDR", "must be host:port: %v", err)
+		} else if !loopbackAddr(c.DevTenantAddr) {
+			bad("DEVTENANT_ADDR", "must be a loopback address such as 127.0.0.1:4000, got %q: the development tenant has demo passwords and lets anyone mint tokens", c.DevTenantAddr)
+		}
+	}
+	if !c.Dev && !c.AllowInsecure {
+		for _, w := range c.Weakened() {
+			bad(w.Variable, "%s weakens a check; refused against a real tenant unless LINKBFF_ALLOW_INSECURE=1", w.Reason)
+		}
 	}
 	if c.LockConfigurationBaseURL != "" {
 		if u, err := url.Parse(c.LockConfigurationBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -234,10 +462,11 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, o := range c.CORSAllowedOrigins {
-		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			bad("CORS_ALLOWED_ORIGINS", "%q is not an exact origin such as https://app.example.com", o)
+		if msg := checkOrigin(o); msg != "" {
+			bad("CORS_ALLOWED_ORIGINS", "%q is not an exact origin such as https://app.example.com: %s", o, msg)
 		}
 	}
+
 	if c.IdentityCacheTTL < 0 {
 		bad("IDENTITY_CACHE_TTL", "must not be negative")
 	}
@@ -247,17 +476,29 @@ func (c Config) Validate() error {
 	if c.TokenCacheBytes != 0 && c.TokenCacheBytes < minCacheBytes {
 		bad("TOKEN_CACHE_BYTES", "must be 0 (no token cache) or at least %d (64KiB), got %d", minCacheBytes, c.TokenCacheBytes)
 	}
-	if c.UpstreamTimeout <= 0 {
-		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
-	}
 	if !(c.ManagementAPIRPS >= 0.01 && c.ManagementAPIRPS <= 10000) {
 		bad("MANAGEMENT_API_RPS", "must be a number of requests per second between 0.01 and 10000, got %v", c.ManagementAPIRPS)
 	}
 	if c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be positive")
 	}
-	if c.ShutdownTimeout <= 0 {
+	switch {
+	case c.UpstreamTimeout <= 0:
+		bad("MANAGEMENT_API_TIMEOUT", "must be positive")
+	case c.RequestTimeout > 0 && c.UpstreamTimeout >= c.RequestTimeout:
+		// One Management API call could then use up, or outlive, the whole request.
+		bad("MANAGEMENT_API_TIMEOUT", "must be shorter than REQUEST_TIMEOUT (%v), got %v", c.RequestTimeout, c.UpstreamTimeout)
+	}
+	switch {
+	case c.ShutdownTimeout <= 0:
 		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	case c.ShutdownTimeout < c.RequestTimeout:
+		// A request in flight at SIGTERM could then be cut before its own deadline,
+		// halfway through a link.
+		bad("SHUTDOWN_TIMEOUT", "must be at least REQUEST_TIMEOUT (%v), got %v", c.RequestTimeout, c.ShutdownTimeout)
+	}
+	if c.ShutdownDrainDelay < 0 {
+		bad("SHUTDOWN_DRAIN_DELAY", "must not be negative")
 	}
 	if c.SessionLifetime <= 0 {
 		bad("SESSION_LIFETIME", "must be positive")
@@ -285,6 +526,71 @@ func (c Config) Validate() error {
 		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)
 	}
 	return errors.Join(errs...)
+}
+
+// Weakening is one setting that weakens a check.
+type Weakening struct {
+	Variable string // the environment variable, e.g. LINK_REQUIRE_NONCE
+	Reason   string // what it is set to and why that is weaker
+}
+
+// Weakened lists the settings that weaken a check of a token or a link: they run
+// against a real tenant only with LINKBFF_ALLOW_INSECURE, and are logged as a warning
+// at start.
+func (c Config) Weakened() []Weakening {
+	var out []Weakening
+	if !c.RequireScopes {
+		out = append(out, Weakening{"REQUIRE_SCOPES", "false: any valid access token of the API may list, link and unlink, whatever scopes it was granted"})
+	}
+	if !c.LinkRequireNonce {
+		out = append(out, Weakening{"LINK_REQUIRE_NONCE", "false: a secondary ID token is linked without the one-time nonce that binds it to this caller"})
+	}
+	if !c.LinkRequireVerifiedEmail {
+		out = append(out, Weakening{"LINK_REQUIRE_VERIFIED_EMAIL", "false: accounts whose email nobody proved are linked"})
+	}
+	if c.LinkNonceTTL > MaxSecureLinkNonceTTL {
+		out = append(out, Weakening{"LINK_NONCE_TTL", fmt.Sprintf("%v is above %v", c.LinkNonceTTL, MaxSecureLinkNonceTTL)})
+	}
+	if c.LinkMaxAge > MaxSecureLinkMaxAge {
+		out = append(out, Weakening{"LINK_MAX_AGE", fmt.Sprintf("%v is above %v", c.LinkMaxAge, MaxSecureLinkMaxAge)})
+	}
+	return out
+}
+
+// checkOrigin says what keeps o from being an exact web origin as a browser sends it
+// in Origin ("" when nothing does): scheme and host in lower case, no default port,
+// nothing after the host, no wildcard, and https unless the host is loopback.
+func checkOrigin(o string) string {
+	if strings.Contains(o, "*") {
+		return "wildcards are not allowed"
+	}
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return err.Error()
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "the scheme must be https"
+	case u.Host == "" || u.Opaque != "":
+		return "it has no host"
+	case u.User != nil:
+		return "it must not hold a user name or password"
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.HasSuffix(o, "#"):
+		return "it must not have a path, query or fragment (not even a trailing slash)"
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return "http is only allowed for loopback hosts; use https"
+	case (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80"):
+		return "a browser omits the default port from Origin"
+	case o != strings.ToLower(o):
+		return "a browser sends an origin in lower case"
+	}
+	return ""
+}
+
+// loopbackAddr reports whether a host:port listens on loopback only. An empty host
+// (":3000") listens on every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopback(host)
 }
 
 type reader struct {
@@ -336,6 +642,28 @@ func validConnectionName(name string) bool {
 	return true
 }
 
+// validScope applies RFC 6749 §3.3's scope-token: 1*( %x21 / %x23-5B / %x5D-7E ),
+// which also makes it safe inside the quoted scope of a WWW-Authenticate challenge.
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -344,17 +672,53 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (r *reader) duration(name string, def time.Duration) time.Duration {
+// read returns the variable name as parse reads it, def when it is unset; a value
+// parse refuses is reported as "name: must be …, got "value"" and read as def, so
+// that FromEnv goes on to report every other wrong variable too.
+func read[T any](r *reader, name string, def T, mustBe string, parse func(string) (T, error)) T {
 	v := r.getenv(name)
 	if v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(v)
+	x, err := parse(v)
 	if err != nil {
-		r.fail(name, "not a duration such as 5m or 30s: %q", v)
+		r.fail(name, "must be %s, got %q", mustBe, v)
 		return def
 	}
-	return d
+	return x
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	return read(r, name, def, "a duration such as 5m or 30s", time.ParseDuration)
+}
+
+// perMinute reads a rate limit: a count of requests per minute, 0 for none.
+func (r *reader) perMinute(name string, def int) int {
+	return read(r, name, def, "a number of requests per minute (0 turns the limit off)", func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 0 {
+			err = errors.New("negative")
+		}
+		return n, err
+	})
+}
+
+// prefixes reads a list of networks (CIDR) or single addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range list(r.getenv(name)) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				r.fail(name, "%q is not a network such as 10.0.0.0/8 or an address", item)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 // minCacheBytes is the smallest cache bound accepted: below it a cache keeps so few
@@ -400,26 +764,14 @@ func (r *reader) number(name string, def float64) float64 {
 }
 
 func (r *reader) boolean(name string, def bool) bool {
-	v := r.getenv(name)
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.fail(name, "must be true or false, got %q", v)
-		return def
-	}
-	return b
+	return read(r, name, def, "true or false", strconv.ParseBool)
 }
 
 func (r *reader) level(name string) slog.Level {
-	var l slog.Level
-	if v := r.getenv(name); v != "" {
-		if err := l.UnmarshalText([]byte(v)); err != nil {
-			r.fail(name, "must be debug, info, warn or error, got %q", v)
-		}
-	}
-	return l
+	return read(r, name, slog.LevelInfo, "debug, info, warn or error", func(v string) (slog.Level, error) {
+		var l slog.Level
+		return l, l.UnmarshalText([]byte(v))
+	})
 }
 
 // list splits a comma- or space-separated list, dropping empty items.

@@ -2,7 +2,9 @@ package devtenant_test
 
 import (
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -161,11 +164,7 @@ func TestDevUser(t *testing.T) {
 }
 
 func TestDevDisabled(t *testing.T) {
-	tn, err := devtenant.Start(devtenant.Options{DisableDevEndpoints: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tn.Close() })
+	tn := devtenanttest.Start(t, devtenant.Options{DisableDevEndpoints: true})
 	for _, path := range []string{"/__dev/tokens", "/__dev/faults"} {
 		if got := mtDo(t, tn, "POST", path, "", `{}`); got.status != 404 {
 			t.Errorf("POST %s: status %d, want 404", path, got.status)
@@ -206,5 +205,64 @@ func TestEndpointsAreRouted(t *testing.T) {
 		if n := tn.RequestCount(e); n != 1 {
 			t.Errorf("%s: counted %d requests, want 1 (is it still a route?)", e, n)
 		}
+	}
+}
+
+// TestDevEndpointsOnlyForLocalJSON: the knobs refuse a Host that is not a loopback
+// name (a DNS-rebinding page reaches 127.0.0.1 under its own name) and a body that is
+// not JSON (a cross-site form post needs no preflight), before doing anything.
+func TestDevEndpointsOnlyForLocalJSON(t *testing.T) {
+	tn := mtStart(t)
+	_, port, _ := net.SplitHostPort(tn.Addr())
+	mint := `{"user_id":"` + mtAlice + `","client_id":"` + mtClient + `"}`
+	send := func(method, path, host, contentType, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, tn.URL()+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		res, _ := testkit.Do(t, nil, req)
+		return res.StatusCode
+	}
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST", "[::1]:" + port, "127.0.0.1", "[::1]", "127.1.2.3:" + port} {
+		if got := send("POST", "/__dev/tokens", host, "application/json", mint); got != http.StatusOK {
+			t.Errorf("Host %q: status %d, want 200", host, got)
+		}
+	}
+	for _, host := range []string{"attacker.example:" + port, "attacker.example", "localhost.attacker.example", "10.0.0.1:" + port, "0.0.0.0:" + port} {
+		for _, tc := range []struct{ method, path, body string }{
+			{"POST", "/__dev/tokens", mint},
+			{"GET", "/__dev/requests", ""},
+			{"GET", "/__dev/users/" + url.PathEscape(mtAlice), ""},
+			{"DELETE", "/__dev/faults", ""},
+		} {
+			if got := send(tc.method, tc.path, host, "application/json", tc.body); got != http.StatusForbidden {
+				t.Errorf("%s %s with Host %q: status %d, want 403", tc.method, tc.path, host, got)
+			}
+		}
+	}
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx"} {
+		if got := send("POST", "/__dev/faults", "127.0.0.1:"+port, ct, `{"endpoint":"GET /api/v2/users/{id}","status":500}`); got != http.StatusUnsupportedMediaType {
+			t.Errorf("POST /__dev/faults as %q: status %d, want 415", ct, got)
+		}
+	}
+	if got := send("PUT", "/__dev/rate-limit", "127.0.0.1:"+port, "text/plain", `{"per_second":1}`); got != http.StatusUnsupportedMediaType {
+		t.Errorf("PUT /__dev/rate-limit as text/plain: status %d, want 415", got)
+	}
+	// Nothing refused took effect: no fault was set.
+	tok, err := tn.ManagementToken(mtClient, "read:users", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mtDo(t, tn, "GET", mtUserPath(mtAlice), tok, ""); got.status != http.StatusOK {
+		t.Errorf("GET user: %d after refused knobs, want 200", got.status)
+	}
+	// The real endpoints answer any Host: the tenant may sit behind a proxy.
+	if got := send("GET", "/.well-known/openid-configuration", "tenant.example", "", ""); got != http.StatusOK {
+		t.Errorf("discovery with another Host: %d, want 200", got)
 	}
 }

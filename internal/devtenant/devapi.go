@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -12,6 +15,45 @@ import (
 // The /__dev/ endpoints are thin HTTP wrappers over the Go test knobs (Mint,
 // Requests, InjectFault, SetRateLimit, RotateKeys...), for tests and tools that run the
 // tenant in another process. They answer JSON; errors use the Management API shape.
+
+// devOnly guards a /__dev/ knob: it answers only requests addressed to a loopback
+// name (Host localhost, 127.0.0.1 or [::1], with any port), so that a web page
+// cannot reach it by pointing a DNS name of its own at 127.0.0.1 (DNS rebinding),
+// and, when they carry a body, only JSON ones, which a page on another origin cannot
+// send without a CORS preflight that the knobs never pass (a form post is refused).
+func devOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			writeMgmtError(w, http.StatusForbidden, "the /__dev/ endpoints answer only requests to localhost, 127.0.0.1 or [::1]", "")
+			return
+		}
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				w.Header().Set("Accept-Post", "application/json")
+				writeMgmtError(w, http.StatusUnsupportedMediaType, "the /__dev/ endpoints take application/json bodies", "")
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+// loopbackHost reports whether a Host header names this machine's loopback
+// interface: localhost, a 127.0.0.0/8 address or ::1 (in brackets), with or without a
+// port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
 
 // decodeDevBody decodes a size-limited JSON body into v, rejecting unknown fields so
 // that a typo in a knob does not silently do nothing.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -31,11 +32,7 @@ const (
 
 func startInteropTenant(t *testing.T) (*devtenant.Tenant, *oidc.Provider, context.Context) {
 	t.Helper()
-	tn, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tn.Close() })
+	tn := devtenanttest.Start(t, devtenant.Options{})
 	// Every library call below takes ctx, so it bounds the test's requests.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)

@@ -1,6 +1,7 @@
 package devtenant
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -15,8 +16,9 @@ import (
 type keyRing struct {
 	mu      sync.RWMutex
 	current *signingKey
-	next    *signingKey   // published, not yet signing
-	old     []*signingKey // published, no longer signing (until revoked)
+	next    *signingKey       // published, not yet signing
+	old     []*signingKey     // published, no longer signing (until revoked)
+	extra   []jose.JSONWebKey // published by PublishKey; never signing
 }
 
 type signingKey struct {
@@ -83,6 +85,7 @@ func (r *keyRing) jwks() jose.JSONWebKeySet {
 	for _, k := range r.old {
 		add(k)
 	}
+	set.Keys = append(set.Keys, r.extra...)
 	return set
 }
 
@@ -124,10 +127,57 @@ func (r *keyRing) rotate(step KeyRotationStep) error {
 		r.current, r.next = r.next, nil
 	case RevokeOldKeys:
 		r.old = nil
+		r.extra = nil
 	default:
 		return fmt.Errorf("unknown key rotation step %q (want publish, switch or revoke)", step)
 	}
 	return nil
+}
+
+// PublishKey adds a public key to the JWKS as it is given (kid, use, alg and key
+// type included) until the next RevokeOldKeys. The tenant never signs with it, but
+// its own endpoints accept what it verifies, as they accept any published key. A
+// test knob for how a verifier binds a JWKS key to an algorithm: a key published
+// for encryption, for another algorithm, of another type or too short, or a second
+// key with a kid already in use.
+func (t *Tenant) PublishKey(k jose.JSONWebKey) error {
+	if !k.IsPublic() {
+		return fmt.Errorf("devtenant: PublishKey takes a public key, got %T", k.Key)
+	}
+	t.keys.mu.Lock()
+	defer t.keys.mu.Unlock()
+	t.keys.extra = append(t.keys.extra, k)
+	return nil
+}
+
+// SignJWS returns the compact JWS of header and payload, both as given (any JSON,
+// or none), signed with the current signing key under alg (RS256, RS384, RS512,
+// PS256, PS384 or PS512), whatever header says. A test knob for tokens a verifier
+// must refuse although the tenant signed them: another algorithm, an unexpected
+// typ, a crit or embedded key, duplicate members, invalid UTF-8.
+func (t *Tenant) SignJWS(alg string, header, payload []byte) (string, error) {
+	h, ok := map[string]crypto.Hash{"RS256": crypto.SHA256, "RS384": crypto.SHA384, "RS512": crypto.SHA512,
+		"PS256": crypto.SHA256, "PS384": crypto.SHA384, "PS512": crypto.SHA512}[alg]
+	if !ok || !h.Available() {
+		return "", fmt.Errorf("devtenant: SignJWS cannot sign %q", alg)
+	}
+	input := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	d := h.New()
+	d.Write([]byte(input))
+	t.keys.mu.RLock()
+	key := t.keys.current.key
+	t.keys.mu.RUnlock()
+	var sig []byte
+	var err error
+	if alg[0] == 'P' {
+		sig, err = rsa.SignPSS(rand.Reader, key, h, d.Sum(nil), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+	} else {
+		sig, err = rsa.SignPKCS1v15(rand.Reader, key, h, d.Sum(nil))
+	}
+	if err != nil {
+		return "", err
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
 // RotateKeys performs one step of a signing key rotation.

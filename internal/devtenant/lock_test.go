@@ -29,12 +29,11 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
-	// chromiumPath is Debian's Chromium, which `make test` installs when it is missing.
-	chromiumPath = "/usr/bin/chromium"
 	// lockBundle is the Auth0 Lock bundle linkbff's page serves (`make frontend` builds
 	// it; it is committed), from the repository root.
 	lockBundle   = "frontend/static/vendor/auth0-lock.js"
@@ -69,11 +68,7 @@ func TestLockSocialLoginInChromium(t *testing.T) {
 			c.WebOrigins = append(c.WebOrigins, pageOrigin)
 		}
 	}
-	tn, err := devtenant.Start(devtenant.Options{Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tn.Close() })
+	tn := devtenanttest.Start(t, devtenant.Options{Seed: &seed})
 
 	page.Config.Handler = lockTestPage(t, bundle, tn, pageOrigin)
 	page.Start()
@@ -182,16 +177,13 @@ var lockSettled = chromedp.Func(func(ctx context.Context, t *chromedp.Target) er
 	return err
 })
 
-// lockPrerequisites returns the Lock bundle, or skips when Chromium or the bundle is
-// missing. In CI (CI=true) a missing prerequisite fails instead.
+// lockPrerequisites returns the Lock bundle, or skips when it is missing (Chromium is
+// checked by testkit.Chromium). In CI (CI=true) a missing prerequisite fails instead.
 func lockPrerequisites(t *testing.T, root string) []byte {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		missingPrerequisite(t, "%s is missing; make test installs Debian's chromium package (as root), or run apt-get install chromium", chromiumPath)
-	}
 	bundle, err := os.ReadFile(filepath.Join(root, lockBundle))
 	if errors.Is(err, os.ErrNotExist) {
-		missingPrerequisite(t, "%s is missing; it is committed, and make frontend rebuilds it", lockBundle)
+		testkit.MissingPrerequisite(t, "%s is missing; it is committed, and make frontend rebuilds it", lockBundle)
 	} else if err != nil {
 		t.Fatal(err)
 	}
@@ -309,31 +301,12 @@ func (b *lockBrowser) requestURLs() []string {
 	return slices.Clone(b.requests)
 }
 
-// startChromium starts Chromium with the flags that work as root in a container and a
-// fresh profile, and records every request and console message of its tab.
+// startChromium opens a tab in a headless Chromium and records every request and
+// console message of it.
 func startChromium(t *testing.T) *lockBrowser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	// The browser lives at most this long, which bounds every chromedp call of the
-	// test, starting the browser included.
-	lifetime, endLife := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(endLife)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(lifetime, opts...)
-	t.Cleanup(cancelAlloc)
 	b := &lockBrowser{}
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
+	ctx, cancel := chromedp.NewContext(testkit.Chromium(t, 3*time.Minute), chromedp.WithListener(func(ev any) {
 		// Runs in the tab's event loop: record and return.
 		if ev, ok := ev.(*network.EventRequestWillBeSent); ok && ev.Request != nil {
 			b.mu.Lock()
@@ -342,10 +315,8 @@ func startChromium(t *testing.T) *lockBrowser {
 		}
 	}))
 	t.Cleanup(cancel)
-	// The first run starts the browser; it gets no timeout of its own, as that would
-	// end the browser with it (chromedp.Run's documentation): lifetime bounds it.
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
+		t.Fatalf("open a tab: %v", err)
 	}
 	messages := chromedp.Console(ctx)
 	go func() {

@@ -2,8 +2,6 @@ package devtenant_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -39,12 +38,7 @@ func mtStart(t *testing.T, seed ...devtenant.Seed) *devtenant.Tenant {
 	if len(seed) > 0 {
 		opts.Seed = &seed[0]
 	}
-	tn, err := devtenant.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tn.Close() })
-	return tn
+	return devtenanttest.Start(t, opts)
 }
 
 // mtToken mints a Management API token for alice's session in the dev client, with
@@ -153,15 +147,6 @@ func mtUnsigned(claims map[string]any) string {
 	return enc(map[string]string{"alg": "none", "typ": "JWT"}) + "." + enc(claims) + "."
 }
 
-func mtForeignKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func TestMgmtAuthentication(t *testing.T) {
 	tn := mtStart(t)
 	good := func(extra map[string]any) map[string]any {
@@ -173,7 +158,7 @@ func TestMgmtAuthentication(t *testing.T) {
 		return c
 	}
 	rotated := mtToken(t, tn, "read:users", nil)
-	foreign := mtForeignKey(t)
+	foreign := testkit.RSAKey(t)
 
 	cases := []struct {
 		name       string
@@ -306,7 +291,7 @@ func TestMgmtGetUser(t *testing.T) {
 		got := mtDo(t, tn, "GET", mtUserPath(mtAlice), read, "")
 		want := map[string]any{
 			"user_id": mtAlice, "email": "alice@example.com", "email_verified": true, "name": "Alice Example",
-			"nickname": "alice", "picture": "https://avatars.example/alice.png",
+			"nickname": "alice", "picture": devtenanttest.DemoPicture(t, mtAlice),
 			"user_metadata": map[string]any{"theme": "dark", "locale": "en"}, "app_metadata": map[string]any{"plan": "pro"},
 			"identities":   []any{map[string]any{"connection": "Username-Password-Authentication", "provider": "auth0", "user_id": "alice", "isSocial": false}},
 			"logins_count": float64(0),
@@ -485,7 +470,7 @@ func mtJSONRoundTrip(t *testing.T, v any) any {
 }
 
 func TestMgmtLink(t *testing.T) {
-	foreign := mtForeignKey(t)
+	foreign := testkit.RSAKey(t)
 	const alicePath = "/api/v2/users/auth0%7Calice/identities"
 
 	// Each case runs against a fresh tenant; body builds the request body from it.
@@ -617,7 +602,7 @@ func TestMgmtLinkSuccess(t *testing.T) {
 				map[string]any{"connection": "Username-Password-Authentication", "provider": "auth0", "user_id": "alice", "isSocial": false},
 				map[string]any{"connection": "github", "provider": "github", "user_id": float64(4242), "isSocial": true,
 					"profileData": map[string]any{"email": "alice@users.noreply.example", "email_verified": true,
-						"name": "Alice on GitHub", "nickname": "alice-gh", "picture": "https://avatars.example/alice-gh.png"}},
+						"name": "Alice on GitHub", "nickname": "alice-gh", "picture": devtenanttest.DemoPicture(t, mtGitHub)}},
 			}
 			mtCheck(t, got, 201, want)
 			mtRateLimitHeaders(t, got.header)
@@ -672,7 +657,7 @@ func TestMgmtUnlink(t *testing.T) {
 		// The identity is a standalone user again, with its profile and no metadata.
 		gh := mtDo(t, tn, "GET", mtUserPath(mtGitHub), token, "")
 		want := map[string]any{"user_id": mtGitHub, "email": "alice@users.noreply.example", "email_verified": true,
-			"name": "Alice on GitHub", "nickname": "alice-gh", "picture": "https://avatars.example/alice-gh.png",
+			"name": "Alice on GitHub", "nickname": "alice-gh", "picture": devtenanttest.DemoPicture(t, mtGitHub),
 			"user_metadata": map[string]any{}, "app_metadata": map[string]any{}, "logins_count": float64(0),
 			"identities": []any{map[string]any{"connection": "github", "provider": "github", "user_id": float64(4242), "isSocial": true}}}
 		mtCheck(t, mtResponse{status: gh.status, body: mtStripTimes(gh.body)}, 200, want)
@@ -712,7 +697,7 @@ func TestMgmtUnlink(t *testing.T) {
 			map[string]any{"connection": "Username-Password-Authentication", "provider": "auth0", "user_id": "alice", "isSocial": false},
 			map[string]any{"connection": "github", "provider": "github", "user_id": float64(4242), "isSocial": true,
 				"profileData": map[string]any{"email": "alice@users.noreply.example", "email_verified": true,
-					"name": "Alice on GitHub", "nickname": "alice-gh", "picture": "https://avatars.example/alice-gh.png"}},
+					"name": "Alice on GitHub", "nickname": "alice-gh", "picture": devtenanttest.DemoPicture(t, mtGitHub)}},
 		}},
 	}
 	for _, tc := range cases {

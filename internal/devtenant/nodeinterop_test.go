@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // nodeInteropDir holds the Node interop test and its package.json, from the repository root.
@@ -98,12 +99,12 @@ func nodeInteropPrerequisites(t *testing.T, root string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		missingPrerequisite(t, "node is not on PATH; install Node.js 20 or later to run the node-auth0 interop test")
+		testkit.MissingPrerequisite(t, "node is not on PATH; install Node.js 20 or later to run the node-auth0 interop test")
 		return ""
 	}
 	modules := filepath.Join(root, nodeInteropDir, "node_modules")
 	if _, err := os.Stat(modules); errors.Is(err, os.ErrNotExist) {
-		missingPrerequisite(t, "%s/node_modules is missing; run make test (or npm ci --prefix %s)", nodeInteropDir, nodeInteropDir)
+		testkit.MissingPrerequisite(t, "%s/node_modules is missing; run make test (or npm ci --prefix %s)", nodeInteropDir, nodeInteropDir)
 	} else if err != nil {
 		t.Fatal(err)
 	}

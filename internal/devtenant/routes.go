@@ -35,9 +35,9 @@ type route struct {
 	// cors lets a page on a client's web origin read the answers, and pass the
 	// preflight of a request to this route.
 	cors bool
-	// dev marks a /__dev/ test knob: gone with Options.DisableDevEndpoints, and
-	// neither counted nor subject to faults, so that a test's own bookkeeping never
-	// shows in what it measures.
+	// dev marks a /__dev/ test knob: gone with Options.DisableDevEndpoints, neither
+	// counted nor subject to faults, so that a test's own bookkeeping never shows in
+	// what it measures, and answered only to local callers (devOnly).
 	dev bool
 }
 
@@ -107,7 +107,9 @@ func (t *Tenant) routes() (*http.ServeMux, map[string]route) {
 		if rt.cors {
 			h = t.cors(h)
 		}
-		if !rt.dev {
+		if rt.dev {
+			h = devOnly(h)
+		} else {
 			h = t.instrument(rt.pattern, h)
 		}
 		mux.HandleFunc(rt.pattern, h)

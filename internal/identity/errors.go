@@ -40,10 +40,25 @@ func upstreamFault(err error) error {
 	}
 }
 
+// callerFault says what a failed Management API call on the caller's own user means.
+// Auth0 not finding that user is the caller's concern, not an upstream failure: the
+// account was deleted, or linked into another one (whose primary id signing in
+// again yields), after the caller's credential was issued.
+func callerFault(err error) error {
+	if failureOf(err).Kind == fault.NotFound {
+		return fault.Wrap(err, fault.AccountNotFound,
+			"Your Auth0 account no longer exists: it was deleted or linked into another account. Sign in again.")
+	}
+	return upstreamFault(err)
+}
+
 // linkFault says what a failed link call means: the link call's documented refusals
 // are the caller's concern, anything else is an upstream failure.
 func linkFault(err error) error {
 	switch f := failureOf(err); f.Kind {
+	case fault.NotFound:
+		// Auth0 answers a secondary it cannot find with 400; a 404 is the primary.
+		return callerFault(err)
 	case fault.Conflict:
 		return fault.Wrap(err, fault.IdentityExists, "This identity is already linked to an account.")
 	case fault.Invalid:

@@ -1,24 +1,21 @@
 package identity
 
 import (
-	"regexp"
-
+	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/fault"
 )
 
-var providerPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
-
-const maxIdentityUserIDLen = 256
-
-// ValidateIdentityPath checks the {provider}/{user_id} of an unlink request. user_id
-// must be printable ASCII without path, query or fragment syntax ('/', '\', '?', '#',
-// '%') and not a dot segment, at most 256 bytes; it is escaped again toward Auth0.
+// ValidateIdentityPath checks the {provider}/{user_id} of an unlink request against
+// the shapes Auth0 gives them (account.CheckProvider, account.CheckIdentityUserID):
+// user_id must be printable ASCII without path, query or fragment syntax ('/', '\',
+// '?', '#', '%') and not a dot segment, at most 256 bytes; it is escaped again toward
+// Auth0.
 func ValidateIdentityPath(provider, userID string) error {
 	var fields []fault.FieldError
-	if !providerPattern.MatchString(provider) {
-		fields = append(fields, fault.FieldError{Field: "provider", Message: "must match [a-z0-9-]{1,64}"})
+	if msg := account.CheckProvider(provider); msg != "" {
+		fields = append(fields, fault.FieldError{Field: "provider", Message: msg})
 	}
-	if msg := checkUserID(userID); msg != "" {
+	if msg := account.CheckIdentityUserID(userID); msg != "" {
 		fields = append(fields, fault.FieldError{Field: "user_id", Message: msg})
 	}
 	if len(fields) == 0 {
@@ -29,24 +26,12 @@ func ValidateIdentityPath(provider, userID string) error {
 	return p
 }
 
-func checkUserID(s string) string {
-	switch {
-	case s == "":
-		return "must not be empty"
-	case len(s) > maxIdentityUserIDLen:
-		return "must be at most 256 bytes"
-	case s == "." || s == "..":
-		return "must not be a dot segment"
+// checkCaller refuses a caller whose user id is not an Auth0 user id before it is
+// put into a Management API URL. The HTTP edge refuses such a credential first; this
+// is the rules' own guarantee, whatever authenticated the caller.
+func checkCaller(userID string) error {
+	if err := account.CheckUserID(userID); err != nil {
+		return fault.Wrap(err, fault.InvalidToken, "The credential does not name an Auth0 user.")
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e {
-			return "must be printable ASCII without spaces"
-		}
-		switch c {
-		case '/', '\\', '?', '#', '%':
-			return "must not contain / \\ ? # or %"
-		}
-	}
-	return ""
+	return nil
 }

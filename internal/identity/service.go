@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +19,10 @@ import (
 
 // Config holds the linking policy.
 type Config struct {
-	ClientID             string        // the BFF's own client id: its ID tokens link with {link_with}
+	// ClientID is the client id whose ID tokens link with {link_with}: the azp of the
+	// Management API token (the BFF's own application when it holds that grant).
+	// Other tokens, and all of them when it is "", link with {provider, user_id}.
+	ClientID             string
 	MaxAge               time.Duration // how recent the secondary login must be
 	RequireVerifiedEmail bool
 	RequireNonce         bool
@@ -78,6 +80,9 @@ const readTimeout = 20 * time.Second
 // List returns the caller's identities, from the cache when warm. Concurrent misses
 // for one user share one upstream read.
 func (s *Service) List(ctx context.Context, userID string) (View, error) {
+	if err := checkCaller(userID); err != nil {
+		return View{}, err
+	}
 	useCache := s.cfg.CacheTTL > 0
 	if useCache {
 		v, ok, err := s.cachedView(ctx, userID)
@@ -134,7 +139,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 	if !useCache {
 		u, err := s.upstream.GetUser(ctx, userID)
 		if err != nil {
-			return View{}, upstreamFault(err)
+			return View{}, callerFault(err)
 		}
 		return Seal(viewFrom(userID, u.Identities, primaryProfile(u))), nil
 	}
@@ -146,7 +151,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 	before, cacheable := s.generation(ctx, userID)
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
-		return View{}, upstreamFault(err)
+		return View{}, callerFault(err)
 	}
 	v := Seal(viewFrom(userID, u.Identities, primaryProfile(u)))
 	if cacheable {
@@ -247,6 +252,9 @@ func (s *Service) NewIntent(ctx context.Context, userID string) (Intent, error) 
 func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, err error) {
 	secondary := ""
 	defer func() { audit(ctx, "link", userID, secondary, err) }()
+	if err := checkCaller(userID); err != nil {
+		return View{}, err
+	}
 
 	tok, err := s.verifier.Verify(ctx, linkToken)
 	if err != nil {
@@ -255,6 +263,13 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 				"link_with is not a valid ID token of this tenant for an allowed application, or it has expired.")
 		}
 		return View{}, err // the verifier's own failure, e.g. signing keys that cannot be fetched
+	}
+	// The secondary's user id goes into Management API URLs and bodies: only the
+	// shape Auth0 gives user ids gets there (the verifier refuses others first).
+	provider, secID, ok := account.SplitUserID(tok.Subject)
+	if !ok {
+		return View{}, fault.Wrap(account.CheckUserID(tok.Subject), fault.InvalidLinkToken,
+			"The sub of link_with is not an Auth0 user id (provider|id).")
 	}
 	secondary = tok.Subject
 	if err := s.checkLinkToken(ctx, userID, tok); err != nil {
@@ -269,9 +284,8 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 
 	primary, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
-		return View{}, upstreamFault(err)
+		return View{}, callerFault(err)
 	}
-	provider, secID, _ := strings.Cut(tok.Subject, "|")
 	if found, _ := viewFrom(userID, primary.Identities, Profile{}).has(provider, secID); found {
 		return View{}, fault.New(fault.IdentityExists, "This identity is already linked to your account.")
 	}
@@ -286,7 +300,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 	// into the primary while both exist. If the link then fails, nothing is lost.
 	if patch := metadataPatch(primary.UserMetadata, sec.UserMetadata); len(patch) > 0 {
 		if err := s.upstream.UpdateUserMetadata(ctx, userID, patch); err != nil {
-			return View{}, upstreamFault(err)
+			return View{}, callerFault(err)
 		}
 	}
 	var ids []account.Identity
@@ -340,6 +354,9 @@ func (s *Service) checkLinkToken(ctx context.Context, userID string, tok account
 func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID string) (v View, err error) {
 	identity := "(invalid path)" // never log unvalidated input
 	defer func() { audit(ctx, "unlink", userID, identity, err) }()
+	if err := checkCaller(userID); err != nil {
+		return View{}, err
+	}
 	if err := ValidateIdentityPath(provider, identityUserID); err != nil {
 		return View{}, err
 	}
@@ -364,7 +381,7 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 	ids, err := s.upstream.Unlink(ctx, userID, provider, identityUserID)
 	if err != nil {
 		s.wrote(ctx, userID, nil)
-		return View{}, upstreamFault(err)
+		return View{}, callerFault(err)
 	}
 	v = Seal(viewFrom(userID, ids, current.Identities[0].Profile))
 	s.wrote(ctx, userID, &v)

@@ -475,7 +475,9 @@ func TestListMapsUpstreamErrors(t *testing.T) {
 		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), 504, fault.UpstreamTimeout, 0},
 		{"5xx", fault.Failure{Kind: fault.Unavailable}, 502, fault.UpstreamUnavailable, 0},
 		{"connection refused", fault.Failure{Kind: fault.Unavailable, Message: "connection refused"}, 502, fault.UpstreamUnavailable, 0},
-		{"refused by Auth0", fault.Failure{Kind: fault.NotFound, Message: "The user does not exist."}, 502, fault.UpstreamError, 0},
+		// The caller's own user is gone: the caller's concern (sign in again), not Auth0's.
+		{"caller's user not found", fault.Failure{Kind: fault.NotFound, Message: "The user does not exist."}, 404, fault.AccountNotFound, 0},
+		{"refused by Auth0", fault.Failure{Kind: fault.Refused, Message: "Insufficient scope"}, 502, fault.UpstreamError, 0},
 		{"anything else", errors.New("boom"), 500, fault.Internal, 0},
 	}
 	for _, tt := range tests {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/linkbff/linkbff/internal/account"
 	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/identity/storetest"
 	"github.com/linkbff/linkbff/internal/store/memstore"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // slowFirstRead answers the first GetUser with what it read, but only after the test
@@ -37,6 +39,32 @@ func (s *slowFirstRead) GetUser(ctx context.Context, userID string) (*account.Us
 	return u, err
 }
 
+func newSlowFirstRead(up *fakeUpstream) *slowFirstRead {
+	return &slowFirstRead{fakeUpstream: up, readDone: make(chan struct{}), release: make(chan struct{}), deadline: make(chan time.Time, 1)}
+}
+
+// staleReadConfig is the service configuration of the stale-read tests.
+func staleReadConfig(f *fixture) identity.Config {
+	return identity.Config{ClientID: clientID, MaxAge: 5 * time.Minute, RequireVerifiedEmail: true, NonceTTL: time.Minute, CacheTTL: cacheTTL, Now: f.clock.Now}
+}
+
+// listOverlapping starts svc.List of alice, whose upstream is up, and returns once
+// its read has seen alice's identities and is held in flight; closing up.release
+// lets it finish, and the channel gets what it returned.
+func listOverlapping(ctx context.Context, t *testing.T, svc *identity.Service, up *slowFirstRead) <-chan identity.View {
+	t.Helper()
+	listed := make(chan identity.View, 1)
+	go func() {
+		v, err := svc.List(ctx, alice)
+		if err != nil {
+			t.Error(err)
+		}
+		listed <- v
+	}()
+	testkit.Recv(t, up.readDone, "the first read to reach the upstream")
+	return listed
+}
+
 // TestReadOverlappingLinkDoesNotCacheStaleView: a list that read the user before a
 // link finished must not overwrite the link's newer view in the cache. It runs in a
 // synctest bubble, so a receive that would never complete fails the test at once
@@ -44,26 +72,18 @@ func (s *slowFirstRead) GetUser(ctx context.Context, userID string) (*account.Us
 func TestReadOverlappingLinkDoesNotCacheStaleView(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t, nil)
-		up := &slowFirstRead{fakeUpstream: f.up, readDone: make(chan struct{}), release: make(chan struct{}), deadline: make(chan time.Time, 1)}
-		svc := identity.New(identity.Config{ClientID: clientID, MaxAge: 5 * time.Minute, RequireVerifiedEmail: true, NonceTTL: time.Minute, CacheTTL: cacheTTL, Now: f.clock.Now}, up, f.ver, f.store)
+		up := newSlowFirstRead(f.up)
+		svc := identity.New(staleReadConfig(f), up, f.ver, f.store)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		listed := make(chan identity.View, 1)
-		go func() {
-			v, err := svc.List(ctx, alice)
-			if err != nil {
-				t.Error(err)
-			}
-			listed <- v
-		}()
-		<-up.readDone // the read has seen one identity and is still in flight
+		listed := listOverlapping(ctx, t, svc, up) // it has seen one identity
 
 		if _, err := svc.Link(context.Background(), alice, "tok-google"); err != nil {
 			t.Fatal(err)
 		}
 		close(up.release)
-		if v := <-listed; len(v.Identities) != 1 {
+		if v := testkit.Recv(t, listed, "the overlapping list to return"); len(v.Identities) != 1 {
 			t.Fatalf("overlapping read returned %d identities; it read before the link", len(v.Identities))
 		}
 
@@ -120,34 +140,34 @@ func (s *sharedStore) Wrote(ctx context.Context, userID string, v *identity.View
 	return s.SetView(ctx, userID, *v, ttl)
 }
 
+// TestSharedStoreKeepsTheContract: the stand-in for Redis above keeps identity's
+// store contract, SharedCache included, so what these tests show of the service
+// holds with a store that does.
+func TestSharedStoreKeepsTheContract(t *testing.T) {
+	storetest.Run(t, func(_ *testing.T, clock *testkit.Clock) identity.Store {
+		return &sharedStore{Store: memstore.New(memstore.Options{Now: clock.Now}), gens: map[string]uint64{}}
+	}, storetest.Options{})
+}
+
 // TestReadOverlappingLinkOnAnotherReplicaDoesNotCacheStaleView: the stale-read guard
 // holds across two Services (replicas) on one shared store, which a per-process
 // write counter cannot do.
 func TestReadOverlappingLinkOnAnotherReplicaDoesNotCacheStaleView(t *testing.T) {
 	f := newFixture(t, nil)
 	store := &sharedStore{Store: f.store, gens: map[string]uint64{}}
-	cfg := identity.Config{ClientID: clientID, MaxAge: 5 * time.Minute, RequireVerifiedEmail: true, NonceTTL: time.Minute, CacheTTL: cacheTTL, Now: f.clock.Now}
-	up := &slowFirstRead{fakeUpstream: f.up, readDone: make(chan struct{}), release: make(chan struct{}), deadline: make(chan time.Time, 1)}
-	replicaA := identity.New(cfg, up, f.ver, store)
-	replicaB := identity.New(cfg, f.up, f.ver, store)
+	up := newSlowFirstRead(f.up)
+	replicaA := identity.New(staleReadConfig(f), up, f.ver, store)
+	replicaB := identity.New(staleReadConfig(f), f.up, f.ver, store)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	listed := make(chan identity.View, 1)
-	go func() {
-		v, err := replicaA.List(ctx, alice)
-		if err != nil {
-			t.Error(err)
-		}
-		listed <- v
-	}()
-	<-up.readDone // A has read one identity and is still in flight
+	listed := listOverlapping(ctx, t, replicaA, up) // A has seen one identity
 
 	if _, err := replicaB.Link(ctx, alice, "tok-google"); err != nil {
 		t.Fatal(err)
 	}
 	close(up.release)
-	if v := <-listed; len(v.Identities) != 1 {
+	if v := testkit.Recv(t, listed, "the overlapping list to return"); len(v.Identities) != 1 {
 		t.Fatalf("overlapping read returned %d identities; it read before the link", len(v.Identities))
 	}
 

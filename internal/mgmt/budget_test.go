@@ -105,3 +105,21 @@ func TestTenantRateLimitHeadersHoldTheNextRequest(t *testing.T) {
 		t.Errorf("second request arrived at %v, want no earlier than the reset %v", arrived[len(arrived)-1], reset)
 	}
 }
+
+// The call sent again after a 401 (with a renewed token) is a Management API request
+// like any other: it takes a slot of its own.
+func TestBudgetPacesTheCallAfterATokenRenewal(t *testing.T) {
+	b := &fakeBudget{}
+	f := newFake(t, sequence(
+		func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusUnauthorized, auth0Error(401, "Unauthorized", "Invalid token", ""))
+		},
+		writeRaw(http.StatusOK, userJSON)))
+	c := newClient(t, f, withBudget(b))
+	if _, err := c.GetUser(t.Context(), "auth0|a"); err != nil {
+		t.Fatalf("GetUser after a refused token: %v", err)
+	}
+	if b.takes != 2 || f.apiRequests.Load() != 2 || f.tokenRequests.Load() != 2 {
+		t.Errorf("%d slots taken for %d API requests (and %d token requests), want 2 for 2 (and 2)", b.takes, f.apiRequests.Load(), f.tokenRequests.Load())
+	}
+}

@@ -46,6 +46,11 @@ const (
 	// tokenBackoff is how long after a failed token request calls fail at once
 	// with that failure instead of asking the token endpoint again.
 	tokenBackoff = 5 * time.Second
+	// tokenRenewInterval bounds how often a 401 from the Management API may throw
+	// the token away for a fresh one: enough for a rotated signing key or a revoked
+	// token, never a token request per call when every token is refused (Auth0
+	// counts machine-to-machine tokens against a quota).
+	tokenRenewInterval = 30 * time.Second
 )
 
 // ErrInvalidArgument reports an id or provider that cannot name a Management API
@@ -60,6 +65,10 @@ type Config struct {
 	Domain       string
 	ClientID     string
 	ClientSecret string
+	// PreviousClientSecret is a second secret of the same application, for a
+	// rotation without downtime: when the token endpoint refuses one secret with
+	// 401, the other is tried, and the one that worked is tried first from then on.
+	PreviousClientSecret string
 	// Audience of the Management API token; default Domain + "/api/v2/". Set it
 	// when Domain is a custom domain: the audience stays the canonical one.
 	Audience string
@@ -98,7 +107,7 @@ type Client struct {
 	base        string // Domain without trailing slash
 	http        *http.Client
 	tokens      oauth2.TokenSource
-	secret      string // only to scrub it from token errors
+	secrets     []string // only to scrub them from token errors
 	callTimeout time.Duration
 	maxRetries  int
 	now         func() time.Time
@@ -109,11 +118,13 @@ type Client struct {
 	// tenant closer to its limit than the budget thinks says so.
 	tenantPace *rate.Limiter
 
-	lastToken atomic.Pointer[oauth2.Token] // the last token obtained
+	lastToken atomic.Pointer[oauth2.Token] // the last token obtained; nil once thrown away
 	// fetchMu serializes token requests, so that callers queued behind one that
-	// failed see the back-off instead of repeating it.
+	// failed see the back-off instead of repeating it. It also guards lastRenew.
 	fetchMu     sync.Mutex
 	tokenFailed atomic.Pointer[tokenFailure] // the last token request's failure; nil once one succeeds
+	hadToken    atomic.Bool                  // a token request has succeeded since New
+	lastRenew   time.Time                    // when a 401 last threw the token away (guarded by fetchMu)
 }
 
 // tokenFailure is a failed token request: when, and the error callers got.
@@ -142,7 +153,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base:        base,
 		http:        cfg.HTTPClient,
-		secret:      cfg.ClientSecret,
+		secrets:     []string{cfg.ClientSecret},
 		callTimeout: cfg.CallTimeout,
 		maxRetries:  cfg.MaxRetries,
 		now:         cfg.Now,
@@ -170,12 +181,18 @@ func New(cfg Config) (*Client, error) {
 		audience = base + "/api/v2/"
 	}
 
-	cc := &clientcredentials.Config{
-		ClientID:       cfg.ClientID,
-		ClientSecret:   cfg.ClientSecret,
-		TokenURL:       base + "/oauth/token",
-		EndpointParams: url.Values{"audience": {audience}},
-		AuthStyle:      oauth2.AuthStyleInParams,
+	if cfg.PreviousClientSecret != "" && cfg.PreviousClientSecret != cfg.ClientSecret {
+		c.secrets = append(c.secrets, cfg.PreviousClientSecret)
+	}
+	src := &secretsSource{}
+	for _, secret := range c.secrets {
+		src.configs = append(src.configs, &clientcredentials.Config{
+			ClientID:       cfg.ClientID,
+			ClientSecret:   secret,
+			TokenURL:       base + "/oauth/token",
+			EndpointParams: url.Values{"audience": {audience}},
+			AuthStyle:      oauth2.AuthStyleInParams,
+		})
 	}
 	// The token source lives as long as the client and fetches outside any one
 	// caller's ctx (callers only stop waiting for it, see token), so a bounded
@@ -184,11 +201,44 @@ func New(cfg Config) (*Client, error) {
 	if tokenHTTP.Timeout == 0 || tokenHTTP.Timeout > c.callTimeout {
 		tokenHTTP.Timeout = c.callTimeout
 	}
-	// One reuse token source for the client's life: it hands out the cached
-	// token until shortly before expiry and serializes refreshes, so
-	// concurrent calls share one fetch per token lifetime.
-	c.tokens = cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP))
+	src.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP)
+	// The source requests a token each time it is asked; the client caches the
+	// token itself (lastToken, under fetchMu), so concurrent calls share one fetch
+	// per token lifetime, and a token Auth0 refuses can be thrown away (renewToken),
+	// which oauth2's reuse source cannot do.
+	c.tokens = src
 	return c, nil
+}
+
+// secretsSource asks for a client-credentials token with the secret that last
+// worked, and with the other one when the token endpoint refuses that with 401:
+// during a rotation the application's secret changes in Auth0 at one moment, and
+// linkbff holds both until it is redeployed with only the new one.
+type secretsSource struct {
+	ctx       context.Context
+	configs   []*clientcredentials.Config // one per secret, the configured one first
+	preferred atomic.Int32                // index into configs
+}
+
+func (s *secretsSource) Token() (*oauth2.Token, error) {
+	first := int(s.preferred.Load())
+	tok, err := s.configs[first].Token(s.ctx)
+	if err == nil || len(s.configs) == 1 || !refusedClient(err) {
+		return tok, err
+	}
+	other := 1 - first
+	if tok, err2 := s.configs[other].Token(s.ctx); err2 == nil {
+		s.preferred.Store(int32(other))
+		return tok, nil
+	}
+	return nil, err
+}
+
+// refusedClient reports whether the token endpoint refused the client's
+// authentication (401), which another secret may pass.
+func refusedClient(err error) bool {
+	re, ok := errors.AsType[*oauth2.RetrieveError](err)
+	return ok && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
 }
 
 func defaultHTTPClient() *http.Client {
@@ -217,12 +267,16 @@ type answer struct {
 	status int
 	header http.Header
 	body   []byte
+	token  *oauth2.Token // the token the request carried
 }
 
 // call sends one logical Management API request: escapedPath must already be
 // escaped. A 429 is retried up to maxRetries times when the back-off fits the
-// deadline; nothing else is retried, because link and unlink are not
-// idempotent. A 2xx JSON body is decoded into out (nil: ignored).
+// deadline. A 401 (the token was revoked, or signed with a key Auth0 has since
+// rotated out) is retried once with a fresh token, which renewToken allows at most
+// once per tokenRenewInterval. Nothing else is retried, because link and unlink are
+// not idempotent (a 401 or 429 request was not carried out). A 2xx JSON body is
+// decoded into out (nil: ignored).
 func (c *Client) call(ctx context.Context, method, escapedPath string, in, out any) error {
 	var payload []byte
 	if in != nil {
@@ -231,6 +285,7 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 			return fmt.Errorf("mgmt: encode %s %s body: %w", method, escapedPath, err)
 		}
 	}
+	renewed := false
 	for attempt := 0; ; attempt++ {
 		if err := c.pace(ctx); err != nil {
 			return err
@@ -240,6 +295,9 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 			return err
 		}
 		switch {
+		case a.status == http.StatusUnauthorized && !renewed && c.renewToken(a.token):
+			renewed = true
+			attempt-- // not a 429 retry
 		case a.status >= 200 && a.status < 300:
 			if out == nil {
 				return nil
@@ -300,7 +358,27 @@ func (c *Client) send(ctx context.Context, method, escapedPath string, payload [
 	if len(data) > maxBodyBytes {
 		return nil, &UnavailableError{StatusCode: resp.StatusCode, Err: fmt.Errorf("mgmt: %s %s answer exceeds %d bytes", method, escapedPath, maxBodyBytes)}
 	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return &answer{status: resp.StatusCode, header: resp.Header, body: data, token: tok}, nil
+}
+
+// renewToken throws tok away after the Management API refused it (401), so that the
+// next call fetches a fresh token, and reports whether the refused request should be
+// sent again. When another call already replaced tok, it is sent again with that
+// one; otherwise tok is thrown away at most once per tokenRenewInterval: a fresh
+// token that is refused too is the answer.
+func (c *Client) renewToken(tok *oauth2.Token) bool {
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	if c.lastToken.Load() != tok {
+		return true
+	}
+	now := c.now()
+	if !c.lastRenew.IsZero() && now.Sub(c.lastRenew) < tokenRenewInterval && now.Sub(c.lastRenew) >= 0 {
+		return false
+	}
+	c.lastRenew = now
+	c.lastToken.Store(nil)
+	return true
 }
 
 // token returns the shared cached token, fetching it when it is missing or
@@ -357,7 +435,35 @@ func (c *Client) fetchToken() (*oauth2.Token, error) {
 	}
 	c.lastToken.Store(tok)
 	c.tokenFailed.Store(nil)
+	c.hadToken.Store(true)
 	return tok, nil
+}
+
+// CheckToken obtains the Management API token now (or finds the cached one good),
+// so that a deployment learns at startup whether its credentials work. The error
+// is that of any call: an *UnavailableError, wrapping a *CredentialsError when the
+// token endpoint refused the application.
+func (c *Client) CheckToken(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	defer cancel()
+	_, err := c.token(ctx)
+	return err
+}
+
+// Ready reports whether calls can get a token: nil with a good token in hand or
+// one obtained now; the token endpoint's refusal (wrapping a *CredentialsError)
+// while the credentials are known bad; any other failure only until a first token
+// was obtained. After that, an outage of the token endpoint is Auth0's, and failing
+// readiness would take every replica out of service for it.
+func (c *Client) Ready(ctx context.Context) error {
+	err := c.CheckToken(ctx)
+	if err == nil {
+		return nil
+	}
+	if _, refused := errors.AsType[*CredentialsError](err); refused || !c.hadToken.Load() {
+		return err
+	}
+	return nil
 }
 
 // tokenBackoffError returns, within tokenBackoff of a failed token request, the
@@ -386,6 +492,11 @@ func (c *Client) tokenError(err error) *UnavailableError {
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			return &UnavailableError{StatusCode: status, Err: &CredentialsError{
+				StatusCode: status, Code: c.scrub(re.ErrorCode), Description: c.scrub(re.ErrorDescription),
+			}}
+		}
 		msg := fmt.Sprintf("mgmt: token endpoint answered %d", status)
 		if re.ErrorCode != "" {
 			msg += ": " + re.ErrorCode
@@ -396,13 +507,20 @@ func (c *Client) tokenError(err error) *UnavailableError {
 		return &UnavailableError{StatusCode: status, Err: errors.New(c.scrub(msg))}
 	}
 	ue := unavailable(0, fmt.Errorf("mgmt: fetch management API token: %w", err))
-	if strings.Contains(err.Error(), c.secret) {
-		ue.Err = errors.New("mgmt: fetch management API token failed; details withheld because they contained the client secret")
+	for _, secret := range c.secrets {
+		if strings.Contains(err.Error(), secret) {
+			ue.Err = errors.New("mgmt: fetch management API token failed; details withheld because they contained the client secret")
+		}
 	}
 	return ue
 }
 
-func (c *Client) scrub(s string) string { return strings.ReplaceAll(s, c.secret, "[redacted]") }
+func (c *Client) scrub(s string) string {
+	for _, secret := range c.secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
+}
 
 // pace waits until one more request may go to the Management API: first as Auth0's
 // last answer allows (tenantPace), then as the shared budget does. When either wait

@@ -95,6 +95,58 @@ func (e *UnavailableError) Fault() fault.Failure {
 	return fault.Failure{Kind: fault.Unavailable}
 }
 
+// CredentialsError is the token endpoint refusing linkbff's client credentials
+// request (401 or 403): a wrong client id or secret, an application without the
+// Client Credentials grant, one not authorized for the Management API, or an
+// audience that names no API. Retrying does not help; the configuration must change.
+// It is wrapped by the *UnavailableError that calls return.
+type CredentialsError struct {
+	StatusCode  int    // 401 or 403
+	Code        string // the OAuth error, e.g. access_denied, unauthorized_client
+	Description string // Auth0's error_description
+}
+
+// Refusal says in a word which part of the set-up the token endpoint refused.
+type Refusal int
+
+const (
+	// RefusedOther is a refusal the other kinds do not describe.
+	RefusedOther Refusal = iota
+	// RefusedClient: the client id or secret is wrong (401).
+	RefusedClient
+	// RefusedGrant: the application may not use the Client Credentials grant.
+	RefusedGrant
+	// RefusedAudience: the application is not authorized for the requested
+	// audience, or the audience names no API of the tenant.
+	RefusedAudience
+)
+
+// Refusal classifies the refusal by the OAuth error Auth0 answered with.
+func (e *CredentialsError) Refusal() Refusal {
+	switch {
+	case e.StatusCode == http.StatusUnauthorized:
+		return RefusedClient
+	case e.Code == "unauthorized_client":
+		return RefusedGrant
+	case e.Code == "access_denied":
+		return RefusedAudience
+	default:
+		return RefusedOther
+	}
+}
+
+func (e *CredentialsError) Error() string {
+	s := fmt.Sprintf("mgmt: the token endpoint refused the client credentials (%d", e.StatusCode)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	s += ")"
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
 func unavailable(status int, err error) *UnavailableError {
 	return &UnavailableError{StatusCode: status, Timeout: isTimeout(err), Err: err}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/strictjson"
 )
 
 // maxBodyBytes bounds JSON request bodies: the largest legitimate one is a link
@@ -19,25 +21,44 @@ import (
 const maxBodyBytes = 64 << 10
 
 // decodeJSON reads a JSON request body into v: JSON media type only (415), at most
-// maxBodyBytes (413), exactly one JSON value, unknown members rejected (400).
+// maxBodyBytes (413), exactly one JSON value, unknown members rejected, and I-JSON
+// (strictjson: UTF-8, no member twice at any depth) (400).
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return problem.New(fault.UnsupportedMediaType, "Send the body as application/json.").
 			WithHeader("Accept-Post", "application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return bodyError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return bodyError(err)
 	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		if err == nil || !isMaxBytes(err) {
-			return fault.New(fault.InvalidBody, "The body must hold exactly one JSON object.")
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fault.New(fault.InvalidBody, "The body must hold exactly one JSON object.")
+	}
+	// encoding/json keeps the last of two members of one name: refuse what another
+	// reader of the same body could take differently.
+	if err := strictjson.Check(body); err != nil {
+		if dup, ok := errors.AsType[*strictjson.DuplicateMemberError](err); ok {
+			p := fault.Wrap(err, fault.InvalidBody, "The body has a member twice.")
+			p.Fields = []fault.FieldError{{Field: memberPath(dup.Pointer), Message: "duplicate member"}}
+			return p
 		}
-		return bodyError(err)
+		return fault.Wrap(err, fault.InvalidBody, "The body is not valid JSON in UTF-8.")
 	}
 	return nil
+}
+
+// memberPath names a member for a problem's errors as the unknown-member and
+// wrong-type errors do: "link_with" at the top level, the JSON pointer without its
+// leading "/" deeper down.
+func memberPath(pointer string) string {
+	return strings.TrimPrefix(pointer, "/")
 }
 
 func isMaxBytes(err error) bool {

@@ -2,10 +2,10 @@ package server_test
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/server"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func TestContentSecurityPolicy(t *testing.T) {
@@ -93,16 +94,7 @@ func get(t *testing.T, url string, header http.Header) (*http.Response, []byte) 
 		t.Fatal(err)
 	}
 	req.Header = header
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return testkit.Do(t, nil, req)
 }
 
 // TestPageHeaders: every file of the page is served under exactly the policy
@@ -174,5 +166,23 @@ func TestClientConfigConnections(t *testing.T) {
 	}
 	if diff := cmp.Diff(connections, got.Connections); diff != "" {
 		t.Errorf("connections (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientConfigTenant: on a custom domain, /config.json names the tenant for
+// Lock's overrides.__tenant; without one the member is absent.
+func TestClientConfigTenant(t *testing.T) {
+	for _, tt := range []struct{ tenant, want string }{{"example", `"tenant":"example"`}, {"", ""}} {
+		base := newPageServer(t, server.ClientConfig{
+			Domain: "https://login.example.com", Tenant: tt.tenant, ConfigurationBaseURL: "https://cdn.eu.auth0.com",
+			ClientID: clientID, Issuer: "https://login.example.com/",
+		}, nil)
+		_, body := get(t, base+"/config.json", nil)
+		if tt.want != "" && !strings.Contains(string(body), tt.want) {
+			t.Errorf("config.json lacks %s: %s", tt.want, body)
+		}
+		if tt.want == "" && strings.Contains(string(body), `"tenant"`) {
+			t.Errorf("config.json names a tenant without one configured: %s", body)
+		}
 	}
 }

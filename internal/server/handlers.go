@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -136,6 +137,9 @@ func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				s.log.Warn("not ready", "check", name, "err", err)
 				checks[name] = "unreachable"
+				if nr, ok := errors.AsType[*NotReadyError](err); ok {
+					checks[name] = nr.State
+				}
 				status = http.StatusServiceUnavailable
 			}
 		})
@@ -147,6 +151,19 @@ func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, status, res)
 }
+
+// NotReadyError is a readiness check's failure that says in a word what is wrong;
+// /readyz shows that word for the check (any other error shows "unreachable").
+type NotReadyError struct {
+	State string // e.g. "refused", "draining"
+	Err   error
+}
+
+// NotReady returns err as a readiness failure shown as state.
+func NotReady(state string, err error) error { return &NotReadyError{State: state, Err: err} }
+
+func (e *NotReadyError) Error() string { return e.State + ": " + e.Err.Error() }
+func (e *NotReadyError) Unwrap() error { return e.Err }
 
 // GetOpenAPISpec implements GET /openapi.yaml.
 func (s *server) GetOpenAPISpec(w http.ResponseWriter, _ *http.Request) {
@@ -169,6 +186,9 @@ func (s *server) GetClientConfig(w http.ResponseWriter, _ *http.Request) {
 		ConfigurationBaseURL: c.ConfigurationBaseURL,
 		JwksURI:              c.Issuer + ".well-known/jwks.json",
 		Connections:          append([]string{}, c.Connections...), // [] rather than null when empty
+	}
+	if c.Tenant != "" {
+		out.Tenant = &c.Tenant
 	}
 	if c.Audience != "" {
 		out.Audience = &c.Audience

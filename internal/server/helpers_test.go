@@ -60,9 +60,15 @@ func newJWKS(t *testing.T) string {
 // accessToken signs an access token for subject, valid for an hour.
 func accessToken(t *testing.T, issuer, subject string) string {
 	t.Helper()
+	return scopedAccessToken(t, issuer, subject, "openid")
+}
+
+// scopedAccessToken signs an access token for subject with scope, valid for an hour.
+func scopedAccessToken(t *testing.T, issuer, subject, scope string) string {
+	t.Helper()
 	now := time.Now()
 	return testkit.SignJWT(t, jose.RS256, signingKey(), "k1", map[string]any{
-		"iss": issuer, "sub": subject, "aud": apiAudience, "azp": clientID, "scope": "openid",
+		"iss": issuer, "sub": subject, "aud": apiAudience, "azp": clientID, "scope": scope,
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	})
 }
@@ -146,6 +152,8 @@ type serverOptions struct {
 	ready    map[string]func(context.Context) error
 	cors     []string  // CORS_ALLOWED_ORIGINS
 	log      io.Writer // JSON logs at debug level; nil discards them
+	// readScope and writeScope are server.Config's (none required when empty).
+	readScope, writeScope string
 }
 
 const openAPIDoc = "openapi: 3.0.3\ninfo:\n  title: linkbff\n"
@@ -187,6 +195,8 @@ func newHandler(t *testing.T, opts serverOptions) (http.Handler, *fakeIdentities
 	h := server.New(server.Config{
 		RequestTimeout:     10 * time.Second,
 		CORSAllowedOrigins: opts.cors,
+		ReadScope:          opts.readScope,
+		WriteScope:         opts.writeScope,
 		Client:             server.ClientConfig{Domain: tenantURL, ConfigurationBaseURL: tenantURL, ClientID: clientID, Issuer: tenantURL + "/", Audience: opts.audience},
 	}, deps)
 	return h, ids, issuer
@@ -208,15 +218,7 @@ func (s *testServer) do(t *testing.T, method, path string, body io.Reader, heade
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := testkit.Do(t, s.client, req)
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 

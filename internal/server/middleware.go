@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
@@ -159,14 +159,13 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// clientIP is the peer address. linkbff does not trust X-Forwarded-For: put the
-// proxy's own access log next to linkbff's when the real client address matters.
+// clientIP is the client's address as ResolveClient found it: the peer, or behind
+// trusted proxies the address their X-Forwarded-For names.
 func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if a := ratelimit.ClientAddr(r.Context()); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // exchange is the state of one request that the middlewares share: it records the

@@ -18,15 +18,13 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every request, outermost first; each middleware does one job (middleware.go).
 	r.Use(
-		assignRequestID, // X-Request-Id: the caller's if sane, else a fresh one
-		s.logAccess,     // one "request" line per request
-		s.recordMetrics, // linkbff_http_* by route pattern
-		s.scopeRequest,  // the context: a logger with request_id and client_ip; the deadline (RequestTimeout)
-		recoverPanic,    // a panic becomes a 500 problem
+		assignRequestID,             // X-Request-Id: the caller's if sane, else a fresh one
+		s.deps.Limits.ResolveClient, // the client's address: the peer, or behind TRUSTED_PROXIES their X-Forwarded-For
+		s.logAccess,                 // one "request" line per request
+		s.recordMetrics,             // linkbff_http_* by route pattern
+		s.scopeRequest,              // the context: a logger with request_id and client_ip; the deadline (RequestTimeout)
+		recoverPanic,                // a panic becomes a 500 problem
 		s.securityHeaders,
-		// Rate limiting by client (internal/ratelimit) goes here: logged and counted,
-		// refused before any work. Browser sessions (scs LoadAndSave) go here too,
-		// for the /auth/* routes and the cookie-authenticated /me/* routes.
 	)
 	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.
 	// go-chi/cors reads an empty AllowedOrigins as "every origin", so with no origin
@@ -77,6 +75,9 @@ func (s *server) routes() http.Handler {
 	}
 
 	r.Group(func(r chi.Router) {
+		// Per client address, before any work (a flood costs no token check); the
+		// 429 is logged and counted like any answer.
+		r.Use(s.deps.Limits.ByClient)
 		r.Use(s.deps.Bearer.Middleware)
 		if web := s.deps.Web; web != nil {
 			// Without an Authorization header, the session cookie authenticates:
@@ -88,13 +89,16 @@ func (s *server) routes() http.Handler {
 			// Cookie-authenticated POST/DELETE: same origin and X-CSRF: 1, else 403.
 			r.Use(web.RequireCSRF)
 		}
-		// Per-user rate limiting goes here: the caller is known.
+		// Per user, now that the caller is known.
+		r.Use(s.deps.Limits.ByUser(s.caller))
+		// Each operation needs its scope (403 insufficient_scope otherwise).
+		read, write := s.requireScope(s.cfg.ReadScope), s.requireScope(s.cfg.WriteScope)
 		// GET /me/identities bypasses the generated binder: If-None-Match is a list
 		// that may arrive on several lines, which the binder (one value) refuses.
-		r.Get("/me/identities", s.listIdentities)
-		r.Post("/me/identities", op.LinkIdentity)
-		r.Post("/me/identities/nonce", op.CreateLinkNonce)
-		r.Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
+		r.With(read).Get("/me/identities", s.listIdentities)
+		r.With(write).Post("/me/identities", op.LinkIdentity)
+		r.With(write).Post("/me/identities/nonce", op.CreateLinkNonce)
+		r.With(write).Delete("/me/identities/{provider}/{user_id}", op.UnlinkIdentity)
 	})
 
 	return r
@@ -124,6 +128,24 @@ func (s *server) requireAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requireScope refuses a caller whose credential was not granted scope: 403
+// insufficient_scope with the challenge that names it (RFC 6750 §3.1). An empty scope
+// requires nothing.
+func (s *server) requireScope(scope string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if scope == "" {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p, _ := auth.FromContext(r.Context()); !p.HasScope(scope) {
+				s.fail(w, r, auth.InsufficientScope(scope))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // paramError reports a path/header parameter the generated binder refused.

@@ -15,6 +15,7 @@ import (
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 	"github.com/linkbff/linkbff/internal/webauth"
 )
@@ -23,6 +24,10 @@ import (
 type Config struct {
 	RequestTimeout     time.Duration
 	CORSAllowedOrigins []string
+	// ReadScope is the scope GET /me/identities needs, WriteScope the one the nonce,
+	// link and unlink need; "" requires none. A principal has the scopes its access
+	// token was granted (a browser session has both).
+	ReadScope, WriteScope string
 	// Client is what the page needs to start Auth0 Lock (GET /config.json).
 	Client ClientConfig
 }
@@ -31,6 +36,9 @@ type Config struct {
 // secret.
 type ClientConfig struct {
 	Domain string // base URL of the tenant, with scheme
+	// Tenant is the tenant's name, for Lock's overrides.__tenant when Domain is a
+	// custom domain (Lock reads it from the first label of Domain otherwise).
+	Tenant string
 	// ConfigurationBaseURL is where Lock loads the client configuration from.
 	ConfigurationBaseURL string
 	ClientID             string
@@ -60,14 +68,17 @@ type Deps struct {
 	// Web is the browser half: the /auth routes and the session cookie on /me/*.
 	// Nil serves the API to bearer tokens only.
 	Web *webauth.Web
-	// Ready are the checks /readyz runs, by the dependency's name ("auth0",
-	// "redis"): the process can serve when each returns nil.
+	// Ready are the checks /readyz runs, by name ("auth0", "redis", ...): the
+	// process can serve when each returns nil. A *NotReadyError names its state.
 	Ready    map[string]func(ctx context.Context) error
 	OpenAPI  []byte
 	Frontend fs.FS
 	// Metrics is where request metrics are registered and what /metrics serves;
 	// nil means a fresh registry.
 	Metrics *prometheus.Registry
+	// Limits are the abuse limits of /me/* and tell who the client is; nil limits
+	// nothing and takes the client from the connection.
+	Limits *ratelimit.Limits
 }
 
 type server struct {
@@ -87,6 +98,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.AccessLog == nil {
 		deps.AccessLog = deps.Logger
 	}
+	if deps.Limits == nil {
+		deps.Limits = ratelimit.New(ratelimit.Config{})
+	}
 	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
 }
@@ -97,7 +111,14 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { Write
 // WriteProblem writes err as an application/problem+json response and logs it once
 // with the request's logger: server errors with their hidden cause at error level,
 // client errors at debug level.
+//
+// Every 401 carries a challenge (RFC 9110 §15.5.2): one that decided to answer 401
+// without saying how (the identity rules refusing a credential that names no Auth0
+// user) gets the invalid_token one.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if pe := problem.From(err); pe.Status() == http.StatusUnauthorized && pe.Header.Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
+	}
 	p := problem.Write(w, requestID(w), err)
 	log := reqlog.From(r.Context())
 	status := p.Status()

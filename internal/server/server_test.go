@@ -16,6 +16,7 @@ import (
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
+	"github.com/linkbff/linkbff/internal/server"
 )
 
 const maxBody = 64 << 10
@@ -59,6 +60,12 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "trailing garbage", contentType: "application/json", body: `{"link_with":"tok"} x`, status: 400, code: fault.InvalidBody},
 		{name: "link_with missing", contentType: "application/json", body: `{}`, status: 400, code: fault.InvalidBody,
 			fields: []api.FieldError{{Field: "link_with", Message: "required: the ID token of the secondary login"}}},
+		{name: "duplicate member", contentType: "application/json", body: `{"link_with":"tok","link_with":"other"}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "link_with", Message: "duplicate member"}}},
+		{name: "duplicate member, escaped", contentType: "application/json", body: `{"link_with":"tok","link\u005fwith":"tok"}`, status: 400, code: fault.InvalidBody,
+			fields: []api.FieldError{{Field: "link_with", Message: "duplicate member"}}},
+		{name: "invalid UTF-8", contentType: "application/json", body: "{\"link_with\":\"tok\xff\"}", status: 400, code: fault.InvalidBody},
+		{name: "lone surrogate", contentType: "application/json", body: `{"link_with":"tok\ud800"}`, status: 400, code: fault.InvalidBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,9 +172,13 @@ func TestPanicBecomesProblem(t *testing.T) {
 func TestUnauthenticated(t *testing.T) {
 	s := newTestServer(t, serverOptions{frontend: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
 	r := s.do(t, http.MethodGet, "/me/identities", nil, nil)
-	wantProblem(t, r, 401, fault.InvalidToken)
+	b := wantProblem(t, r, 401, fault.InvalidToken)
 	if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="linkbff"` {
 		t.Errorf("WWW-Authenticate = %q", got)
+	}
+	// Both ways in: a bearer token, or the session cookie of a sign-in.
+	if d := deref(b.Detail); !strings.Contains(d, "Bearer") || !strings.Contains(d, "session cookie") || !strings.Contains(d, "/auth/login") {
+		t.Errorf("detail %q does not name both a bearer token and the session cookie", d)
 	}
 	r = s.do(t, http.MethodGet, "/me/identities", nil, map[string]string{"Authorization": "Bearer not-a-jwt"})
 	wantProblem(t, r, 401, fault.InvalidToken)
@@ -313,6 +324,9 @@ func TestHealthAndReadiness(t *testing.T) {
 	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "unreachable", "redis": "ok"}})
 	auth0Err, redisErr = nil, errors.New("connection refused")
 	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "ok", "redis": "unreachable"}})
+	// A check may say in a word what is wrong.
+	redisErr = server.NotReady("draining", errors.New("SIGTERM"))
+	check("/readyz", 503, map[string]any{"status": "unavailable", "checks": map[string]any{"auth0": "ok", "redis": "draining"}})
 	check("/healthz", 200, map[string]any{"status": "ok"})
 }
 

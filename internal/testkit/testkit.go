@@ -1,10 +1,14 @@
 // Package testkit holds what several packages' tests share: a clock that moves only
-// when told to, a JWT signer for crafting tokens a verifier must accept or refuse,
-// and bounded waits (Recv, Parallel, Context, HTTPClient) so that no test can block
-// until go test's global timeout. Only tests import it.
+// when told to, an RSA key and a JWT signer for crafting tokens a verifier must
+// accept or refuse, bounded waits (Recv, Parallel, Context, HTTPClient, Do) so that
+// no test can block until go test's global timeout, the test Redis, a TCP proxy that
+// fails on command, and headless Chromium for browser tests (Chromium, with
+// MissingPrerequisite for what a test needs besides Go). Only tests import it.
 package testkit
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"maps"
 	"sync"
@@ -35,6 +39,17 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// RSAKey returns a new 2048-bit RSA key: a signer the verifier under test does not
+// know.
+func RSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // SignJWT returns a compact JWS of claims signed with key under alg, with kid (if

@@ -42,7 +42,7 @@ func (w *Web) Authenticate(next http.Handler) http.Handler {
 			w.cfg.OnError(rw, r, err)
 			return
 		}
-		p := auth.Principal{Subject: u.Subject, ClientID: w.cfg.ClientID, Method: MethodSession}
+		p := auth.Principal{Subject: u.Subject, ClientID: w.cfg.ClientID, Scopes: w.cfg.SessionScopes, Method: MethodSession}
 		next.ServeHTTP(rw, r.WithContext(auth.WithPrincipal(ctx, p)))
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
@@ -126,7 +127,7 @@ func (w *Web) completeLogin(ctx context.Context, q url.Values) (returnTo string,
 	if code == "" {
 		return "", &loginFailure{loginFailed, errors.New("no code in the callback")}, nil
 	}
-	tok, err := w.oauth.Exchange(context.WithValue(ctx, oauth2.HTTPClient, w.client), code, oauth2.VerifierOption(tx.Verifier))
+	tok, err := w.exchange(ctx, code, tx.Verifier)
 	if err != nil {
 		return "", &loginFailure{loginFailed, fmt.Errorf("code exchange: %w", err)}, nil
 	}
@@ -150,6 +151,33 @@ func (w *Web) completeLogin(ctx context.Context, q url.Values) (returnTo string,
 		return "", nil, err
 	}
 	return tx.ReturnTo, nil, nil
+}
+
+// exchange redeems the code with the preferred client secret and, when Auth0 refuses
+// the client's authentication (401, so the code is not spent), with the other one.
+func (w *Web) exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, w.client)
+	first := int(w.preferred.Load())
+	tok, err := w.exchangeWith(ctx, w.secrets[first], code, verifier)
+	if err == nil || len(w.secrets) == 1 {
+		return tok, err
+	}
+	if re, ok := errors.AsType[*oauth2.RetrieveError](err); !ok || re.Response == nil || re.Response.StatusCode != http.StatusUnauthorized {
+		return nil, err
+	}
+	other := 1 - first
+	tok, err2 := w.exchangeWith(ctx, w.secrets[other], code, verifier)
+	if err2 != nil {
+		return nil, err
+	}
+	w.preferred.Store(int32(other))
+	return tok, nil
+}
+
+func (w *Web) exchangeWith(ctx context.Context, secret, code, verifier string) (*oauth2.Token, error) {
+	cfg := *w.oauth
+	cfg.ClientSecret = secret
+	return cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 }
 
 // verifyIDToken checks the login's ID token (go-oidc: RS256 signature by the tenant,
@@ -257,30 +285,16 @@ func (w *Web) Logout() http.Handler {
 	}))
 }
 
-// sessionBody is GET /auth/session's answer (schema Session in openapi.yaml).
-type sessionBody struct {
-	Authenticated bool         `json:"authenticated"`
-	User          *sessionUser `json:"user,omitempty"`
-	ExpiresAt     *time.Time   `json:"expires_at,omitempty"`
-}
-
-type sessionUser struct {
-	Subject string `json:"sub"`
-	Name    string `json:"name,omitempty"`
-	Email   string `json:"email,omitempty"`
-	Picture string `json:"picture,omitempty"`
-}
-
 // Session serves GET /auth/session: who is signed in, for the page.
 func (w *Web) Session() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		var body sessionBody
+		var body api.Session
 		if u, ok := w.User(ctx); ok {
 			exp := w.expiresAt(ctx)
-			body = sessionBody{
+			body = api.Session{
 				Authenticated: true,
-				User:          &sessionUser{Subject: u.Subject, Name: u.Name, Email: u.Email, Picture: u.Picture},
+				User:          &api.SessionUser{Sub: u.Subject, Name: omitEmpty(u.Name), Email: omitEmpty(u.Email), Picture: omitEmpty(u.Picture)},
 				ExpiresAt:     &exp,
 			}
 		}
@@ -293,6 +307,14 @@ func (w *Web) Session() http.Handler {
 		rw.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(rw).Encode(body)
 	})
+}
+
+// omitEmpty is a pointer to s, or nil (the member left out) when s is empty.
+func omitEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // seeOther redirects with 303, so the next request is a GET whatever this one was.

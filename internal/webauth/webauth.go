@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -37,8 +38,15 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string
+	// ClientSecretPrevious is a second secret of the application, for a rotation
+	// without downtime: the code exchange tries it when Auth0 refuses the first with
+	// 401, and from then on tries first whichever worked last.
+	ClientSecretPrevious string
 	// Keys are the tenant's signing keys, shared with the bearer validator.
 	Keys *auth.KeySource
+	// SessionScopes are the scopes of a session's principal: the signed-in user of
+	// linkbff's own page may do everything the API offers.
+	SessionScopes []string
 
 	IdleTimeout time.Duration // a session unused this long ends
 	Lifetime    time.Duration // a session ends this long after sign-in, used or not
@@ -58,10 +66,14 @@ type Web struct {
 	cfg      Config
 	sessions *scs.SessionManager
 	oauth    *oauth2.Config
-	verifier *oidc.IDTokenVerifier
-	client   *http.Client
-	csrf     *http.CrossOriginProtection
-	logout   string // the tenant's sign-out URL for this client
+	// secrets are the client secrets in the order configured; preferred indexes the
+	// one that last passed Auth0's client authentication.
+	secrets   []string
+	preferred atomic.Int32
+	verifier  *oidc.IDTokenVerifier
+	client    *http.Client
+	csrf      *http.CrossOriginProtection
+	logout    string // the tenant's sign-out URL for this client
 }
 
 // Cookie names: a __Host- cookie is only accepted by browsers when Secure, with
@@ -131,6 +143,10 @@ func New(cfg Config) (*Web, error) {
 		},
 		RedirectURL: strings.TrimSuffix(cfg.BaseURL, "/") + "/auth/callback",
 		Scopes:      []string{oidc.ScopeOpenID, "profile", "email"},
+	}
+	w.secrets = []string{cfg.ClientSecret}
+	if cfg.ClientSecretPrevious != "" && cfg.ClientSecretPrevious != cfg.ClientSecret {
+		w.secrets = append(w.secrets, cfg.ClientSecretPrevious)
 	}
 	w.verifier = oidc.NewVerifier(cfg.Issuer, keySet{cfg.Keys}, &oidc.Config{
 		ClientID:             cfg.ClientID,

@@ -7,7 +7,7 @@
 // linkbff made during the run, and the peak RSS (VmHWM) of both under 1,000
 // keep-alive connections, in fresh processes.
 //
-//	go run ./tools/loadbench -linkbff bin/linkbff
+//	go run ./tools/loadbench -linkbff bin/linkbff-dev
 //
 // `make bench` runs it; BENCHMARKS.md holds its latest figures.
 package main
@@ -68,7 +68,7 @@ type options struct {
 
 func run() error {
 	var o options
-	flag.StringVar(&o.linkbff, "linkbff", "bin/linkbff", "the linkbff binary")
+	flag.StringVar(&o.linkbff, "linkbff", "bin/linkbff-dev", "the linkbff binary (built with the development tenant)")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "the wrk binary; the Go load generator when it is not found")
 	flag.IntVar(&o.rounds, "rounds", 7, "rounds of bare and linkbff, interleaved")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of each measurement")

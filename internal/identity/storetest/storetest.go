@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of identity's store contract: every
-// rule written on identity.IntentStore, identity.Cache and identity.Locker, as tests
-// that any identity.Store runs unchanged (see Run). Only tests import it.
+// rule written on identity.IntentStore, identity.Cache and identity.Locker, and on
+// identity.SharedCache for a store that implements it, as tests that any
+// identity.Store runs unchanged (see Run). Only tests import it.
 //
 // Time is controlled, not waited for: the suite gives each store a testkit.Clock and
 // moves it to expire intents and views, so a store must judge their expiry by the
@@ -19,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,7 +62,8 @@ const blockedFor = 50 * time.Millisecond
 const ttl = 10 * time.Minute
 
 // Run runs the whole contract against stores from newStore, each test as a subtest
-// of t with its own store and clock.
+// of t with its own store and clock. The SharedCache tests run when the store
+// implements identity.SharedCache, and skip otherwise.
 func Run(t *testing.T, newStore NewStore, opts Options) {
 	s := &suite{newStore: newStore, opts: opts}
 	tests := []struct {
@@ -83,6 +86,10 @@ func Run(t *testing.T, newStore NewStore, opts Options) {
 		{"LockSerializesContenders", s.lockSerializes},
 		{"AbandonedLockExpires", s.abandonedLockExpires},
 		{"UnlockAfterExpiryReleasesNothing", s.unlockAfterExpiry},
+		{"SharedCacheWroteAdvancesGeneration", s.wroteAdvancesGeneration},
+		{"SharedCacheStaleReadIsNotStored", s.staleReadNotStored},
+		{"SharedCacheViewsExpire", s.sharedViewsExpire},
+		{"SharedCacheRacingStaleReadsNeverWin", s.racingStaleReads},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
@@ -545,12 +552,18 @@ func expiryWait(t *testing.T, lockTTL time.Duration) context.Context {
 func (s *suite) abandonedLockExpires(t *testing.T) {
 	lockTTL := s.needsLockTTL(t)
 	a, b, _ := s.stores(t)
+	start := time.Now()
 	_ = lock(t, a, "auth0|alice") // its holder dies: no unlock, ever
 	unlock, err := b.Lock(expiryWait(t, lockTTL), "auth0|alice")
 	if err != nil {
 		t.Fatalf("Lock of an abandoned key (lock TTL %v): %v", lockTTL, err)
 	}
 	unlock()
+	// Not before its time either. A tenth off for a backend that keeps time in
+	// coarser steps than this process.
+	if took := time.Since(start); took < lockTTL*9/10 {
+		t.Errorf("an abandoned lock was free after %v, before its %v lifetime", took, lockTTL)
+	}
 }
 
 func (s *suite) unlockAfterExpiry(t *testing.T) {
@@ -575,4 +588,181 @@ func (s *suite) unlockAfterExpiry(t *testing.T) {
 	}
 	unlockNow()
 	lock(t, a, "auth0|alice")()
+}
+
+// sharedCaches returns a fresh store and its replica as identity.SharedCache, or
+// skips the test when the store is not one (a store of one process keeps the
+// stale-read guard in the service).
+func (s *suite) sharedCaches(t *testing.T) (a, b sharedStore, clock *testkit.Clock) {
+	t.Helper()
+	sa, sb, clock := s.stores(t)
+	ca, okA := sa.(identity.SharedCache)
+	cb, okB := sb.(identity.SharedCache)
+	if !okA || !okB {
+		t.Skip("this store does not implement identity.SharedCache")
+	}
+	return sharedStore{sa, ca}, sharedStore{sb, cb}, clock
+}
+
+// sharedStore is a store that is also a SharedCache.
+type sharedStore struct {
+	identity.Store
+	identity.SharedCache
+}
+
+func generation(t *testing.T, s identity.SharedCache, userID string) uint64 {
+	t.Helper()
+	g, err := s.Generation(testkit.Context(t), userID)
+	if err != nil {
+		t.Fatalf("Generation(%q): %v", userID, err)
+	}
+	return g
+}
+
+func wrote(t *testing.T, s identity.SharedCache, userID string, v *identity.View) {
+	t.Helper()
+	if err := s.Wrote(testkit.Context(t), userID, v, ttl); err != nil {
+		t.Fatalf("Wrote(%q): %v", userID, err)
+	}
+}
+
+func setViewIf(t *testing.T, s identity.SharedCache, gen uint64, v identity.View) bool {
+	t.Helper()
+	stored, err := s.SetViewIf(testkit.Context(t), v.UserID, gen, v, ttl)
+	if err != nil {
+		t.Fatalf("SetViewIf(%q, %d): %v", v.UserID, gen, err)
+	}
+	return stored
+}
+
+func (s *suite) wroteAdvancesGeneration(t *testing.T) {
+	a, b, _ := s.sharedCaches(t)
+	const alice, bob = "auth0|alice", "auth0|bob"
+	aliceGen, bobGen := generation(t, a, alice), generation(t, a, bob)
+	if generation(t, b, alice) != aliceGen {
+		t.Fatal("the replicas disagree on a user's generation")
+	}
+	linked := richView(alice)
+	wrote(t, a, alice, &linked)
+	after := generation(t, b, alice)
+	if after == aliceGen {
+		t.Errorf("generation stayed %d across Wrote", after)
+	}
+	if g := generation(t, b, bob); g != bobGen {
+		t.Errorf("alice's write moved bob's generation from %d to %d", bobGen, g)
+	}
+	got, ok := getView(t, b, alice)
+	if !ok {
+		t.Fatal("the view Wrote stored is missing on the replica")
+	}
+	if diff := cmp.Diff(linked, got, equateEmpty); diff != "" {
+		t.Errorf("view after Wrote (-wrote +got):\n%s", diff)
+	}
+
+	// A write whose result is unknown forgets the view and, again, moves the
+	// generation.
+	wrote(t, b, alice, nil)
+	if _, ok := getView(t, a, alice); ok {
+		t.Error("view still cached after Wrote(nil)")
+	}
+	if g := generation(t, a, alice); g == after {
+		t.Errorf("generation stayed %d across Wrote(nil)", g)
+	}
+}
+
+func (s *suite) staleReadNotStored(t *testing.T) {
+	a, b, _ := s.sharedCaches(t)
+	const alice = "auth0|alice"
+	linked := richView(alice)
+	old := identity.View{UserID: alice, Identities: linked.Identities[:1]}
+
+	// A read on A saw the generation, then B linked.
+	before := generation(t, a, alice)
+	wrote(t, b, alice, &linked)
+	if setViewIf(t, a, before, old) {
+		t.Error("SetViewIf stored a read older than a write")
+	}
+	if got, _ := getView(t, a, alice); !cmp.Equal(linked, got, equateEmpty) {
+		t.Errorf("view = %+v, want the write's", got)
+	}
+
+	// A read that began after the write is stored, by either replica.
+	after := generation(t, a, alice)
+	if !setViewIf(t, b, after, old) {
+		t.Fatal("SetViewIf at the current generation stored nothing")
+	}
+	got, ok := getView(t, a, alice)
+	if !ok || !cmp.Equal(old, got, equateEmpty) {
+		t.Errorf("view = %+v (ok %v), want the read's", got, ok)
+	}
+	// SetViewIf is no write: it leaves the generation, so reads stay storable.
+	if g := generation(t, a, alice); g != after {
+		t.Errorf("SetViewIf moved the generation from %d to %d", after, g)
+	}
+
+	// Another user's write does not outdate alice's reads.
+	bob := richView("auth0|bob")
+	wrote(t, a, bob.UserID, &bob)
+	if !setViewIf(t, b, after, linked) {
+		t.Error("bob's write outdated a read of alice")
+	}
+}
+
+func (s *suite) sharedViewsExpire(t *testing.T) {
+	a, b, clock := s.sharedCaches(t)
+	alice, bob := richView("auth0|alice"), richView("auth0|bob")
+	wrote(t, a, alice.UserID, &alice)
+	if !setViewIf(t, a, generation(t, a, bob.UserID), bob) {
+		t.Fatal("SetViewIf at the current generation stored nothing")
+	}
+	clock.Advance(ttl)
+	for _, v := range []identity.View{alice, bob} {
+		if _, ok := getView(t, b, v.UserID); !ok {
+			t.Errorf("view of %s missing exactly at its ttl", v.UserID)
+		}
+	}
+	clock.Advance(time.Millisecond)
+	for _, v := range []identity.View{alice, bob} {
+		if _, ok := getView(t, b, v.UserID); ok {
+			t.Errorf("view of %s served after its ttl", v.UserID)
+		}
+	}
+}
+
+// racingStaleReads races writes against reads that saw the generation before any
+// of them: whatever the order, the view left is a write's, since a read that lost
+// the race to even one write must store nothing (the comparison and the store are
+// one step).
+func (s *suite) racingStaleReads(t *testing.T) {
+	a, b, _ := s.sharedCaches(t)
+	const alice, rounds, n = "auth0|alice", 5, 8
+	stale := identity.View{UserID: alice}
+	ctx := testkit.Context(t)
+	for round := range rounds {
+		gen := generation(t, a, alice)
+		written := make([]identity.View, n)
+		errs := testkit.Parallel(t, 2*n, func(i int) error {
+			store := a
+			if i%2 == 1 {
+				store = b
+			}
+			if i < n {
+				written[i] = identity.View{UserID: alice, Identities: richView(alice).Identities[:1]}
+				written[i].Identities[0].Profile.Name = fmt.Sprintf("write %d.%d", round, i)
+				return store.Wrote(ctx, alice, &written[i], ttl)
+			}
+			_, err := store.SetViewIf(ctx, alice, gen, stale, ttl)
+			return err
+		})
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := getView(t, b, alice)
+		if !ok {
+			t.Fatalf("round %d: no view after %d writes", round, n)
+		}
+		if !slices.ContainsFunc(written, func(w identity.View) bool { return cmp.Equal(w, got, equateEmpty) }) {
+			t.Fatalf("round %d: the view left is %+v, not one a write stored: a stale read won", round, got)
+		}
+	}
 }

@@ -18,7 +18,7 @@ type storeOp struct {
 
 // storeOps is every operation of s.
 func storeOps(s *redisstore.Store) []storeOp {
-	v := richView("auth0|alice")
+	v := identity.View{UserID: "auth0|alice", Identities: []identity.Identity{{Provider: "auth0", UserID: "alice", Primary: true}}}
 	return []storeOp{
 		{"PutIntent", func(ctx context.Context) error { return s.PutIntent(ctx, "outage", "auth0|bob", ttl) }},
 		{"ConsumeIntent", func(ctx context.Context) error { _, err := s.ConsumeIntent(ctx, "unknown", "auth0|bob"); return err }},
@@ -41,9 +41,10 @@ func storeOps(s *redisstore.Store) []storeOp {
 
 // runOps runs every op at once, each under its own context of the given timeout,
 // and returns what each returned and how long it took.
-func runOps(ops []storeOp, timeout time.Duration) (errs []error, took []time.Duration) {
+func runOps(t *testing.T, ops []storeOp, timeout time.Duration) (errs []error, took []time.Duration) {
+	t.Helper()
 	took = make([]time.Duration, len(ops))
-	errs = parallel(len(ops), func(i int) error {
+	errs = testkit.Parallel(t, len(ops), func(i int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		start := time.Now()
@@ -56,12 +57,30 @@ func runOps(ops []storeOp, timeout time.Duration) (errs []error, took []time.Dur
 
 func wantWorking(t *testing.T, ops []storeOp) {
 	t.Helper()
-	errs, _ := runOps(ops, 5*time.Second)
+	errs, _ := runOps(t, ops, 5*time.Second)
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("%s: %v", ops[i].name, err)
 		}
 	}
+}
+
+// wantFailing runs every op under a context of the given timeout, checks that each
+// fails with an error that is want, and returns the slowest one's time. when says
+// what the ops ran under, for the failures and the log. (An ErrUnavailable is
+// always an answer before the deadline: past it, the error is the context's.)
+func wantFailing(t *testing.T, ops []storeOp, timeout time.Duration, want error, when string) time.Duration {
+	t.Helper()
+	errs, took := runOps(t, ops, timeout)
+	var slowest time.Duration
+	for i, err := range errs {
+		if !errors.Is(err, want) {
+			t.Errorf("%s with %s: %v, want %v", ops[i].name, when, err, want)
+		}
+		slowest = max(slowest, took[i])
+	}
+	t.Logf("%s: every operation answered %v within %v", when, want, slowest)
+	return slowest
 }
 
 // waitResumed retries a Ping until Redis answers through s again and returns how
@@ -93,43 +112,26 @@ func waitResumed(t *testing.T, s *redisstore.Store) time.Duration {
 // promptly, never hanging or panicking; when the network heals, the same Store
 // works again and nothing Redis held was lost.
 func TestRedisCutAnswersUnavailableAndResumes(t *testing.T) {
-	be := newBackend(t)
+	be := newBackend(t, testkit.NewClock())
 	proxy := testkit.StartTCPProxy(t, testkit.RedisAddr(t, be.url))
 	s := be.replicaAt(t, testkit.RedisURLVia(t, be.url, proxy.Addr()))
 	ops := storeOps(s)
 	wantWorking(t, ops) // the pool now holds live connections, which the cut drops
-	put(t, s, "before-cut", "auth0|alice")
+	if err := s.PutIntent(testkit.Context(t), "before-cut", "auth0|alice", ttl); err != nil {
+		t.Fatal(err)
+	}
 
 	proxy.Cut()
 	const deadline = 5 * time.Second
-	errs, took := runOps(ops, deadline)
-	var slowest time.Duration
-	for i, err := range errs {
-		if !errors.Is(err, redisstore.ErrUnavailable) {
-			t.Errorf("%s with Redis cut: %v, want ErrUnavailable", ops[i].name, err)
-		}
-		if took[i] >= deadline {
-			t.Errorf("%s with Redis cut took %v, its whole deadline", ops[i].name, took[i])
-		}
-		slowest = max(slowest, took[i])
-	}
-	t.Logf("Redis cut: every operation answered ErrUnavailable within %v", slowest)
+	wantFailing(t, ops, deadline, redisstore.ErrUnavailable, "Redis cut")
 	// Again, now that the client knows the server is gone.
-	errs, took = runOps(ops, deadline)
-	slowest = 0
-	for i, err := range errs {
-		if !errors.Is(err, redisstore.ErrUnavailable) {
-			t.Errorf("%s with Redis still cut: %v, want ErrUnavailable", ops[i].name, err)
-		}
-		slowest = max(slowest, took[i])
-	}
-	t.Logf("Redis still cut: every operation answered ErrUnavailable within %v", slowest)
+	wantFailing(t, ops, deadline, redisstore.ErrUnavailable, "Redis still cut")
 
 	proxy.Restore()
 	t.Logf("Redis back: the store answered again after %v", waitResumed(t, s))
 	wantWorking(t, ops)
-	if !consume(t, s, "before-cut", "auth0|alice") {
-		t.Error("an intent put before the cut was lost")
+	if ok, err := s.ConsumeIntent(testkit.Context(t), "before-cut", "auth0|alice"); !ok || err != nil {
+		t.Errorf("the intent put before the cut: ConsumeIntent = %v, %v; want true, nil", ok, err)
 	}
 }
 
@@ -137,51 +139,27 @@ func TestRedisCutAnswersUnavailableAndResumes(t *testing.T) {
 // answers makes operations fail at the client's timeouts (ErrUnavailable), or at the
 // caller's deadline when that comes first (its context error), never later.
 func TestRedisStallIsBoundedByTimeouts(t *testing.T) {
-	be := newBackend(t)
+	be := newBackend(t, testkit.NewClock())
 	proxy := testkit.StartTCPProxy(t, testkit.RedisAddr(t, be.url))
 	s := be.replicaAt(t, testkit.RedisURLVia(t, be.url, proxy.Addr()))
 	ops := storeOps(s)
 	wantWorking(t, ops)
 
 	proxy.Stall()
-	// A deadline longer than the client's timeouts (as a request's 15s is).
-	const long = 10 * time.Second
-	errs, took := runOps(ops, long)
-	var slowest time.Duration
-	for i, err := range errs {
-		if !errors.Is(err, redisstore.ErrUnavailable) {
-			t.Errorf("%s with Redis stalled: %v, want ErrUnavailable", ops[i].name, err)
-		}
-		slowest = max(slowest, took[i])
-	}
-	// One try and one retry, each bounded by the I/O timeout, plus a dial.
+	// A deadline longer than the client's timeouts (as a request's 15s is): one try
+	// and one retry, each bounded by the I/O timeout, plus a dial.
+	slowest := wantFailing(t, ops, 10*time.Second, redisstore.ErrUnavailable, "Redis stalled")
 	if bound := 2*redisstore.DefaultIOTimeout + redisstore.DefaultDialTimeout; slowest > bound {
 		t.Errorf("with Redis stalled the slowest operation took %v, over the client's timeouts (%v)", slowest, bound)
 	}
-	t.Logf("Redis stalled: every operation answered ErrUnavailable within %v", slowest)
 
 	// A deadline shorter than the client's timeouts ends the wait.
 	const short = 300 * time.Millisecond
-	errs, took = runOps(ops, short)
-	slowest = 0
-	for i, err := range errs {
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("%s with Redis stalled and a %v deadline: %v, want context.DeadlineExceeded", ops[i].name, short, err)
-		}
-		slowest = max(slowest, took[i])
-	}
-	if slowest > short+500*time.Millisecond {
+	if slowest := wantFailing(t, ops, short, context.DeadlineExceeded, "Redis stalled and a short deadline"); slowest > short+500*time.Millisecond {
 		t.Errorf("with a %v deadline the slowest operation took %v", short, slowest)
 	}
-	t.Logf("Redis stalled, %v deadline: every operation returned within %v", short, slowest)
 
 	proxy.Restore()
 	t.Logf("Redis back: the store answered again after %v", waitResumed(t, s))
 	wantWorking(t, ops)
 }
-
-// The store is what identity needs, including the shared stale-read guard.
-var (
-	_ identity.Store       = (*redisstore.Store)(nil)
-	_ identity.SharedCache = (*redisstore.Store)(nil)
-)

@@ -1,0 +1,206 @@
+// Package ratelimit owns linkbff's abuse limits: who the client is (the connection's
+// peer, or behind trusted reverse proxies the address their X-Forwarded-For names) and
+// how many requests per window a user and a client address may make, writes (nonce,
+// link, unlink) and reads apart. The counting is go-chi/httprate's sliding window, in
+// this process or, shared by replicas, in a counter the caller supplies (Redis); a
+// shared counter that fails is replaced by this process's own count for a while, so
+// that an outage of the counter neither stalls nor opens the API.
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+
+	"github.com/linkbff/linkbff/internal/fault"
+)
+
+// DefaultWindow is the window limits are counted over: the limits are per minute.
+const DefaultWindow = time.Minute
+
+// Config configures the limits. A limit of 0 is no limit.
+type Config struct {
+	// Per user (the authenticated subject) and per client address, per Window.
+	UserWrites, UserReads int
+	IPWrites, IPReads     int
+	// Window is what the limits count over (default DefaultWindow).
+	Window time.Duration
+	// TrustedProxies are the networks of the reverse proxies in front of linkbff: a
+	// request from one of them is from the right-most address of its X-Forwarded-For
+	// outside them. Empty: the client is the connection's peer, whatever the
+	// headers say.
+	TrustedProxies []netip.Prefix
+	// NewCounter returns a fresh counter for one limit, shared by replicas (e.g.
+	// redisstore.NewRateCounter); nil counts in this process.
+	NewCounter func() httprate.LimitCounter
+	// Logger receives a warning when a shared counter fails (nil: discarded).
+	Logger *slog.Logger
+	// OnError writes an error (the 429 fault.TooManyRequests) as the response.
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Limits are the limiters of one process. The zero Config gives Limits that limit
+// nothing and take the client from the connection.
+type Limits struct {
+	cfg                   Config
+	resolve               func(http.Handler) http.Handler
+	userWrites, userReads *limit // nil: no limit
+	ipWrites, ipReads     *limit
+}
+
+// limit is one limiter and the name that starts its keys, so that limits sharing a
+// counter store (Redis) never count each other's requests.
+type limit struct {
+	*httprate.RateLimiter
+	name string
+}
+
+// exceeded counts r against id's limit and, when it is over, answers 429 and
+// reports true. A nil limit is never exceeded.
+func (l *limit) exceeded(w http.ResponseWriter, r *http.Request, id string) bool {
+	return l != nil && l.RespondOnLimit(w, r, l.name+":"+id)
+}
+
+// New returns the limits of cfg.
+func New(cfg Config) *Limits {
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OnError == nil {
+		cfg.OnError = func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusTooManyRequests)
+		}
+	}
+	l := &Limits{cfg: cfg, resolve: middleware.ClientIPFromRemoteAddr}
+	if len(cfg.TrustedProxies) > 0 {
+		cidrs := make([]string, len(cfg.TrustedProxies))
+		for i, p := range cfg.TrustedProxies {
+			cidrs[i] = p.String()
+		}
+		l.resolve = middleware.ClientIPFromXFF(cidrs...)
+	}
+	l.userWrites = l.limiter(cfg.UserWrites, "this user", "user-writes")
+	l.userReads = l.limiter(cfg.UserReads, "this user", "user-reads")
+	l.ipWrites = l.limiter(cfg.IPWrites, "this address", "ip-writes")
+	l.ipReads = l.limiter(cfg.IPReads, "this address", "ip-reads")
+	return l
+}
+
+// limiter returns the limiter of one limit, nil for none. name tells the counter's
+// keys apart from other limits'.
+func (l *Limits) limiter(n int, who, name string) *limit {
+	if n <= 0 {
+		return nil
+	}
+	window := l.cfg.Window
+	// httprate counts a sliding window: the previous window's count, weighted by how
+	// much of it still overlaps, plus the current one. A client refused at any instant
+	// that then waits a window plus one limit's share of it is admitted again, however
+	// it had spread its requests.
+	wait := window + time.Duration(math.Ceil(float64(window)/float64(n)))
+	opts := []httprate.Option{
+		// No X-RateLimit-* headers: the user and address limits would overwrite each
+		// other's, and Retry-After on a 429 says what a client needs.
+		httprate.WithResponseHeaders(httprate.ResponseHeaders{}),
+		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+			e := fault.New(fault.TooManyRequests, fmt.Sprintf("Too many requests from %s; retry in %d seconds.", who, int64(math.Ceil(wait.Seconds()))))
+			e.RetryAfter = wait
+			l.cfg.OnError(w, r, e)
+		}),
+		httprate.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+			l.cfg.OnError(w, r, fault.Wrap(err, fault.Internal, "The request could not be counted."))
+		}),
+	}
+	if l.cfg.NewCounter != nil {
+		opts = append(opts, httprate.WithLimitCounter(newFailover(l.cfg.NewCounter(), name, l.cfg.Logger, time.Now)))
+	}
+	return &limit{httprate.NewRateLimiter(n, window, opts...), name}
+}
+
+type clientKey struct{}
+
+// ResolveClient finds the request's client address (see Config.TrustedProxies) and
+// keeps it in the request's context for ClientAddr. When a trusted proxy's header
+// names no usable address, the proxy itself is the client.
+func (l *Limits) ResolveClient(next http.Handler) http.Handler {
+	keep := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := middleware.GetClientIPAddr(r.Context())
+		if !a.IsValid() {
+			a = peer(r)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, a)))
+	})
+	return l.resolve(keep)
+}
+
+// ClientAddr returns the client address ResolveClient found (the zero Addr when it
+// did not run or the connection has no IP address).
+func ClientAddr(ctx context.Context) netip.Addr {
+	a, _ := ctx.Value(clientKey{}).(netip.Addr)
+	return a
+}
+
+// peer is the connection's peer address.
+func peer(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		a, _ := netip.ParseAddr(r.RemoteAddr)
+		return a.Unmap()
+	}
+	return ap.Addr().Unmap()
+}
+
+// isRead tells the reads from the writes: safe methods read.
+func isRead(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
+}
+
+// ByClient limits requests per client address: IPReads for reads, IPWrites for the
+// rest. It belongs before authentication, so that a flood costs no token check.
+func (l *Limits) ByClient(next http.Handler) http.Handler {
+	if l.ipReads == nil && l.ipWrites == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rl := l.ipWrites
+		if isRead(r) {
+			rl = l.ipReads
+		}
+		// An IPv6 client holds a whole /64; CanonicalizeIP counts it as one.
+		if rl.exceeded(w, r, httprate.CanonicalizeIP(ClientAddr(r.Context()).String())) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ByUser limits requests per user, UserReads for reads and UserWrites for the rest;
+// user returns the authenticated user of a request, so it belongs after
+// authentication.
+func (l *Limits) ByUser(user func(*http.Request) string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if l.userReads == nil && l.userWrites == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rl := l.userWrites
+			if isRead(r) {
+				rl = l.userReads
+			}
+			if rl.exceeded(w, r, user(r)) {
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
