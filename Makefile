@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench fuzz soak generate build image docker-pin fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
+.PHONY: run test check bench wrk fuzz soak generate build image docker-pin fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
 
 # The version linkbff reports (linkbff version, linkbff_build_info, the image labels).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -131,7 +131,21 @@ soak:
 	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race -count=1 -run='^TestSoak$$' -v -timeout=$(SOAK_TIMEOUT) ./cmd/linkbff
 	@echo "soak: passed: no data race, no unexpected 5xx, no lost metadata, goroutines and heap back near their baseline"
 
-## bench: run every benchmark (about 3 minutes) and keep the raw output in bench/latest.txt; BENCHMARKS.md reads it
-bench:
+## bench: every Go benchmark (bench/latest.txt, summarised by benchstat in bench/summary.txt), then the load run against bin/linkbff-dev with wrk (bench/load.txt); under 5 minutes; BENCHMARKS.md reads them
+# The load run needs the embedded development tenant, which make build leaves out:
+# bin/linkbff-dev is the same build with it.
+bench: wrk
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o bin/linkbff-dev ./cmd/linkbff
 	@mkdir -p bench
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem -count=5 -cpu=2 $(PKGS) | tee bench/latest.txt
+	$(GO) tool benchstat -confidence 0.9 bench/latest.txt > bench/summary.txt
+	set -o pipefail; ulimit -n 8192; $(GO) run ./tools/loadbench -linkbff bin/linkbff-dev | tee bench/load.txt
+
+## wrk: install Debian's wrk for the load run when it is missing (as root); without it loadbench uses its own Go load generator
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "wrk is missing: apt-get update -qq && apt-get install -y -qq wrk"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+			|| echo "installing wrk failed: the load run uses its Go load generator"; \
+	else echo "wrk is missing and only root can apt-get install it: the load run uses its Go load generator"; fi

@@ -40,7 +40,9 @@ var layers = map[string]layer{
 	// Adapters by technology: they implement identity's interfaces.
 	"internal/store/...": {allow: []string{"internal/identity", "internal/account", "internal/fault", "internal/reqlog"}},
 	"internal/mgmt":      {allow: []string{"internal/account", "internal/fault"}},
-	"internal/auth":      {allow: []string{"internal/account", "internal/fault", "internal/problem", "internal/strictjson"}},
+	// The Management API budget mgmt spends (mgmt declares the interface).
+	"internal/budget": {},
+	"internal/auth":   {allow: []string{"internal/account", "internal/fault", "internal/problem", "internal/strictjson"}},
 	// Abuse limits and who the client is.
 	"internal/ratelimit": {allow: []string{"internal/fault"}},
 	// The browser half: sign-in, the session cookie, CSRF.

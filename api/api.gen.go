@@ -623,6 +623,9 @@ type SessionUser struct {
 	Sub string `json:"sub"`
 }
 
+// IfNoneMatch Example: "3kJ9c2lZq0bXw4Tt1uV8yA"
+type IfNoneMatch = string
+
 // XCSRF Example: 1
 type XCSRF string
 
@@ -773,6 +776,15 @@ type UnlinkNotFound = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type UnsupportedMediaType = Problem
 
+// ListIdentitiesParams defines parameters for ListIdentities.
+type ListIdentitiesParams struct {
+	// IfNoneMatch Entity tags (RFC 9110) the client holds, comma-separated, or `*`. When
+	// one equals the current tag (weak comparison: a `W/` prefix is
+	// ignored), the answer is `304 Not Modified` with no body. A malformed
+	// value is ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // LinkIdentityParams defines parameters for LinkIdentity.
 type LinkIdentityParams struct {
 	// XCSRF Required, with the value `1`, when the request is authenticated by the
@@ -822,7 +834,7 @@ type ServerInterface interface {
 	GetHealth(w http.ResponseWriter, r *http.Request)
 	// ListIdentities List the caller's identities
 	// (GET /me/identities)
-	ListIdentities(w http.ResponseWriter, r *http.Request)
+	ListIdentities(w http.ResponseWriter, r *http.Request, params ListIdentitiesParams)
 	// LinkIdentity Link a secondary identity to the caller
 	// (POST /me/identities)
 	LinkIdentity(w http.ResponseWriter, r *http.Request, params LinkIdentityParams)
@@ -864,7 +876,7 @@ func (_ Unimplemented) GetHealth(w http.ResponseWriter, r *http.Request) {
 
 // ListIdentities List the caller's identities
 // (GET /me/identities)
-func (_ Unimplemented) ListIdentities(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) ListIdentities(w http.ResponseWriter, r *http.Request, params ListIdentitiesParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -950,8 +962,35 @@ func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Requ
 // ListIdentities operation middleware
 func (siw *ServerInterfaceWrapper) ListIdentities(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIdentitiesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListIdentities(w, r)
+		siw.Handler.ListIdentities(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {

@@ -31,7 +31,7 @@ import (
 const benchUser = "auth0|alice"
 
 // benchHandler builds linkbff's handler as run does, logging to io.Discard.
-func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
+func benchHandler(b testing.TB, getenv func(string) string) http.Handler {
 	b.Helper()
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -40,7 +40,7 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://127.0.0.1" // run derives it from the listener; there is none here
 	}
-	h, err := build(cfg, newLogger(cfg, io.Discard), nil)
+	h, err := build(cfg, newLoggers(cfg, io.Discard), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func benchHandler(b *testing.B, getenv func(string) string) http.Handler {
 
 // accessTokens mints n distinct access tokens of userID for linkbff's API (they differ
 // by a jti claim).
-func accessTokens(b *testing.B, tenant *devtenant.Tenant, userID string, n int) []string {
+func accessTokens(b testing.TB, tenant *devtenant.Tenant, userID string, n int) []string {
 	b.Helper()
 	out := make([]string, n)
 	for i := range out {

@@ -86,6 +86,9 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 		"AUTH0_CLIENT_SECRET":    "linkbff-dev-secret-do-not-use-in-production",
 		"LINK_ALLOWED_AUDIENCES": nativeClient,
 		"LISTEN_ADDR":            "127.0.0.1:0",
+		// The tenant has no rate limit unless a test sets one; the budget's own
+		// tests set theirs.
+		"MANAGEMENT_API_RPS": "1000",
 	}
 	for _, o := range overrides {
 		maps.Copy(env, o)

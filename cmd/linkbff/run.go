@@ -22,6 +22,7 @@ import (
 	"github.com/linkbff/linkbff"
 	"github.com/linkbff/linkbff/frontend"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/budget"
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/mgmt"
@@ -47,7 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(cfg, stderr)
+	logs := newLoggers(cfg, stderr)
+	defer logs.flush()
+	log := logs.log
 	for _, w := range cfg.Weakened() {
 		log.Warn("insecure setting: a check is weakened", "variable", w.Variable, "setting", w.Reason, "allowed_by", allowedBy(cfg))
 	}
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var draining atomic.Bool
-	svc, err := assemble(cfg, log, rdb, &draining)
+	svc, err := assemble(cfg, logs, rdb, &draining)
 	if err != nil {
 		return err
 	}
@@ -89,6 +92,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// unreachable), and /readyz keeps telling until it is fixed.
 	checkAuth0(ctx, log, cfg, svc)
 	printBanner(stdout, cfg, listenURL, dev)
+	if cfg.DebugAddr != "" {
+		debugURL, stop, err := startDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "pprof (DEBUG_ADDR) on %s\n", debugURL)
+	}
 
 	srv := &http.Server{
 		Handler:           svc.handler,
@@ -168,8 +179,8 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 }
 
 // build wires the service from the configuration. rdb is nil without REDIS_URL.
-func build(cfg config.Config, log *slog.Logger, rdb *redis.Client) (http.Handler, error) {
-	svc, err := assemble(cfg, log, rdb, nil)
+func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
+	svc, err := assemble(cfg, logs, rdb, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -185,19 +196,25 @@ type service struct {
 
 // assemble wires the service. rdb is nil without REDIS_URL; draining, when not
 // nil, makes /readyz fail once it is set (see serve).
-func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *atomic.Bool) (service, error) {
+func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool) (service, error) {
+	log := logs.log
 	// The JWKS is the same at the canonical and the custom domain.
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
 	if err != nil {
 		return service{}, err
 	}
 	issuers := cfg.Issuers()
+	tokenCache := cfg.TokenCacheBytes
+	if tokenCache == 0 {
+		tokenCache = -1 // off
+	}
 	bearer, err := auth.NewBearer(auth.BearerConfig{
 		Issuer:         issuers[0],
 		ExtraIssuers:   issuers[1:],
 		Audience:       cfg.Audience,
 		Keys:           keys,
 		AllowedClients: cfg.AllowedClientIDs,
+		CacheBytes:     tokenCache,
 		OnError:        server.WriteProblem,
 	})
 	if err != nil {
@@ -231,6 +248,22 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 	if err != nil {
 		return service{}, err
 	}
+	// One Management API budget for every replica: in Redis when they share one.
+	var mgmtBudget mgmt.Budget
+	if rdb != nil {
+		mgmtBudget, err = budget.NewRedis(rdb, cfg.RedisKeyPrefix+"mgmt-budget", cfg.ManagementAPIRPS, func(err error) {
+			if err != nil {
+				log.Warn("Management API budget", "err", err)
+			} else {
+				log.Info("Management API budget shared through Redis again")
+			}
+		})
+	} else {
+		mgmtBudget, err = budget.NewLocal(cfg.ManagementAPIRPS)
+	}
+	if err != nil {
+		return service{}, err
+	}
 	app := cfg.Management()
 	upstream, err := mgmt.New(mgmt.Config{
 		// The canonical domain: a token from it is only valid at it, and the
@@ -241,6 +274,7 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		PreviousClientSecret: app.PreviousSecret,
 		Audience:             cfg.ManagementAudience,
 		CallTimeout:          cfg.UpstreamTimeout,
+		Budget:               mgmtBudget,
 	})
 	if err != nil {
 		return service{}, err
@@ -272,7 +306,7 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 			return nil
 		}
 	}
-	var store identity.Store = memstore.New(nil)
+	var store identity.Store = memstore.New(memstore.Options{MaxViewBytes: cfg.IdentityCacheBytes})
 	if rdb != nil {
 		rs := redisstore.New(rdb, redisstore.Options{
 			Prefix: cfg.RedisKeyPrefix,
@@ -353,6 +387,7 @@ func assemble(cfg config.Config, log *slog.Logger, rdb *redis.Client, draining *
 		},
 	}, server.Deps{
 		Logger:      log,
+		AccessLog:   logs.access,
 		Identities:  svc,
 		Suggestions: suggestions,
 		Bearer:      bearer,
@@ -442,14 +477,6 @@ func allowedBy(cfg config.Config) string {
 		return "development mode"
 	}
 	return "LINKBFF_ALLOW_INSECURE"
-}
-
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // healthcheck asks a running linkbff on this host for /healthz: the container

@@ -25,11 +25,13 @@ func TestUpstreamFaults(t *testing.T) {
 		retryAfer string // expected Retry-After
 	}{
 		{"429 then success", devtenant.Fault{Status: 429, Count: 1}, 200, "", 2, ""},
-		{"429 storm", devtenant.Fault{Status: 429, RetryAfter: 30}, 503, "upstream_rate_limited", 1, "30"},
 		{"500", devtenant.Fault{Status: 500, Count: 1}, 502, "upstream_unavailable", 1, ""},
 		{"timeout", devtenant.Fault{Latency: devtenant.Duration(10 * time.Second), Count: 1}, 504, "upstream_timeout", 1, ""},
 		{"connection reset", devtenant.Fault{Reset: true, Count: 1}, 502, "upstream_unavailable", 1, ""},
 		{"400 from Auth0", devtenant.Fault{Status: 400, Count: 1}, 502, "upstream_error", 1, ""},
+		// Last: the tenant then says no request is left for 30 seconds, and linkbff
+		// sends none before that.
+		{"429 storm", devtenant.Fault{Status: 429, RetryAfter: 30}, 503, "upstream_rate_limited", 1, "30"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

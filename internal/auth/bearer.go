@@ -41,13 +41,22 @@ type principalKey struct{}
 
 // WithPrincipal stores p in ctx.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return withPrincipal(ctx, &p)
+}
+
+// withPrincipal stores p, which is never modified again, in ctx: a pointer, so that
+// the token cache's Principal goes in without a copy on the heap.
+func withPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
 // FromContext returns the request's principal, if authenticated.
 func FromContext(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	if !ok {
+		return Principal{}, false
+	}
+	return *p, true
 }
 
 // BearerConfig configures access-token validation.
@@ -62,9 +71,10 @@ type BearerConfig struct {
 	// AllowedClients, when not empty, are the only applications (the token's
 	// client_id, else azp) whose access tokens are accepted.
 	AllowedClients []string
-	// CacheSize bounds the cache of validated tokens (default 10000; negative
-	// disables it); CacheMaxAge bounds an entry's life (default 1m).
-	CacheSize   int
+	// CacheBytes bounds the cache of validated tokens, as tokenCache counts them
+	// (default DefaultTokenCacheBytes; negative disables it); CacheMaxAge bounds an
+	// entry's life (default 1m).
+	CacheBytes  int
 	CacheMaxAge time.Duration
 	Now         func() time.Time
 	// OnError writes an authentication failure: a *problem.Error (invalid_token
@@ -87,6 +97,10 @@ type Bearer struct {
 
 type kidKey struct{}
 
+// DefaultTokenCacheBytes is BearerConfig.CacheBytes's default: about 3,000 tokens of
+// 1 KB.
+const DefaultTokenCacheBytes = 8 << 20
+
 // NewBearer builds the validator. A token is accepted when, in this order:
 //   - its text is a compact JWS in canonical base64url, RS256 with a kid, typ (if any)
 //     "JWT", "at+jwt" or "application/at+jwt", no crit, no embedded key (checkCompact;
@@ -107,8 +121,8 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 	if cfg.Leeway == 0 {
 		cfg.Leeway = 30 * time.Second
 	}
-	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 10000
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultTokenCacheBytes
 	}
 	if cfg.CacheMaxAge == 0 {
 		cfg.CacheMaxAge = time.Minute
@@ -117,8 +131,8 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 		cfg.Now = time.Now
 	}
 	b := &Bearer{keys: cfg.Keys, onError: cfg.OnError, clients: cfg.AllowedClients}
-	if cfg.CacheSize > 0 {
-		b.cache = newTokenCache(cfg.CacheSize, cfg.CacheMaxAge, cfg.Now)
+	if cfg.CacheBytes > 0 {
+		b.cache = newTokenCache(cfg.CacheBytes, cfg.CacheMaxAge, cfg.Now)
 		cfg.Keys.onRotate(b.cache.flush)
 	}
 	// The key function hands the validator one key, the one the JWKS binds to the
@@ -178,7 +192,6 @@ type accessClaims struct {
 	Gty      grantType `json:"gty"`
 
 	clients []string // BearerConfig.AllowedClients (shared, read only)
-	scopes  []string // Scope split once at validation; the claims are cached and shared
 	client  string   // the application: client_id, else azp
 }
 
@@ -248,8 +261,8 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 		return nil, err
 	}
 	if b.cache != nil {
-		if c, ok := b.cache.get(token); ok {
-			return c, nil
+		if e, ok := b.cache.get(token); ok {
+			return e.claims, nil
 		}
 	}
 	val := b.validator
@@ -264,34 +277,85 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 		return nil, err
 	}
 	if c, ok := v.(*validator.ValidatedClaims); ok {
-		if ac, ok := c.CustomClaims.(*accessClaims); ok {
-			ac.scopes = strings.Fields(ac.Scope)
-		}
+		p := principalOf(c)
 		if b.cache != nil {
-			b.cache.put(token, c)
+			b.cache.put(token, c, p)
 		}
 	}
 	return v, nil
 }
 
+// principalOf builds the Principal of validated claims (splitting the scope once),
+// or returns nil when they name no user.
+func principalOf(vc *validator.ValidatedClaims) *Principal {
+	ac, _ := vc.CustomClaims.(*accessClaims)
+	if vc.RegisteredClaims.Subject == "" || ac == nil {
+		return nil
+	}
+	return &Principal{Subject: vc.RegisteredClaims.Subject, ClientID: ac.client, Scopes: strings.Fields(ac.Scope), Method: MethodBearer}
+}
+
 // Middleware authenticates a bearer token when one is sent and stores the Principal;
 // requests without Authorization pass through unauthenticated, for a later
 // middleware to authenticate or refuse.
+//
+// A token in the cache is answered here, before go-jwt-middleware: its extractor
+// splits the header with strings.Fields and it clones the request (headers included)
+// to attach the claims, which costs more than everything else on a cached request.
+// Only a header in the one form its extractor reads the same way ("Bearer" in any
+// case, one space, a token of visible ASCII) takes this path; anything else, and
+// every miss, goes through go-jwt-middleware as before. A hit needs no text check
+// (checkCompact) of its own: the cache is keyed by the token's exact bytes, and only
+// a token that passed that check in validate is ever stored, so a hit is byte for
+// byte a token that passed it.
 func (b *Bearer) Middleware(next http.Handler) http.Handler {
-	return b.mw.CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	full := b.mw.CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vc, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ac, _ := vc.CustomClaims.(*accessClaims)
-		if vc.RegisteredClaims.Subject == "" || ac == nil {
+		p := principalOf(vc)
+		if p == nil {
 			b.onError(w, r, invalidToken(errors.New("token has no sub claim")))
 			return
 		}
-		p := Principal{Subject: vc.RegisteredClaims.Subject, ClientID: ac.client, Scopes: ac.scopes, Method: MethodBearer}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 	}))
+	if b.cache == nil {
+		return full
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok, ok := plainBearer(r.Header["Authorization"]); ok {
+			if e, ok := b.cache.get(tok); ok {
+				next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), e.principal)))
+				return
+			}
+		}
+		full.ServeHTTP(w, r)
+	})
+}
+
+// plainBearer returns the token of an Authorization header of the form
+// "Bearer <token>" (scheme in any case, one space, token of visible ASCII), which
+// go-jwt-middleware's extractor reads as that same token. It reads the first field
+// line, as the extractor does.
+func plainBearer(lines []string) (string, bool) {
+	if len(lines) == 0 {
+		return "", false
+	}
+	v := lines[0]
+	const scheme = "bearer "
+	if len(v) <= len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		return "", false
+	}
+	tok := v[len(scheme):]
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f {
+			return "", false
+		}
+	}
+	return tok, true
 }
 
 // invalidToken turns a validation failure into a 401 problem with the RFC 6750

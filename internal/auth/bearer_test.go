@@ -35,10 +35,10 @@ func newBearerRecorder(t *testing.T, srv *jwksServer) *bearerRecorder {
 	return newBearerRecorderWith(t, srv, newKeySource(t, srv, testkit.NewClock()), 0)
 }
 
-// newBearerRecorderWith builds the Bearer over keys; cacheSize is BearerConfig's.
-func newBearerRecorderWith(t *testing.T, srv *jwksServer, keys *auth.KeySource, cacheSize int) *bearerRecorder {
+// newBearerRecorderWith builds the Bearer over keys; cacheBytes is BearerConfig's.
+func newBearerRecorderWith(t *testing.T, srv *jwksServer, keys *auth.KeySource, cacheBytes int) *bearerRecorder {
 	t.Helper()
-	return newBearerRecorderOf(t, auth.BearerConfig{Issuer: srv.issuer(), Audience: apiAudience, Keys: keys, CacheSize: cacheSize})
+	return newBearerRecorderOf(t, auth.BearerConfig{Issuer: srv.issuer(), Audience: apiAudience, Keys: keys, CacheBytes: cacheBytes})
 }
 
 // newBearerRecorderOf builds the Bearer of cfg, whose errors it records and answers.
@@ -290,6 +290,39 @@ func TestBearerMiddlewareKeepsValidatingWithLastGoodKeys(t *testing.T) {
 			t.Errorf("%d JWKS requests, want 3 (none within the back-off)", got)
 		}
 	})
+}
+
+// A token seen before is answered from the cache, in any header form the extractor
+// accepts, with the principal its verification made; a token differing in any byte
+// is verified on its own and refused.
+func TestBearerMiddlewareCachedToken(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	rec := newBearerRecorder(t, srv)
+	now := time.Now() // the validator reads the real clock
+	tok := testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", map[string]any{
+		"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client",
+		"scope": "openid read:identities", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	want := &auth.Principal{Subject: "auth0|alice", ClientID: "spa-client", Scopes: []string{"openid", "read:identities"}, Method: "bearer"}
+	for _, header := range []string{"Bearer " + tok, "Bearer " + tok, "bearer " + tok, "Bearer  " + tok + " "} {
+		w := rec.serve(header)
+		if w.Code != http.StatusNoContent || len(rec.errs) != 0 {
+			t.Fatalf("%q: status %d, errors %v", header, w.Code, rec.errs)
+		}
+		if diff := cmp.Diff(want, rec.principal); diff != "" {
+			t.Errorf("%q: principal (-want +got):\n%s", header, diff)
+		}
+	}
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	forged := tok[:len(tok)-len(sig)] + strings.Map(func(r rune) rune {
+		if r == 'A' {
+			return 'B'
+		}
+		return 'A'
+	}, sig[:1]) + sig[1:]
+	if w := rec.serve("Bearer " + forged); w.Code != http.StatusUnauthorized || rec.nextCalled {
+		t.Errorf("a token differing from a cached one in its signature: status %d, next called %v", w.Code, rec.nextCalled)
+	}
 }
 
 // With a custom domain, tokens issued under it and under the canonical domain are

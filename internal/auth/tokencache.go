@@ -1,7 +1,7 @@
 package auth
 
 import (
-	"crypto/sha256"
+	"strings"
 	"sync"
 	"time"
 
@@ -10,47 +10,75 @@ import (
 
 // tokenCache remembers access tokens that passed validation, so that a client sending
 // the same token again (the common case: an app reuses its token until it expires)
-// costs a hash and a map lookup instead of an RSA verification and two JSON parses.
+// costs a map lookup instead of an RSA verification and two JSON parses.
+//
+// It is keyed by the token itself, so a hit needs the exact bytes that were verified
+// (any other spelling of a token is a miss, verified in full), and a lookup neither
+// hashes nor allocates. The price is memory: an entry holds the token, its claims and
+// the Principal built from them. Each entry is charged entryCost (twice the token's
+// length, since the claims were decoded from it, plus entryOverhead for the structs
+// and the map), and the cache holds at most maxBytes of such charges: with Auth0's
+// access tokens of about 1 KB, the default 8 MiB is some 3,000 tokens. When full, an
+// arbitrary entry is evicted (map iteration order), which is O(1) and good enough when
+// the working set is far smaller than the bound; a token larger than an eighth of
+// the bound is not cached at all.
 //
 // An entry lives until the token's exp or maxAge, whichever comes first; maxAge bounds
 // how long a token stays accepted after its signing key is revoked from the JWKS
-// (the JWKS cache adds its own TTL to that). The cache holds at most max entries; when
-// full, an arbitrary entry is evicted (map iteration order), which is O(1) and good
-// enough when the working set is far smaller than max.
+// (the JWKS cache adds its own TTL to that).
 type tokenCache struct {
-	maxAge time.Duration
-	max    int
-	now    func() time.Time
+	maxAge   time.Duration
+	maxBytes int
+	now      func() time.Time
 
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]cachedToken
+	entries map[string]*cachedToken
+	bytes   int // sum of the entries' costs
 }
 
 type cachedToken struct {
-	claims *validator.ValidatedClaims // never mutated after validation
-	until  time.Time
+	claims    *validator.ValidatedClaims // never mutated after validation
+	principal *Principal                 // built once from claims; read only
+	until     time.Time
+	cost      int
 }
 
-func newTokenCache(max int, maxAge time.Duration, now func() time.Time) *tokenCache {
-	return &tokenCache{max: max, maxAge: maxAge, now: now, entries: make(map[[sha256.Size]byte]cachedToken)}
+// entryOverhead is what an entry costs beyond its token and claims' strings: the
+// cachedToken, ValidatedClaims, accessClaims and Principal structs, slice headers and
+// the map's own share. BenchmarkTokenCacheMemory checks the charge against the heap
+// an entry really holds (for a dev-tenant token of 750 bytes: 1.5 KB held, 2.1 KB
+// charged).
+const entryOverhead = 640
+
+func entryCost(token string) int { return 2*len(token) + entryOverhead }
+
+func newTokenCache(maxBytes int, maxAge time.Duration, now func() time.Time) *tokenCache {
+	return &tokenCache{maxBytes: maxBytes, maxAge: maxAge, now: now, entries: make(map[string]*cachedToken)}
 }
 
-func (c *tokenCache) get(token string) (*validator.ValidatedClaims, bool) {
-	key := sha256.Sum256([]byte(token))
+// get returns the cached entry of token, if it is live.
+func (c *tokenCache) get(token string) (*cachedToken, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+	e, ok := c.entries[token]
 	if !ok {
 		return nil, false
 	}
 	if !c.now().Before(e.until) {
-		delete(c.entries, key)
+		c.dropLocked(token, e)
 		return nil, false
 	}
-	return e.claims, true
+	return e, true
 }
 
-func (c *tokenCache) put(token string, claims *validator.ValidatedClaims) {
+// put caches token's claims and the Principal they make. p is nil for claims that
+// make no principal (no sub): such a token is not cached, so it keeps failing in
+// full.
+func (c *tokenCache) put(token string, claims *validator.ValidatedClaims, p *Principal) {
+	cost := entryCost(token)
+	if p == nil || cost > c.maxBytes/8 {
+		return
+	}
 	now := c.now()
 	until := now.Add(c.maxAge)
 	if exp := time.Unix(claims.RegisteredClaims.Expiry, 0); exp.Before(until) {
@@ -59,16 +87,26 @@ func (c *tokenCache) put(token string, claims *validator.ValidatedClaims) {
 	if !now.Before(until) {
 		return
 	}
-	key := sha256.Sum256([]byte(token))
+	// The key is a copy: the caller's string may share memory with the request.
+	token = strings.Clone(token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
+	if old, ok := c.entries[token]; ok {
+		c.dropLocked(token, old)
+	}
+	for k, e := range c.entries {
+		if c.bytes+cost <= c.maxBytes {
 			break
 		}
+		c.dropLocked(k, e)
 	}
-	c.entries[key] = cachedToken{claims: claims, until: until}
+	c.entries[token] = &cachedToken{claims: claims, principal: p, until: until, cost: cost}
+	c.bytes += cost
+}
+
+func (c *tokenCache) dropLocked(token string, e *cachedToken) {
+	delete(c.entries, token)
+	c.bytes -= e.cost
 }
 
 // flush forgets every entry (the signing keys changed).
@@ -76,4 +114,5 @@ func (c *tokenCache) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.entries)
+	c.bytes = 0
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -83,9 +84,17 @@ type Config struct {
 	BaseURL            string        // BASE_URL: the public URL of this service
 	CORSAllowedOrigins []string      // CORS_ALLOWED_ORIGINS
 	IdentityCacheTTL   time.Duration // IDENTITY_CACHE_TTL
+	// IdentityCacheBytes (IDENTITY_CACHE_BYTES) bounds the in-process identity cache
+	// (without REDIS_URL); TokenCacheBytes (TOKEN_CACHE_BYTES) the cache of verified
+	// access tokens, 0 turning it off.
+	IdentityCacheBytes int
+	TokenCacheBytes    int
 	UpstreamTimeout    time.Duration // MANAGEMENT_API_TIMEOUT: per Management API call
-	RequestTimeout     time.Duration // REQUEST_TIMEOUT: whole request deadline
-	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	// ManagementAPIRPS (MANAGEMENT_API_RPS) is the Management API request budget of
+	// all replicas together, in requests per second.
+	ManagementAPIRPS float64
+	RequestTimeout   time.Duration // REQUEST_TIMEOUT: whole request deadline
+	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests may finish
 	// ShutdownDrainDelay (SHUTDOWN_DRAIN_DELAY) is how long linkbff keeps serving,
 	// with /readyz failing, between SIGTERM and closing its listener: the time a load
 	// balancer needs to notice and stop sending new requests.
@@ -107,6 +116,10 @@ type Config struct {
 
 	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // LOG_FORMAT: json or text
+
+	// DebugAddr (DEBUG_ADDR), when set, is a loopback host:port where net/http/pprof
+	// is served, on a listener of its own; unset, profiling is off.
+	DebugAddr string
 
 	// RateLimits are the abuse limits on /me/* (RATE_LIMIT_*).
 	RateLimits RateLimits
@@ -134,7 +147,15 @@ const (
 	DefaultListenAddrDev    = "127.0.0.1:3000"
 	DefaultListenAddr       = ":3000"
 	DefaultIdentityCacheTTL = 30 * time.Second
-	DefaultUpstreamTimeout  = 5 * time.Second // or half of REQUEST_TIMEOUT when that is less
+	// The caches' bounds, as each cache charges its entries (see the README): about
+	// 12,000 identity lists of two identities, and 3,000 access tokens of 1 KB.
+	DefaultIdentityCacheBytes = 16 << 20
+	DefaultTokenCacheBytes    = 8 << 20
+	DefaultUpstreamTimeout    = 5 * time.Second // or half of REQUEST_TIMEOUT when that is less
+	// DefaultManagementAPIRPS is the Management API rate of Auth0's free and trial
+	// tenants (2 requests per second, with bursts of up to 10 that linkbff leaves
+	// to other clients of the tenant).
+	DefaultManagementAPIRPS = 2
 	DefaultRequestTimeout   = 15 * time.Second
 	// DefaultShutdownGrace is added to REQUEST_TIMEOUT for SHUTDOWN_TIMEOUT's default,
 	// so that a request in flight at SIGTERM may run to its deadline and answer.
@@ -240,6 +261,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
 	c.CORSAllowedOrigins = list(getenv("CORS_ALLOWED_ORIGINS"))
 	c.IdentityCacheTTL = r.duration("IDENTITY_CACHE_TTL", DefaultIdentityCacheTTL)
+	c.IdentityCacheBytes = r.size("IDENTITY_CACHE_BYTES", DefaultIdentityCacheBytes)
+	c.TokenCacheBytes = r.size("TOKEN_CACHE_BYTES", DefaultTokenCacheBytes)
+	c.ManagementAPIRPS = r.number("MANAGEMENT_API_RPS", DefaultManagementAPIRPS)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", DefaultRequestTimeout)
 	// Unset, the timeouts that must fit the request deadline follow it; set, a value
 	// that contradicts it is an error (Validate).
@@ -259,6 +283,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.RedisKeyPrefix == "" {
 		c.RedisKeyPrefix = DefaultRedisKeyPrefix
 	}
+	c.DebugAddr = strings.TrimSpace(getenv("DEBUG_ADDR"))
 	c.RateLimits = RateLimits{
 		UserWrites: r.perMinute("RATE_LIMIT_USER_WRITES_PER_MINUTE", DefaultRateLimitUserWrites),
 		UserReads:  r.perMinute("RATE_LIMIT_USER_READS_PER_MINUTE", DefaultRateLimitUserReads),
@@ -454,6 +479,15 @@ func (c Config) Validate() error {
 	if c.IdentityCacheTTL < 0 {
 		bad("IDENTITY_CACHE_TTL", "must not be negative")
 	}
+	if c.IdentityCacheBytes < minCacheBytes {
+		bad("IDENTITY_CACHE_BYTES", "must be at least %d (64KiB), got %d", minCacheBytes, c.IdentityCacheBytes)
+	}
+	if c.TokenCacheBytes != 0 && c.TokenCacheBytes < minCacheBytes {
+		bad("TOKEN_CACHE_BYTES", "must be 0 (no token cache) or at least %d (64KiB), got %d", minCacheBytes, c.TokenCacheBytes)
+	}
+	if !(c.ManagementAPIRPS >= 0.01 && c.ManagementAPIRPS <= 10000) {
+		bad("MANAGEMENT_API_RPS", "must be a number of requests per second between 0.01 and 10000, got %v", c.ManagementAPIRPS)
+	}
 	if c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be positive")
 	}
@@ -491,6 +525,13 @@ func (c Config) Validate() error {
 				err = uerr.Err
 			}
 			bad("REDIS_URL", "must be redis://[[user]:password@]host[:port][/db] or rediss://… (TLS): %v", err)
+		}
+	}
+	if c.DebugAddr != "" {
+		// Profiles show memory and the command line: never on a reachable address.
+		// A host must be given: an empty one means every interface.
+		if host, _, err := net.SplitHostPort(c.DebugAddr); err != nil || !isLoopback(host) {
+			bad("DEBUG_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 or [::1]:6060 (pprof is never served on other interfaces), got %q", c.DebugAddr)
 		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
@@ -690,6 +731,48 @@ func (r *reader) prefixes(name string) []netip.Prefix {
 		out = append(out, p.Masked())
 	}
 	return out
+}
+
+// minCacheBytes is the smallest cache bound accepted: below it a cache keeps so few
+// entries (none over an eighth of the bound) that it is a typo, not a choice.
+const minCacheBytes = 64 << 10
+
+// size reads a byte count: a whole number of bytes, or with a unit of KiB, MiB or
+// GiB (as GOMEMLIMIT writes them: "16MiB").
+func (r *reader) size(name string, def int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	num, mult := v, 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 31)
+	if err != nil || int(n) > math.MaxInt32/mult {
+		r.fail(name, "not a size such as 16MiB, 512KiB or 1048576 (below 2GiB): %q", v)
+		return def
+	}
+	return int(n) * mult
+}
+
+func (r *reader) number(name string, def float64) float64 {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		r.fail(name, "not a number such as 2 or 0.5: %q", v)
+		return def
+	}
+	return f
 }
 
 func (r *reader) boolean(name string, def bool) bool {

@@ -46,6 +46,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		RequestTimeout: 15 * time.Second, ShutdownTimeout: 20 * time.Second, ShutdownDrainDelay: 5 * time.Second, LogFormat: "json",
 		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, RedisKeyPrefix: "linkbff:",
 		ReauthMaxAge: 10 * time.Minute, ReauthAuthTimeClaim: "auth_time",
+		IdentityCacheBytes: 16 << 20, TokenCacheBytes: 8 << 20, ManagementAPIRPS: 2,
 		RateLimits: RateLimits{UserWrites: 30, UserReads: 300, IPWrites: 300, IPReads: 3000},
 		ScopeRead:  "read:identities", ScopeWrite: "write:identities", RequireScopes: true,
 	}
@@ -118,6 +119,18 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"connection name with a double dash", with(prod, "LINK_CONNECTIONS", "my--db"), []string{"LINK_CONNECTIONS"}},
 		{"connection name ending in a dash", with(prod, "LINK_CONNECTIONS", "github-"), []string{"LINK_CONNECTIONS"}},
 		{"connection name too long", with(prod, "LINK_CONNECTIONS", strings.Repeat("a", 129)), []string{"LINK_CONNECTIONS"}},
+		{"sizes without a number", with(prod, "IDENTITY_CACHE_BYTES", "MiB", "TOKEN_CACHE_BYTES", "8 MB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
+		{"negative and huge sizes", with(prod, "IDENTITY_CACHE_BYTES", "-1", "TOKEN_CACHE_BYTES", "4GiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
+		{"debug on every interface", with(prod, "DEBUG_ADDR", "0.0.0.0:6060"), []string{"DEBUG_ADDR"}},
+		{"debug without a host", with(prod, "DEBUG_ADDR", ":6060"), []string{"DEBUG_ADDR"}},
+		{"debug on every IPv6 interface", with(prod, "DEBUG_ADDR", "[::]:6060"), []string{"DEBUG_ADDR"}},
+		{"debug on a private address", with(prod, "DEBUG_ADDR", "10.0.0.5:6060"), []string{"DEBUG_ADDR"}},
+		{"debug on a host name", with(prod, "DEBUG_ADDR", "debug.internal:6060"), []string{"DEBUG_ADDR"}},
+		{"debug without a port", with(prod, "DEBUG_ADDR", "127.0.0.1"), []string{"DEBUG_ADDR"}},
+		{"budget not a number", with(prod, "MANAGEMENT_API_RPS", "two"), []string{"MANAGEMENT_API_RPS"}},
+		{"budget of zero", with(prod, "MANAGEMENT_API_RPS", "0"), []string{"MANAGEMENT_API_RPS"}},
+		{"budget not finite", with(prod, "MANAGEMENT_API_RPS", "NaN"), []string{"MANAGEMENT_API_RPS"}},
+		{"sizes too small", with(prod, "IDENTITY_CACHE_BYTES", "0", "TOKEN_CACHE_BYTES", "1KiB"), []string{"IDENTITY_CACHE_BYTES", "TOKEN_CACHE_BYTES"}},
 		{"management call as long as the request", with(prod, "MANAGEMENT_API_TIMEOUT", "15s"), []string{"MANAGEMENT_API_TIMEOUT"}},
 		{"management call longer than a short request", with(prod, "REQUEST_TIMEOUT", "2s", "MANAGEMENT_API_TIMEOUT", "3s"), []string{"MANAGEMENT_API_TIMEOUT"}},
 		{"shutdown shorter than a request", with(prod, "SHUTDOWN_TIMEOUT", "10s"), []string{"SHUTDOWN_TIMEOUT"}},
@@ -226,6 +239,35 @@ func TestFromEnvRedis(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+func TestFromEnvSizes(t *testing.T) {
+	for in, want := range map[string]int{"1048576": 1 << 20, "512KiB": 512 << 10, "16MiB": 16 << 20, " 1GiB ": 1 << 30, "65536B": 64 << 10} {
+		c, err := FromEnv(env(with(prod, "IDENTITY_CACHE_BYTES", in, "TOKEN_CACHE_BYTES", in)))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if c.IdentityCacheBytes != want || c.TokenCacheBytes != want {
+			t.Errorf("%q read as %d and %d, want %d", in, c.IdentityCacheBytes, c.TokenCacheBytes, want)
+		}
+	}
+	c, err := FromEnv(env(with(prod, "TOKEN_CACHE_BYTES", "0")))
+	if err != nil || c.TokenCacheBytes != 0 {
+		t.Errorf("TOKEN_CACHE_BYTES=0: %d, %v; want 0 (no token cache)", c.TokenCacheBytes, err)
+	}
+}
+
+func TestFromEnvDebugAddr(t *testing.T) {
+	c, err := FromEnv(env(prod))
+	if err != nil || c.DebugAddr != "" {
+		t.Fatalf("default DEBUG_ADDR = %q, %v; want unset (off)", c.DebugAddr, err)
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "127.0.0.2:0", "[::1]:6060", "localhost:6060"} {
+		c, err := FromEnv(env(with(prod, "DEBUG_ADDR", addr)))
+		if err != nil || c.DebugAddr != addr {
+			t.Errorf("DEBUG_ADDR=%s: %q, %v", addr, c.DebugAddr, err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +52,14 @@ type knobs struct {
 	counts map[string]int
 	faults map[string]*Fault
 	bucket *bucket // nil: rate limit off
+	// mgmtTimes are the arrival times of the latest Management API requests (at
+	// most maxMgmtTimes), for tests that check a client's request rate.
+	mgmtTimes []time.Time
 }
+
+// maxMgmtTimes bounds the recorded arrival times, so a long-running tenant does not
+// grow without end.
+const maxMgmtTimes = 10000
 
 func newKnobs() *knobs {
 	return &knobs{counts: map[string]int{}, faults: map[string]*Fault{}}
@@ -88,8 +96,21 @@ func (t *Tenant) ManagementRequests() (n int) {
 	return n
 }
 
-// ResetRequests sets all request counters to zero.
-func (t *Tenant) ResetRequests() { t.knobs.with(func(k *knobs) { clear(k.counts) }) }
+// ManagementRequestTimes returns when each Management API request arrived (the
+// latest 10,000 since ResetRequests), oldest first, by the tenant's clock: what a
+// test needs to count requests per second as Auth0 would.
+func (t *Tenant) ManagementRequestTimes() (times []time.Time) {
+	t.knobs.with(func(k *knobs) { times = slices.Clone(k.mgmtTimes) })
+	return times
+}
+
+// ResetRequests sets all request counters to zero and forgets the arrival times.
+func (t *Tenant) ResetRequests() {
+	t.knobs.with(func(k *knobs) {
+		clear(k.counts)
+		k.mgmtTimes = nil
+	})
+}
 
 // InjectFault sets the fault for one endpoint, replacing any previous one.
 func (t *Tenant) InjectFault(endpoint string, f Fault) {
@@ -99,11 +120,18 @@ func (t *Tenant) InjectFault(endpoint string, f Fault) {
 // ClearFaults removes every injected fault.
 func (t *Tenant) ClearFaults() { t.knobs.with(func(k *knobs) { clear(k.faults) }) }
 
-// arrive counts a request and returns the fault to apply, if any.
-func (k *knobs) arrive(endpoint string) *Fault {
+// arrive counts a request (recording when a Management API request arrived) and
+// returns the fault to apply, if any.
+func (k *knobs) arrive(endpoint string, mgmt bool) *Fault {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.counts[endpoint]++
+	if mgmt {
+		if len(k.mgmtTimes) >= maxMgmtTimes {
+			k.mgmtTimes = slices.Delete(k.mgmtTimes, 0, len(k.mgmtTimes)-maxMgmtTimes+1)
+		}
+		k.mgmtTimes = append(k.mgmtTimes, time.Now())
+	}
 	f, ok := k.faults[endpoint]
 	if !ok {
 		return nil
@@ -125,7 +153,7 @@ func (t *Tenant) instrument(pattern string, h http.HandlerFunc) http.HandlerFunc
 	mgmt := isManagementPath(path)
 	return func(w http.ResponseWriter, r *http.Request) {
 		t.log.Debug("devtenant request", "endpoint", pattern, "path", r.URL.Path)
-		f := t.knobs.arrive(pattern)
+		f := t.knobs.arrive(pattern, mgmt)
 		if f != nil && f.Latency > 0 {
 			timer := time.NewTimer(time.Duration(f.Latency))
 			select {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -794,9 +795,16 @@ func TestMgmtFaults(t *testing.T) {
 		if n := tn.ManagementRequests(); n != 3 {
 			t.Errorf("ManagementRequests = %d, want 3", n)
 		}
+		times := tn.ManagementRequestTimes()
+		if len(times) != 3 || !slices.IsSortedFunc(times, func(a, b time.Time) int { return a.Compare(b) }) {
+			t.Errorf("ManagementRequestTimes = %v, want 3 in order", times)
+		}
 		tn.ResetRequests()
 		if n := tn.RequestCount(devtenant.EndpointGetUser); n != 0 {
 			t.Errorf("after ResetRequests: %d, want 0", n)
+		}
+		if times := tn.ManagementRequestTimes(); len(times) != 0 {
+			t.Errorf("after ResetRequests: %d arrival times, want none", len(times))
 		}
 	})
 

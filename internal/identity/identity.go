@@ -9,16 +9,57 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"time"
 
 	"github.com/linkbff/linkbff/internal/account"
 )
 
 // View is what a user sees of their account: the primary user id and every identity,
-// the primary first.
+// the primary first. Its JSON encoding is the API's IdentityList (openapi.yaml);
+// internal/server's tests hold the two together.
 type View struct {
 	UserID     string     `json:"user_id"`
 	Identities []Identity `json:"identities"`
+	// Doc is the view encoded once (see Seal), kept beside it in the cache so that
+	// serving a cached view encodes nothing. Every view Service returns has one; a
+	// store keeps it as it was set (nil stays nil).
+	Doc *Doc `json:"-"`
+}
+
+// Doc is a view as clients receive it. It is never modified once built, so any
+// number of requests may share it.
+type Doc struct {
+	// JSON is the encoding of the view's fields.
+	JSON []byte
+	// ETag is a strong entity tag (RFC 9110, quotes included) derived from JSON: it
+	// changes exactly when the JSON does, so two replicas that read the same answer
+	// from Auth0 give the same tag, and a link or unlink, which changes the list,
+	// always gives a new one. The JSON holds the user id, so no two users share a tag.
+	ETag string
+	// ETagList is []string{ETag}, made once: the form an HTTP header map holds, so
+	// that setting the header on every answer allocates nothing. Read only.
+	ETagList []string
+}
+
+// NewDoc returns the Doc of an encoded view and its tag.
+func NewDoc(json []byte, etag string) *Doc {
+	return &Doc{JSON: json, ETag: etag, ETagList: []string{etag}}
+}
+
+// Seal returns v with its Doc built from its fields.
+func Seal(v View) View {
+	v.Doc = nil
+	b, err := json.Marshal(v)
+	if err != nil {
+		// A View is strings and booleans: encoding cannot fail.
+		panic("identity: encoding a view: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	v.Doc = NewDoc(b, `"`+base64.RawURLEncoding.EncodeToString(sum[:16])+`"`)
+	return v
 }
 
 // Identity is one login identity of the account. It never carries IdP tokens.
@@ -136,6 +177,13 @@ type Store interface {
 	IntentStore
 	Cache
 	Locker
+}
+
+// InProcess is implemented by a Store that keeps its state in this process's memory
+// and never waits on I/O (internal/store/memstore). Service then does not bound its
+// cache reads with CacheTimeout: arming that timer would cost more than the read.
+type InProcess interface {
+	InProcess()
 }
 
 // SharedCache is a Cache that several replicas share (Redis). Service's stale-read

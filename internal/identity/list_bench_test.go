@@ -49,7 +49,7 @@ func benchUser() *account.User {
 // service's part of GET /me/identities. upstream-reads/op must be 0.
 func BenchmarkListWarm(b *testing.B) {
 	up := &benchUpstream{user: benchUser()}
-	s := identity.New(identity.Config{CacheTTL: time.Hour}, up, nil, memstore.New(nil))
+	s := identity.New(identity.Config{CacheTTL: time.Hour}, up, nil, memstore.New(memstore.Options{}))
 	ctx := context.Background()
 	if _, err := s.List(ctx, "auth0|alice"); err != nil {
 		b.Fatal(err)
@@ -103,9 +103,10 @@ func (u *slowUpstream) GetUser(context.Context, string) (*account.User, error) {
 }
 
 // rttStore is the memory store with cache reads that take a network round trip, as
-// a shared store (Redis) would.
+// a shared store (Redis) would. It embeds the interface, not *memstore.Store, so
+// that it does not claim to be identity.InProcess.
 type rttStore struct {
-	*memstore.Store
+	identity.Store
 	rtt time.Duration
 }
 
@@ -125,7 +126,7 @@ func BenchmarkListStaggeredMisses(b *testing.B) {
 	var reads int64
 	for b.Loop() {
 		up := &slowUpstream{delay: 5 * time.Millisecond}
-		s := identity.New(identity.Config{CacheTTL: time.Hour}, up, nil, rttStore{memstore.New(nil), 500 * time.Microsecond})
+		s := identity.New(identity.Config{CacheTTL: time.Hour}, up, nil, rttStore{memstore.New(memstore.Options{}), 500 * time.Microsecond})
 		var wg sync.WaitGroup
 		for i := range 40 {
 			wg.Go(func() {

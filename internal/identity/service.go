@@ -50,6 +50,7 @@ type Service struct {
 	verifier TokenVerifier
 	store    Store
 	shared   SharedCache // store, when replicas share it; nil otherwise
+	local    bool        // store is InProcess: its reads need no timeout
 	reads    singleflight.Group
 	// writes counts link/unlink results per user (striped by a hash of the user id):
 	// a read that started before a write must not cache what it read after the
@@ -73,7 +74,8 @@ func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Se
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
 	shared, _ := store.(SharedCache)
-	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared}
+	_, local := store.(InProcess)
+	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared, local: local}
 }
 
 // readTimeout bounds a shared (coalesced) read when its first caller has no deadline.
@@ -121,11 +123,19 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 	}
 }
 
-// cachedView reads the cache within CacheTimeout.
+// cachedView reads the cache within CacheTimeout, and seals a view the cache kept
+// without its Doc (one cached by an earlier version of linkbff).
 func (s *Service) cachedView(ctx context.Context, userID string) (View, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CacheTimeout)
-	defer cancel()
-	return s.store.GetView(ctx, userID)
+	if !s.local {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.CacheTimeout)
+		defer cancel()
+	}
+	v, ok, err := s.store.GetView(ctx, userID)
+	if ok && err == nil && v.Doc == nil {
+		v = Seal(v)
+	}
+	return v, ok, err
 }
 
 // fetch reads userID from Auth0 and, when useCache, caches what it read.
@@ -135,7 +145,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 		if err != nil {
 			return View{}, callerFault(err)
 		}
-		return viewFrom(userID, u.Identities, primaryProfile(u)), nil
+		return Seal(viewFrom(userID, u.Identities, primaryProfile(u))), nil
 	}
 	// Look again: a read that finished between this caller's miss and its joining
 	// the flight has filled the cache, and a second upstream read would be waste.
@@ -147,7 +157,7 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 	if err != nil {
 		return View{}, callerFault(err)
 	}
-	v := viewFrom(userID, u.Identities, primaryProfile(u))
+	v := Seal(viewFrom(userID, u.Identities, primaryProfile(u)))
 	if cacheable {
 		s.rememberRead(ctx, before, v)
 	}
@@ -307,7 +317,7 @@ func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, e
 		s.wrote(ctx, userID, nil) // the link may or may not have happened
 		return View{}, linkFault(err)
 	}
-	v = viewFrom(userID, ids, primaryProfile(primary))
+	v = Seal(viewFrom(userID, ids, primaryProfile(primary)))
 	s.wrote(ctx, userID, &v)
 	s.forgetSecondary(ctx, tok.Subject)
 	return v, nil
@@ -396,7 +406,7 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 		s.wrote(ctx, userID, nil)
 		return View{}, callerFault(err)
 	}
-	v = viewFrom(userID, ids, current.Identities[0].Profile)
+	v = Seal(viewFrom(userID, ids, current.Identities[0].Profile))
 	s.wrote(ctx, userID, &v)
 	_ = s.store.DeleteView(ctx, identity) // a standalone user again, with a fresh view
 	// An unlink is often the answer to an identity no longer trusted: a link the

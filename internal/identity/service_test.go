@@ -87,7 +87,7 @@ func newFixture(t *testing.T, configure func(*identity.Config)) *fixture {
 	if configure != nil {
 		configure(&cfg)
 	}
-	store := memstore.New(clock.Now)
+	store := memstore.New(memstore.Options{Now: clock.Now})
 	return &fixture{clock: clock, up: up, ver: ver, store: store, svc: identity.New(cfg, up, ver, store)}
 }
 
@@ -109,16 +109,17 @@ func wantProblem(t *testing.T, err error, status int, code fault.Code) *fault.Er
 	return p
 }
 
+// The views the service returns, sealed: every view it hands out carries its Doc.
 var (
-	aliceView = identity.View{UserID: alice, Identities: []identity.Identity{
+	aliceView = identity.Seal(identity.View{UserID: alice, Identities: []identity.Identity{
 		{Provider: "auth0", UserID: "alice", Connection: "Username-Password-Authentication", Primary: true,
 			Profile: identity.Profile{Email: "alice@example.com", EmailVerified: true, Name: "Alice", Picture: "https://img.example/alice"}},
-	}}
-	linkedView = identity.View{UserID: alice, Identities: []identity.Identity{
+	}})
+	linkedView = identity.Seal(identity.View{UserID: alice, Identities: []identity.Identity{
 		aliceView.Identities[0],
 		{Provider: "google-oauth2", UserID: "1077", Connection: "google-oauth2", IsSocial: true,
 			Profile: identity.Profile{Email: "alice@gmail.example", EmailVerified: true, Name: "Alice G", Picture: "https://img.example/g"}},
-	}}
+	}})
 )
 
 func TestLinkCallsUpstreamInOrder(t *testing.T) {

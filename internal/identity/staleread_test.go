@@ -145,7 +145,7 @@ func (s *sharedStore) Wrote(ctx context.Context, userID string, v *identity.View
 // holds with a store that does.
 func TestSharedStoreKeepsTheContract(t *testing.T) {
 	storetest.Run(t, func(_ *testing.T, clock *testkit.Clock) identity.Store {
-		return &sharedStore{Store: memstore.New(clock.Now), gens: map[string]uint64{}}
+		return &sharedStore{Store: memstore.New(memstore.Options{Now: clock.Now}), gens: map[string]uint64{}}
 	}, storetest.Options{})
 }
 

@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -85,6 +86,19 @@ type Config struct {
 	// HTTP-date Retry-After values, and to time the back-off after a failed token
 	// request; default time.Now.
 	Now func() time.Time
+	// Budget paces every Management API request (token requests are Auth0's
+	// Authentication API and do not count); nil: no pacing but Auth0's own headers.
+	Budget Budget
+}
+
+// Budget is the Management API request budget all replicas share
+// (internal/ratelimit).
+type Budget interface {
+	// Take takes one request slot, waiting for it if need be. When the slot comes
+	// later than ctx's deadline allows, it takes nothing and returns at once with
+	// granted false and the wait it would have needed. An error means ctx ended
+	// while it waited.
+	Take(ctx context.Context) (granted bool, retryAfter time.Duration, err error)
 }
 
 // Client calls the Management API. It is safe for concurrent use; build one per
@@ -98,6 +112,11 @@ type Client struct {
 	maxRetries  int
 	now         func() time.Time
 	remaining   atomic.Int64 // last x-ratelimit-remaining; -1 until seen
+	budget      Budget       // nil: none
+	// tenantPace spreads this replica's requests over what Auth0 last said is left
+	// until its reset (x-ratelimit-remaining, x-ratelimit-reset): no limit until a
+	// tenant closer to its limit than the budget thinks says so.
+	tenantPace *rate.Limiter
 
 	lastToken atomic.Pointer[oauth2.Token] // the last token obtained; nil once thrown away
 	// fetchMu serializes token requests, so that callers queued behind one that
@@ -138,6 +157,8 @@ func New(cfg Config) (*Client, error) {
 		callTimeout: cfg.CallTimeout,
 		maxRetries:  cfg.MaxRetries,
 		now:         cfg.Now,
+		budget:      cfg.Budget,
+		tenantPace:  rate.NewLimiter(rate.Inf, 1),
 	}
 	c.remaining.Store(-1)
 	if c.http == nil {
@@ -266,6 +287,9 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 	}
 	renewed := false
 	for attempt := 0; ; attempt++ {
+		if err := c.pace(ctx); err != nil {
+			return err
+		}
 		a, err := c.send(ctx, method, escapedPath, payload)
 		if err != nil {
 			return err
@@ -498,11 +522,64 @@ func (c *Client) scrub(s string) string {
 	return s
 }
 
-func (c *Client) noteRateLimit(h http.Header) {
-	if v := h.Get("X-Ratelimit-Remaining"); v != "" {
-		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n >= 0 {
-			c.remaining.Store(n)
+// pace waits until one more request may go to the Management API: first as Auth0's
+// last answer allows (tenantPace), then as the shared budget does. When either wait
+// would outlast ctx's deadline it returns a RateLimitError at once, having spent
+// nothing, so the caller answers 503 with Retry-After rather than time out.
+func (c *Client) pace(ctx context.Context) error {
+	r := c.tenantPace.ReserveN(c.now(), 1)
+	if wait := r.DelayFrom(c.now()); wait > 0 {
+		if !c.fits(ctx, wait) {
+			r.CancelAt(c.now())
+			return &RateLimitError{RetryAfter: wait}
 		}
+		if err := sleep(ctx, wait); err != nil {
+			r.CancelAt(c.now())
+			return unavailable(0, fmt.Errorf("mgmt: waiting for the tenant's rate limit: %w", err))
+		}
+	}
+	if c.budget == nil {
+		return nil
+	}
+	granted, retryAfter, err := c.budget.Take(ctx)
+	switch {
+	case err != nil:
+		return unavailable(0, fmt.Errorf("mgmt: waiting for the Management API budget: %w", err))
+	case !granted:
+		return &RateLimitError{RetryAfter: retryAfter}
+	}
+	return nil
+}
+
+// noteRateLimit reads Auth0's rate-limit headers: x-ratelimit-remaining for metrics,
+// and with x-ratelimit-reset (unix seconds: when the tenant's bucket is full again)
+// it paces this replica to spread the remaining requests until then. With none left,
+// the next request waits for the reset.
+func (c *Client) noteRateLimit(h http.Header) {
+	v := h.Get("X-Ratelimit-Remaining")
+	if v == "" {
+		return
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return
+	}
+	c.remaining.Store(n)
+	reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Ratelimit-Reset")), 10, 64)
+	if err != nil {
+		return
+	}
+	now := c.now()
+	left := time.Unix(reset, 0).Sub(now)
+	if left <= 0 {
+		c.tenantPace.SetLimitAt(now, rate.Inf)
+		return
+	}
+	// n more requests fit before the reset: one every left/(n+1), one of them at
+	// once when n > 0 (a burst of one).
+	c.tenantPace.SetLimitAt(now, rate.Every(left/time.Duration(n+1)))
+	if n == 0 {
+		c.tenantPace.ReserveN(now, 1) // spend the saved token: wait for the reset
 	}
 }
 

@@ -3,12 +3,14 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -70,7 +72,7 @@ func origin(raw string) string {
 // seen at once) but downloads Lock's bundle only when it changed.
 func frontendHandler(files fs.FS, client ClientConfig, notFound http.HandlerFunc) http.Handler {
 	csp := ContentSecurityPolicy(client)
-	etags := contentETags(files)
+	etags := &contentETags{files: files, tags: map[string]string{}}
 	fileServer := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
@@ -90,7 +92,7 @@ func frontendHandler(files fs.FS, client ClientConfig, notFound http.HandlerFunc
 		// check must refuse when the browser sends no Sec-Fetch-Site.
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-cache")
-		if tag, ok := etags[file]; ok {
+		if tag, ok := etags.of(file); ok {
 			h.Set("ETag", tag)
 		}
 		fileServer.ServeHTTP(w, r)
@@ -112,20 +114,37 @@ func servable(files fs.FS, name string) (string, bool) {
 	return index, err == nil
 }
 
-// contentETags hashes every file of files once.
-func contentETags(files fs.FS) map[string]string {
-	tags := map[string]string{}
-	_ = fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil // a file that cannot be read is served without an ETag
-		}
-		b, err := fs.ReadFile(files, name)
-		if err != nil {
-			return nil
-		}
-		sum := sha256.Sum256(b)
-		tags[name] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-		return nil
-	})
-	return tags
+// contentETags hashes each file of files once, when it is first served, streaming it
+// through SHA-256: hashing every file at startup read Lock's bundle (1.2 MB) into
+// memory, and kept its pages resident, before anyone asked for the page.
+type contentETags struct {
+	files fs.FS
+	mu    sync.Mutex
+	tags  map[string]string // by file name; "" for a file that cannot be read
+}
+
+// of returns the ETag of the file name; false when it cannot be read (it is then
+// served without one).
+func (c *contentETags) of(name string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tag, ok := c.tags[name]
+	if !ok {
+		tag = hashFile(c.files, name)
+		c.tags[name] = tag
+	}
+	return tag, tag != ""
+}
+
+func hashFile(files fs.FS, name string) string {
+	f, err := files.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return `"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
 }

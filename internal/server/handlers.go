@@ -19,14 +19,55 @@ func (s *server) caller(r *http.Request) string {
 	return p.Subject
 }
 
-// ListIdentities implements GET /me/identities.
-func (s *server) ListIdentities(w http.ResponseWriter, r *http.Request) {
+// ListIdentities implements GET /me/identities for the generated interface; routes.go
+// routes the request to listIdentities directly (see there).
+func (s *server) ListIdentities(w http.ResponseWriter, r *http.Request, _ api.ListIdentitiesParams) {
+	s.listIdentities(w, r)
+}
+
+// listIdentities serves GET /me/identities: the view's Doc as it is (no encoding),
+// with its ETag, or 304 Not Modified when If-None-Match holds that tag.
+func (s *server) listIdentities(w http.ResponseWriter, r *http.Request) {
 	v, err := s.deps.Identities.List(r.Context(), s.caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIdentityList(v))
+	doc := viewDoc(v)
+	h := w.Header()
+	h["Etag"] = doc.ETagList
+	// private: the list is the caller's; no-cache (not no-store): a browser may keep
+	// it, but asks again (with If-None-Match) before each use.
+	h["Cache-Control"] = s.hdr.privateNoCache
+	addShared(h, "Vary", s.hdr.varyCredential) // after CORS's Vary: Origin, if any
+	if inm, ok := r.Header["If-None-Match"]; ok && ifNoneMatch(inm, doc.ETag) {
+		// RFC 9110 15.4.5: the 304 carries the 200's ETag, Cache-Control and Vary,
+		// and no body or Content-Type.
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = s.hdr.json
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc.JSON)
+}
+
+// viewDoc is v's Doc; the identity service seals every view it returns, so the
+// encoding here happens only for a view built elsewhere (a test's fake).
+func viewDoc(v identity.View) *identity.Doc {
+	if v.Doc == nil {
+		return identity.Seal(v).Doc
+	}
+	return v.Doc
+}
+
+// writeView writes v's Doc as a JSON response that no cache keeps (the answer to a
+// link or unlink).
+func writeView(w http.ResponseWriter, status int, v identity.View) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(viewDoc(v).JSON)
 }
 
 // CreateLinkNonce implements POST /me/identities/nonce. (X-CSRF, in the params, is
@@ -58,7 +99,7 @@ func (s *server) LinkIdentity(w http.ResponseWriter, r *http.Request, _ api.Link
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toIdentityList(v))
+	writeView(w, http.StatusCreated, v)
 }
 
 // UnlinkIdentity implements DELETE /me/identities/{provider}/{user_id}.
@@ -68,7 +109,7 @@ func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIdentityList(v))
+	writeView(w, http.StatusOK, v)
 }
 
 // GetHealth implements GET /healthz: the process is up.
@@ -153,23 +194,4 @@ func (s *server) GetClientConfig(w http.ResponseWriter, _ *http.Request) {
 		out.Audience = &c.Audience
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func toIdentityList(v identity.View) api.IdentityList {
-	out := api.IdentityList{UserID: v.UserID, Identities: make([]api.Identity, len(v.Identities))}
-	for i, id := range v.Identities {
-		p := id.Profile
-		prof := &api.IdentityProfile{EmailVerified: &p.EmailVerified}
-		if p.Email != "" {
-			prof.Email = &p.Email
-		}
-		if p.Name != "" {
-			prof.Name = &p.Name
-		}
-		if p.Picture != "" {
-			prof.Picture = &p.Picture
-		}
-		out.Identities[i] = api.Identity{Provider: id.Provider, UserID: id.UserID, Connection: id.Connection, IsSocial: id.IsSocial, Primary: id.Primary, Profile: prof}
-	}
-	return out
 }

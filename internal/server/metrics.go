@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,9 +13,26 @@ import (
 // httpMetrics are the request metrics. Routes are labelled by their pattern, never by
 // the raw path, and methods outside the standard set by "OTHER" (Go accepts any token
 // as a method), so label cardinality stays bounded.
+//
+// Looking a series up by its label values hashes them and, for the status, formats
+// a number, on every request; so each (route, method, status) resolves its counter
+// and histogram once and keeps them in series. That map is as bounded as the labels.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	mu     sync.RWMutex
+	series map[seriesKey]seriesObservers
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type seriesObservers struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -28,6 +46,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help:    "HTTP request latency by route pattern and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
 		}, []string{"route", "method"}),
+		series: map[seriesKey]seriesObservers{},
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
@@ -37,9 +56,21 @@ func (m *httpMetrics) observe(route, method string, status int, d time.Duration)
 	if route == "" {
 		route = "unmatched"
 	}
-	method = metricMethod(method)
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+	k := seriesKey{route, metricMethod(method), status}
+	m.mu.RLock()
+	o, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		o = seriesObservers{
+			requests: m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(k.route, k.method),
+		}
+		m.mu.Lock()
+		m.series[k] = o
+		m.mu.Unlock()
+	}
+	o.requests.Inc()
+	o.duration.Observe(d.Seconds())
 }
 
 // metricMethod is method as a label value: one of the methods an HTTP API uses, or

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -19,8 +19,10 @@ import (
 // The middlewares below each do one job; routes.go lists them in order. They pass
 // what they know down the request as cheaply as they can: the request id travels in
 // the response's X-Request-Id header (where the client sees it, so a problem's
-// request_id can never differ from it), and the access log and the metrics share one
-// statusWriter.
+// request_id can never differ from it), and they share one per-request exchange
+// (observe), which holds the status for the access log and the metrics, the log
+// context and the deadline, so that a request answered from the caches allocates
+// that struct once instead of a dozen small objects.
 
 // requestIDHeader carries the request id in both directions.
 const requestIDHeader = "X-Request-Id"
@@ -32,51 +34,61 @@ func requestID(w http.ResponseWriter) string { return w.Header().Get(requestIDHe
 // ids follow a request through a proxy; anything else is replaced by a fresh one.
 func assignRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ex := observe(w)
 		id := r.Header.Get(requestIDHeader)
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set(requestIDHeader, id)
-		next.ServeHTTP(w, r)
+		ex.requestID[0] = id
+		ex.Header()[requestIDHeader] = ex.requestID[:] // Set, without allocating the slice
+		next.ServeHTTP(ex, r)
 	})
 }
 
-// attachLogger puts a logger carrying the request id and the client's address in the
-// request's context, where every layer below finds it (reqlog.From).
-func (s *server) attachLogger(next http.Handler) http.Handler {
+// logAccess writes one "request" line per request to the access log, when it is
+// done: the request's attributes (set by scopeRequest, below it) and its own in one
+// record, so that no per-request logger is made for it. The record goes to the handler directly: Logger.LogAttrs
+// would also walk the stack for the caller's PC, which this line never shows.
+func (s *server) logAccess(next http.Handler) http.Handler {
+	h := s.deps.AccessLog.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := s.log.With("request_id", requestID(w), "client_ip", clientIP(r))
-		next.ServeHTTP(w, r.WithContext(reqlog.With(r.Context(), log)))
-	})
-}
-
-// logAccess writes one "request" line per request, when it is done.
-func logAccess(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := observe(w)
-		next.ServeHTTP(sw, r)
-		reqlog.From(r.Context()).LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", routePattern(r)), slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(sw.start)))
+		ex := observe(w)
+		next.ServeHTTP(ex, r)
+		ctx := r.Context()
+		if !h.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
+		now := time.Now()
+		rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
+		ids := ex.log.Attrs()
+		rec.AddAttrs(ids[0], ids[1], slog.String("method", r.Method), slog.String("route", ex.routePattern(r)),
+			slog.Int("status", ex.status), slog.Duration("duration", now.Sub(ex.start)))
+		_ = h.Handle(ctx, rec)
 	})
 }
 
 // recordMetrics counts each request and its latency by route pattern.
 func (s *server) recordMetrics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := observe(w)
-		next.ServeHTTP(sw, r)
-		s.metrics.observe(routePattern(r), r.Method, sw.status, time.Since(sw.start))
+		ex := observe(w)
+		next.ServeHTTP(ex, r)
+		s.metrics.observe(ex.routePattern(r), r.Method, ex.status, time.Since(ex.start))
 	})
 }
 
-// enforceDeadline ends the request's context after RequestTimeout, so that no call
-// below can outlive what a client waits for.
-func (s *server) enforceDeadline(next http.Handler) http.Handler {
+// scopeRequest gives the request the context every layer below works in: its log
+// context (its id and the client's address), where they find their logger
+// (reqlog.From), and a deadline of RequestTimeout, so that no call below can outlive
+// what a client waits for. One requestContext carries both: one request copy, no
+// WithValue. The logger is made only if a layer logs, the deadline's timer only if
+// something waits on it.
+func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		ex := observe(w)
+		ex.log.Init(s.log, requestID(ex), clientIP(r))
+		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log)
+		defer ex.ctx.end()
+		next.ServeHTTP(ex, r.WithContext(&ex.ctx))
 	})
 }
 
@@ -85,7 +97,7 @@ func (s *server) enforceDeadline(next http.Handler) http.Handler {
 // the connection, goes on to net/http.
 func recoverPanic(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := observe(w)
+		ex := observe(w)
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -95,21 +107,37 @@ func recoverPanic(next http.Handler) http.Handler {
 				panic(v)
 			}
 			reqlog.From(r.Context()).Error("panic", "panic", v)
-			if !sw.wrote {
-				problem.Write(sw, requestID(sw), fault.New(fault.Internal, "An unexpected error occurred."))
+			if !ex.wrote {
+				problem.Write(ex, requestID(ex), fault.New(fault.Internal, "An unexpected error occurred."))
 			}
 		}()
-		next.ServeHTTP(sw, r)
+		next.ServeHTTP(ex, r)
 	})
 }
 
-// routePattern is the pattern of the route that served r ("" if none matched). The
-// router fills it in while serving, so a middleware reads it after next returns.
-func routePattern(r *http.Request) string {
-	if rc := chi.RouteContext(r.Context()); rc != nil {
-		return rc.RoutePattern()
+// routePattern is the pattern of the route that served r ("" if none matched),
+// worked out once per request. The router fills it in while serving, so a
+// middleware reads it after next returns. A route's single pattern is used as it
+// is; chi's RoutePattern, which joins and rewrites several, allocates.
+func (ex *exchange) routePattern(r *http.Request) string {
+	if ex.routeKnown {
+		return ex.route
 	}
-	return ""
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if p := rc.RoutePatterns; len(p) == 1 && plainPattern(p[0]) {
+			ex.route = p[0]
+		} else {
+			ex.route = rc.RoutePattern()
+		}
+	}
+	ex.routeKnown = true
+	return ex.route
+}
+
+// plainPattern reports whether chi's RoutePattern would return p unchanged: no
+// wildcard segment to drop and no trailing slash to trim.
+func plainPattern(p string) bool {
+	return p == "/" || (strings.HasPrefix(p, "/") && !strings.HasSuffix(p, "/") && !strings.Contains(p, "*"))
 }
 
 func newRequestID() string {
@@ -140,45 +168,85 @@ func clientIP(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// statusWriter records the status a handler answered with and whether it wrote
-// anything, for the middlewares that report on a request after it is served.
-type statusWriter struct {
+// exchange is the state of one request that the middlewares share: it records the
+// status a handler answered with and whether it wrote anything (for the middlewares
+// that report on a request after it is served), and holds, so that they cost no
+// allocation of their own, the X-Request-Id value, the log context and the deadline.
+type exchange struct {
 	http.ResponseWriter
 	start  time.Time // when the outermost observer saw the request
 	status int
 	wrote  bool
+
+	route      string // see routePattern
+	routeKnown bool
+
+	requestID [1]string // the X-Request-Id header's value slice
+	log       reqlog.Request
+	ctx       requestContext // carries log, and the deadline
 }
 
-// observe returns w as the request's statusWriter, wrapping it only if no outer
+// observe returns w as the request's exchange, wrapping it only if no outer
 // middleware has done so: one per request, however many middlewares observe it.
-func observe(w http.ResponseWriter) *statusWriter {
-	if sw, ok := w.(*statusWriter); ok {
-		return sw
+func observe(w http.ResponseWriter) *exchange {
+	if ex, ok := w.(*exchange); ok {
+		return ex
 	}
-	return &statusWriter{ResponseWriter: w, start: time.Now(), status: http.StatusOK}
+	return &exchange{ResponseWriter: w, start: time.Now(), status: http.StatusOK}
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *exchange) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *exchange) Write(b []byte) (int, error) {
 	w.wrote = true
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *exchange) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // securityHeaders sets headers every response should carry.
-func securityHeaders(next http.Handler) http.Handler {
+func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		h["X-Content-Type-Options"] = s.hdr.nosniff
+		h["Referrer-Policy"] = s.hdr.noReferrer
+		h["X-Frame-Options"] = s.hdr.deny
 		next.ServeHTTP(w, r)
 	})
+}
+
+// headerValues are header values that many responses carry, each a one-element
+// slice built once and shared: assigning one costs nothing, where Header.Set
+// allocates a slice per header per request. net/http and the middlewares only ever
+// replace or delete a header's values, never write into them, and a capacity of one
+// makes an append (Header.Add) copy.
+type headerValues struct {
+	nosniff, noReferrer, deny            []string
+	json, privateNoCache, varyCredential []string
+}
+
+func newHeaderValues() headerValues {
+	return headerValues{
+		nosniff:        []string{"nosniff"},
+		noReferrer:     []string{"no-referrer"},
+		deny:           []string{"DENY"},
+		json:           []string{"application/json"},
+		privateNoCache: []string{"private, no-cache"},
+		varyCredential: []string{"Authorization, Cookie"},
+	}
+}
+
+// addShared adds the values of shared to h's key: the shared slice itself when the
+// header is not set yet, else appended (as Header.Add would, with canonical keys).
+func addShared(h http.Header, key string, shared []string) {
+	if old := h[key]; len(old) > 0 {
+		h[key] = append(old, shared...)
+		return
+	}
+	h[key] = shared
 }

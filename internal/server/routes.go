@@ -20,12 +20,11 @@ func (s *server) routes() http.Handler {
 	r.Use(
 		assignRequestID,             // X-Request-Id: the caller's if sane, else a fresh one
 		s.deps.Limits.ResolveClient, // the client's address: the peer, or behind TRUSTED_PROXIES their X-Forwarded-For
-		s.attachLogger,              // a logger with request_id and client_ip, in the context
-		logAccess,                   // one "request" line per request
+		s.logAccess,                 // one "request" line per request
 		s.recordMetrics,             // linkbff_http_* by route pattern
-		s.enforceDeadline,           // the context ends after RequestTimeout
+		s.scopeRequest,              // the context: a logger with request_id and client_ip; the deadline (RequestTimeout)
 		recoverPanic,                // a panic becomes a 500 problem
-		securityHeaders,
+		s.securityHeaders,
 	)
 	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.
 	// go-chi/cors reads an empty AllowedOrigins as "every origin", so with no origin
@@ -96,7 +95,9 @@ func (s *server) routes() http.Handler {
 		r.Use(s.deps.Limits.ByUser(s.caller))
 		// Each operation needs its scope (403 insufficient_scope otherwise).
 		read, write := s.requireScope(s.cfg.ReadScope), s.requireScope(s.cfg.WriteScope)
-		r.With(read).Get("/me/identities", op.ListIdentities)
+		// GET /me/identities bypasses the generated binder: If-None-Match is a list
+		// that may arrive on several lines, which the binder (one value) refuses.
+		r.With(read).Get("/me/identities", s.listIdentities)
 		r.With(read).Get("/me/identities/suggestions", op.ListIdentitySuggestions)
 		r.With(write).Post("/me/identities/nonce", op.CreateLinkNonce)
 		// Changes to how a person logs in also need a recent login (REAUTH_MAX_AGE),

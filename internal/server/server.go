@@ -66,7 +66,10 @@ type Identities interface {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Logger     *slog.Logger
+	Logger *slog.Logger
+	// AccessLog writes the one "request" line per request (nil: Logger): linkbff
+	// gives it a buffered output.
+	AccessLog  *slog.Logger
 	Identities Identities
 	// Suggestions answers GET /me/identities/suggestions; nil answers 404.
 	Suggestions Suggester
@@ -88,6 +91,7 @@ type Deps struct {
 }
 
 type server struct {
+	hdr         headerValues
 	metrics     *httpMetrics
 	metricsHTTP http.Handler // serves GET /metrics from deps.Metrics
 	cfg         Config
@@ -103,10 +107,13 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.AuthTimeClaim == "" {
 		cfg.AuthTimeClaim = "auth_time"
 	}
+	if deps.AccessLog == nil {
+		deps.AccessLog = deps.Logger
+	}
 	if deps.Limits == nil {
 		deps.Limits = ratelimit.New(ratelimit.Config{})
 	}
-	s := &server{cfg: cfg, log: deps.Logger, deps: deps, metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
+	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	return s.routes()
 }
 

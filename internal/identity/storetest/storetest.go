@@ -376,7 +376,8 @@ func (s *suite) viewRoundTrip(t *testing.T) {
 	if _, ok := getView(t, a, "auth0|alice"); ok {
 		t.Fatal("an empty store had a view")
 	}
-	for _, v := range []identity.View{richView("auth0|alice"), {UserID: "oauth2|conn|id"}} {
+	// A sealed view keeps its Doc (the encoded view and its tag) byte for byte.
+	for _, v := range []identity.View{richView("auth0|alice"), {UserID: "oauth2|conn|id"}, identity.Seal(richView("auth0|carol"))} {
 		setView(t, a, v)
 		got, ok := getView(t, b, v.UserID)
 		if !ok {

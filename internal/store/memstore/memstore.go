@@ -21,6 +21,12 @@ const minSweep = 1024
 // own mutex, so issuing nonces never slows the cached read path. Expired entries are
 // swept when a map has doubled since the last sweep, which keeps memory proportional
 // to live entries at an amortized O(1) cost per write.
+//
+// The view cache is also bounded in bytes (Options.MaxViewBytes): each view is
+// charged viewCost, about what it holds on the heap, and a SetView that would go over
+// the bound first drops other views, arbitrary ones (map order), as many as it takes.
+// Link intents need no such bound: a subject has at most identity.MaxIntentsPerUser,
+// and only authenticated callers make them.
 type Store struct {
 	now func() time.Time
 
@@ -29,15 +35,23 @@ type Store struct {
 	bySubject   map[string][]string // subject -> its nonces, oldest first
 	intentSweep int
 
-	viewsMu   sync.Mutex
-	views     map[string]view
-	viewSweep int
+	viewsMu      sync.Mutex
+	views        map[string]view
+	viewSweep    int
+	viewBytes    int // sum of the views' costs
+	maxViewBytes int
 
 	locksMu sync.Mutex
 	locks   map[string]chan struct{} // held keys; the channel closes on release
 }
 
-var _ identity.Store = (*Store)(nil)
+var (
+	_ identity.Store     = (*Store)(nil)
+	_ identity.InProcess = (*Store)(nil)
+)
+
+// InProcess implements identity.InProcess: no call of this store waits on I/O.
+func (m *Store) InProcess() {}
 
 type intent struct {
 	subject string
@@ -47,6 +61,7 @@ type intent struct {
 type view struct {
 	view    identity.View
 	expires time.Time
+	cost    int
 }
 
 func (in intent) expiry() time.Time { return in.expires }
@@ -67,20 +82,60 @@ func sweep[V interface{ expiry() time.Time }](m map[string]V, next *int, now tim
 	*next = max(2*len(m), minSweep)
 }
 
-// New returns an empty Store that judges expiry by now (nil means time.Now).
-func New(now func() time.Time) *Store {
-	if now == nil {
-		now = time.Now
+// DefaultMaxViewBytes is Options.MaxViewBytes's default: some 10,000 views of a user
+// with two identities.
+const DefaultMaxViewBytes = 16 << 20
+
+// Options configure a Store.
+type Options struct {
+	// Now is the clock that judges expiry (default time.Now).
+	Now func() time.Time
+	// MaxViewBytes bounds the view cache, as viewCost counts (default
+	// DefaultMaxViewBytes).
+	MaxViewBytes int
+}
+
+// New returns an empty Store.
+func New(opts Options) *Store {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxViewBytes <= 0 {
+		opts.MaxViewBytes = DefaultMaxViewBytes
 	}
 	return &Store{
-		now:         now,
-		intents:     map[string]intent{},
-		bySubject:   map[string][]string{},
-		intentSweep: minSweep,
-		views:       map[string]view{},
-		viewSweep:   minSweep,
-		locks:       map[string]chan struct{}{},
+		now:          opts.Now,
+		intents:      map[string]intent{},
+		bySubject:    map[string][]string{},
+		intentSweep:  minSweep,
+		views:        map[string]view{},
+		viewSweep:    minSweep,
+		maxViewBytes: opts.MaxViewBytes,
+		locks:        map[string]chan struct{}{},
 	}
+}
+
+// viewOverhead is what a cached view costs beyond its strings: the map entry, the
+// View and Doc structs, and per identity its struct; BenchmarkViewCacheMemory checks
+// viewCost against the heap a view really holds.
+const (
+	viewOverhead     = 384
+	identityOverhead = 160
+)
+
+// viewCost is what a view is charged: its key, its strings (which its Doc's JSON
+// holds once more, hence twice the strings when sealed) and the overheads.
+func viewCost(userID string, v identity.View) int {
+	strs := len(v.UserID)
+	for _, id := range v.Identities {
+		p := id.Profile
+		strs += len(id.Provider) + len(id.UserID) + len(id.Connection) + len(p.Email) + len(p.Name) + len(p.Picture)
+	}
+	cost := len(userID) + strs + viewOverhead + identityOverhead*len(v.Identities)
+	if v.Doc != nil {
+		cost += len(v.Doc.JSON) + len(v.Doc.ETag)
+	}
+	return cost
 }
 
 // PutIntent implements identity.IntentStore.
@@ -149,13 +204,26 @@ func (m *Store) GetView(_ context.Context, userID string) (identity.View, bool, 
 	return v.view, true, nil
 }
 
-// SetView implements identity.Cache.
+// SetView implements identity.Cache. A view larger than an eighth of the bound is
+// not kept (it is served from Auth0 each time), so one user cannot empty the cache.
 func (m *Store) SetView(_ context.Context, userID string, v identity.View, ttl time.Duration) error {
 	m.viewsMu.Lock()
 	defer m.viewsMu.Unlock()
 	now := m.now()
-	sweep(m.views, &m.viewSweep, now, func(k string, _ view) { delete(m.views, k) })
-	m.views[userID] = view{view: v, expires: now.Add(ttl)}
+	sweep(m.views, &m.viewSweep, now, func(k string, _ view) { m.dropViewLocked(k) })
+	m.dropViewLocked(userID)
+	cost := viewCost(userID, v)
+	if cost > m.maxViewBytes/8 {
+		return nil
+	}
+	for k := range m.views {
+		if m.viewBytes+cost <= m.maxViewBytes {
+			break
+		}
+		m.dropViewLocked(k)
+	}
+	m.views[userID] = view{view: v, expires: now.Add(ttl), cost: cost}
+	m.viewBytes += cost
 	return nil
 }
 
@@ -163,8 +231,16 @@ func (m *Store) SetView(_ context.Context, userID string, v identity.View, ttl t
 func (m *Store) DeleteView(_ context.Context, userID string) error {
 	m.viewsMu.Lock()
 	defer m.viewsMu.Unlock()
-	delete(m.views, userID)
+	m.dropViewLocked(userID)
 	return nil
+}
+
+// dropViewLocked forgets userID's view, if any. Callers hold viewsMu.
+func (m *Store) dropViewLocked(userID string) {
+	if v, ok := m.views[userID]; ok {
+		delete(m.views, userID)
+		m.viewBytes -= v.cost
+	}
 }
 
 // Lock implements identity.Locker with one channel per held key. A hold never

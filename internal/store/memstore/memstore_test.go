@@ -13,6 +13,6 @@ import (
 // this process and dies with the store.
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(_ *testing.T, clock *testkit.Clock) identity.Store {
-		return memstore.New(clock.Now)
+		return memstore.New(memstore.Options{Now: clock.Now})
 	}, storetest.Options{})
 }

@@ -22,10 +22,13 @@ import (
 // between would read as 0 again: only a read slower than genTTL could be fooled.
 const genTTL = 24 * time.Hour
 
-// cachedView is the stored form of a view.
+// cachedView is the stored form of a view. A sealed view (one with a Doc) is stored
+// as its Doc: the encoded view goes in as it is, with its tag, so that neither
+// writing nor reading it encodes the view again.
 type cachedView struct {
-	Expires int64         `json:"expires"` // unix ms, judged by Store.now
-	View    identity.View `json:"view"`
+	Expires int64           `json:"expires"` // unix ms, judged by Store.now
+	ETag    string          `json:"etag,omitempty"`
+	View    json.RawMessage `json:"view"`
 }
 
 // setViewIf stores a view only while the user's generation is what the reader saw.
@@ -71,7 +74,14 @@ func (s *Store) GetView(ctx context.Context, userID string) (identity.View, bool
 	if s.now().UnixMilli() > c.Expires {
 		return identity.View{}, false, nil
 	}
-	return c.View, true, nil
+	var v identity.View
+	if err := json.Unmarshal(c.View, &v); err != nil {
+		return identity.View{}, false, fmt.Errorf("redisstore: cached view of %q: %w", userID, err)
+	}
+	if c.ETag != "" {
+		v.Doc = identity.NewDoc(c.View, c.ETag)
+	}
+	return v, true, nil
 }
 
 // SetView implements identity.Cache.
@@ -138,7 +148,16 @@ func (s *Store) Wrote(ctx context.Context, userID string, v *identity.View, ttl 
 }
 
 func (s *Store) encodeView(v identity.View, ttl time.Duration) ([]byte, error) {
-	b, err := json.Marshal(cachedView{Expires: s.now().Add(ttl).UnixMilli(), View: v})
+	c := cachedView{Expires: s.now().Add(ttl).UnixMilli()}
+	if v.Doc != nil {
+		c.ETag, c.View = v.Doc.ETag, v.Doc.JSON
+	} else {
+		var err error
+		if c.View, err = json.Marshal(v); err != nil {
+			return nil, fmt.Errorf("redisstore: encoding view: %w", err)
+		}
+	}
+	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: encoding view: %w", err)
 	}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/config"
+)
+
+// lockedBuffer is the output, read while the sink's timer may write to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Access lines wait in the buffer; any other record writes them out, before itself.
+func TestAccessLinesAreBufferedAndKeepTheirOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out lockedBuffer
+		logs := newLoggers(config.Config{LogFormat: "json", LogLevel: slog.LevelInfo}, &out)
+		logs.access.Info("request", "n", 1)
+		logs.access.Info("request", "n", 2)
+		if got := out.String(); got != "" {
+			t.Fatalf("access lines written at once: %q", got)
+		}
+		logs.log.With("request_id", "r1").Warn("audit link")
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(lines) != 3 || !strings.Contains(lines[0], `"n":1`) || !strings.Contains(lines[1], `"n":2`) || !strings.Contains(lines[2], "audit link") {
+			t.Fatalf("output after a record of the other logger:\n%s", out.String())
+		}
+	})
+}
+
+// A buffered access line reaches the output within accessFlushEvery, and at flush.
+func TestAccessLinesAreFlushedInTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out lockedBuffer
+		logs := newLoggers(config.Config{LogFormat: "text"}, &out)
+		logs.access.Info("request", "n", 1)
+		time.Sleep(accessFlushEvery - time.Millisecond)
+		synctest.Wait()
+		if got := out.String(); got != "" {
+			t.Fatalf("written before accessFlushEvery: %q", got)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if got := out.String(); !strings.Contains(got, "n=1") {
+			t.Fatalf("not written after accessFlushEvery: %q", got)
+		}
+		logs.access.Info("request", "n", 2)
+		logs.flush()
+		if got := out.String(); !strings.Contains(got, "n=2") {
+			t.Fatalf("not written by flush: %q", got)
+		}
+	})
+}
+
+// A full buffer is written out without waiting.
+func TestAccessLinesFillingTheBufferAreWritten(t *testing.T) {
+	var out lockedBuffer
+	logs := newLoggers(config.Config{LogFormat: "json"}, &out)
+	long := strings.Repeat("x", 1024)
+	for range 70 { // 70 lines of over 1 KiB: more than the 64 KiB buffer
+		logs.access.Info("request", "pad", long)
+	}
+	if n := strings.Count(out.String(), "\n"); n < 50 {
+		t.Errorf("%d of 70 lines written, want the buffer's worth without a flush", n)
+	}
+	logs.flush()
+}
