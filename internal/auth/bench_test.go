@@ -37,15 +37,7 @@ const (
 // signature check it cannot avoid (rs256Check), measured in 500 interleaved pairs
 // after the timed loop and divided as medians.
 func BenchmarkBearer(b *testing.B) {
-	tenant := devtenanttest.Start(b, devtenant.Options{})
-	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: benchClientID, Audience: benchAudience})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tenant, keys, tok := benchTenantAlice(b)
 	for _, c := range []struct {
 		name       string
 		cacheBytes int
@@ -165,15 +157,7 @@ func BenchmarkTokenCacheMemory(b *testing.B) {
 // avoid (rs256Check), and nothing else: the floor that Bearer/uncached is compared
 // with.
 func BenchmarkRS256Verify(b *testing.B) {
-	tenant := devtenanttest.Start(b, devtenant.Options{})
-	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: benchClientID, Audience: benchAudience})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, keys, tok := benchTenantAlice(b)
 	check := rs256Check(b, keys, tok.AccessToken)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -235,4 +219,20 @@ func interleaved(rounds int, base, f func()) float64 {
 	slices.Sort(baseNs)
 	slices.Sort(fNs)
 	return float64(fNs[rounds/2]) / float64(baseNs[rounds/2])
+}
+
+// benchTenantAlice starts a tenant and returns it, a key source on it and an access
+// token of alice for the benchmarks' API.
+func benchTenantAlice(b *testing.B) (*devtenant.Tenant, *KeySource, devtenant.Tokens) {
+	b.Helper()
+	tenant := devtenanttest.Start(b, devtenant.Options{})
+	keys, err := NewKeySource(KeySourceConfig{Issuer: tenant.Issuer()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: benchClientID, Audience: benchAudience})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tenant, keys, tok
 }
