@@ -35,8 +35,9 @@ const (
 	// pageStepTimeout bounds each step of the page test: a click and what it leads
 	// to, such as a login through the tenant and back.
 	pageStepTimeout = 20 * time.Second
-	// pageBrowserLifetime bounds the whole browser test.
-	pageBrowserLifetime = 2 * time.Minute
+	// pageBrowserLifetime bounds the whole browser test (about 40 seconds alone, a
+	// minute under -race).
+	pageBrowserLifetime = 3 * time.Minute
 )
 
 // Demo users of the development tenant's seed.
