@@ -101,6 +101,13 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 // the test ends, run is stopped and must return nil.
 func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
 	t.Helper()
+	return startRunIn(t, context.Background(), getenv, stdout, stderr)
+}
+
+// startRunIn is startRun with run's context derived from parent (which may carry a
+// clock, see withClock).
+func startRunIn(t testing.TB, parent context.Context, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
+	t.Helper()
 	// No load balancer watches a test's linkbff: it need not keep serving after the
 	// test ends (unless a test asks for a drain delay).
 	setenv := getenv
@@ -110,7 +117,7 @@ func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stde
 		}
 		return "0s"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
 	t.Cleanup(func() {

@@ -35,8 +35,9 @@ const (
 	// pageStepTimeout bounds each step of the page test: a click and what it leads
 	// to, such as a login through the tenant and back.
 	pageStepTimeout = 20 * time.Second
-	// pageBrowserLifetime bounds the whole browser test.
-	pageBrowserLifetime = 2 * time.Minute
+	// pageBrowserLifetime bounds the whole browser test (about 40 seconds alone, a
+	// minute under -race).
+	pageBrowserLifetime = 3 * time.Minute
 )
 
 // Demo users of the development tenant's seed.
@@ -55,7 +56,10 @@ const (
 // with Lock, sees it after a reload, unlinks it after confirming, and logs out; on the
 // way, the page's every answer to a failed login, a closed login window, an account
 // already linked and one whose email is not verified. A second linkbff, whose nonces
-// expire at once (LINK_NONCE_TTL=1ns), shows the answer to an expired nonce.
+// expire at once (LINK_NONCE_TTL=1ns), shows the answer to an expired nonce. Others
+// take the paths of page_paths_chromium_test.go: a suggested account (GitHub, and
+// the other way round a database account, whose Lock has the email filled in), and a
+// link and an unlink that need a fresh login first.
 //
 // Throughout, no Auth0 token may be in either origin's localStorage or
 // sessionStorage or in a cookie a script can read, no request may leave 127.0.0.1,
@@ -146,17 +150,32 @@ func TestPageInChromium(t *testing.T) {
 		p.screenshot("nonce-expired")
 		p.finish()
 	})
+
+	t.Run("suggested account", func(t *testing.T) { testSuggestedAccount(t, chromium, shots) })
+	t.Run("suggested database account", func(t *testing.T) { testSuggestedDatabaseAccount(t, chromium, shots) })
+	t.Run("fresh login", func(t *testing.T) { testFreshLogin(t, chromium, shots) })
 }
 
 // startDevRun starts linkbff as `make run` does (development mode: no AUTH0_DOMAIN,
 // the embedded tenant), on free ports, with env added, and returns its URL.
 func startDevRun(t *testing.T, env map[string]string) string {
 	t.Helper()
+	return startDevRunClock(t, env, nil)
+}
+
+// startDevRunClock is startDevRun with now as the clock of the login-age rule (time.Now
+// when nil).
+func startDevRunClock(t *testing.T, env map[string]string, now func() time.Time) string {
+	t.Helper()
 	all := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
 	for k, v := range env {
 		all[k] = v
 	}
-	return startRun(t, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{})
+	ctx := context.Background()
+	if now != nil {
+		ctx = withClock(ctx, now)
+	}
+	return startRunIn(t, ctx, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{})
 }
 
 // screenshots empties the screenshot directory and returns it.
@@ -526,11 +545,7 @@ func (p *pageTab) login() {
 	p.t.Helper()
 	p.click("log in", "#login")
 	p.waitFor("the tenant's login page", `#database-login input[name="email"]`)
-	p.do("log in as Alice on the tenant's login page",
-		chromedp.SetValue(chromedp.CSS(`#database-login input[name="email"]`), aliceEmail),
-		chromedp.SetValue(chromedp.CSS(`#database-login input[name="password"]`), alicePassword),
-		chromedp.Click(chromedp.CSS(`#database-login button[type="submit"]`)),
-	)
+	p.submitLogin()
 	p.waitFor("the signed-in view", `#main[data-state="signed-in"]`)
 	if name := eval[string](p, "the user's name", `document.getElementById('user-name').textContent`); name != "Alice Example" {
 		p.t.Errorf("the page names the user %q, want Alice Example", name)
@@ -543,6 +558,17 @@ func (p *pageTab) login() {
 	if pic := eval[string](p, "the user's picture", `document.getElementById('user-picture').src`); pic != devtenanttest.DemoPicture(p.t, "auth0|alice") {
 		p.t.Errorf("the page shows the picture %.60q, want the seed's", pic)
 	}
+}
+
+// submitLogin logs in as Alice with the form of the tenant's login page, which the
+// tab shows.
+func (p *pageTab) submitLogin() {
+	p.t.Helper()
+	p.do("log in as Alice on the tenant's login page",
+		chromedp.SetValue(chromedp.CSS(`#database-login input[name="email"]`), aliceEmail),
+		chromedp.SetValue(chromedp.CSS(`#database-login input[name="password"]`), alicePassword),
+		chromedp.Click(chromedp.CSS(`#database-login button[type="submit"]`)),
+	)
 }
 
 // waitLock waits until the page has opened Lock and its widget has settled.
@@ -559,9 +585,13 @@ var desktop = chromedp.EmulateViewport(1280, 800)
 // lockSettled waits until Lock's widget is open, nothing moves or fades its GitHub
 // button any more, and nothing covers the button (Lock's loading pane fades out over
 // it): a click before that can miss the button.
-var lockSettled = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-	_, err := chromedp.Poll[bool](`(() => {
-		const button = document.querySelector('`+lockGitHubLink+`');
+var lockSettled = lockSettledAt(lockGitHubLink)
+
+// lockSettledAt is lockSettled for another element of Lock's, selector.
+func lockSettledAt(selector string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](`(() => {
+		const button = document.querySelector('`+selector+`');
 		if (!button || !document.querySelector('.auth0-lock.auth0-lock-opened')) {
 			return false;
 		}
@@ -569,8 +599,9 @@ var lockSettled = chromedp.Func(func(ctx context.Context, t *chromedp.Target) er
 		return button.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)) &&
 			document.getAnimations().every((a) => a.playState !== 'running' || !a.effect?.target?.contains(button));
 	})()`)(ctx, t)
-	return err
-})
+		return err
+	})
+}
 
 // linkWithLock links the GitHub account user the way a person does: Link another
 // account, Lock's GitHub button, the account on the tenant's page standing in for

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var draining atomic.Bool
-	svc, err := assemble(cfg, logs, rdb, &draining)
+	svc, err := assemble(cfg, logs, rdb, &draining, clockFrom(ctx))
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 
 // build wires the service from the configuration. rdb is nil without REDIS_URL.
 func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
-	svc, err := assemble(cfg, logs, rdb, nil)
+	svc, err := assemble(cfg, logs, rdb, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +195,9 @@ type service struct {
 }
 
 // assemble wires the service. rdb is nil without REDIS_URL; draining, when not
-// nil, makes /readyz fail once it is set (see serve).
-func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool) (service, error) {
+// nil, makes /readyz fail once it is set (see serve); now, when not nil, is the clock
+// of the login-age rule (see clockFrom).
+func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool, now func() time.Time) (service, error) {
 	log := logs.log
 	// The JWKS is the same at the canonical and the custom domain.
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
@@ -376,6 +377,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		WriteScope:         writeScope,
 		ReauthMaxAge:       cfg.ReauthMaxAge,
 		AuthTimeClaim:      cfg.ReauthAuthTimeClaim,
+		Now:                now,
 		Client: server.ClientConfig{
 			Domain:               cfg.LoginURL(),
 			Tenant:               cfg.LockTenant(),

@@ -246,6 +246,8 @@ function findIdentity(providerName, userID) {
 // They are an offer, not a result: when they cannot be read, the page just goes
 // without them.
 async function loadSuggestions() {
+  const section = $('suggestions');
+  section.dataset.state = 'loading';
   let found;
   try {
     found = (await getJSON('/me/identities/suggestions')).suggestions || [];
@@ -258,7 +260,7 @@ async function loadSuggestions() {
     const kind = provider(s);
     li.dataset.connection = s.connection;
     li.querySelector('.provider-icon').src = kind.icon;
-    li.querySelector('.suggestion-text').textContent = `We found a ${kind.name} account with your email (${s.email}). Link it?`;
+    li.querySelector('.suggestion-text').textContent = `We found ${article(kind.name)} ${kind.name} account with your email (${s.email}). Link it?`;
     li.querySelector('.suggestion-name').textContent = s.name || '';
     const button = li.querySelector('.link-suggestion');
     button.setAttribute('aria-label', `Link the ${kind.name} account with your email (${s.email})`);
@@ -266,8 +268,14 @@ async function loadSuggestions() {
     return li;
   });
   $('suggestion-list').replaceChildren(...items);
-  $('suggestions').hidden = items.length === 0;
+  section.hidden = items.length === 0;
+  section.dataset.state = 'ready';
   setBusy(page.busy);
+}
+
+// article is "a" or "an" before a provider's name ("an Email and password account").
+function article(name) {
+  return /^[aeiou]/i.test(name) ? 'an' : 'a';
 }
 
 // ---- linking ---------------------------------------------------------------------
