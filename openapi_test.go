@@ -1,6 +1,7 @@
 package linkbff
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"regexp"
@@ -331,6 +332,34 @@ func checkBearerForms(t *testing.T, where string, security openapi3.SecurityRequ
 	}
 	if !slices.Equal(scopes["auth0"], scopes["auth0Oidc"]) {
 		t.Errorf("%s: auth0 needs %v, auth0Oidc %v: the same token needs the same scopes", where, scopes["auth0"], scopes["auth0Oidc"])
+	}
+}
+
+// TestOpenAPISpecFor checks the document GET /openapi.yaml serves: valid, with the
+// tenant's URLs where a client obtains a token, and no placeholder URL left.
+func TestOpenAPISpecFor(t *testing.T) {
+	const tenant = "https://example.eu.auth0.com"
+	served := OpenAPISpecFor(tenant)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(served)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("the served document is invalid: %v", err)
+	}
+	code := doc.Components.SecuritySchemes["auth0"].Value.Flows.AuthorizationCode
+	oidc := doc.Components.SecuritySchemes["auth0Oidc"].Value.OpenIdConnectUrl
+	got := []string{code.AuthorizationURL, code.TokenURL, oidc}
+	want := []string{tenant + "/authorize", tenant + "/oauth/token", tenant + "/.well-known/openid-configuration"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("token URLs of the served document (-want +got):\n%s", diff)
+	}
+	if bytes.Contains(served, []byte(TenantPlaceholder)) {
+		t.Errorf("the served document still holds %s", TenantPlaceholder)
+	}
+	if !bytes.Contains(OpenAPISpec(), []byte(TenantPlaceholder+"/authorize")) {
+		t.Errorf("openapi.yaml no longer names the placeholder tenant %s", TenantPlaceholder)
 	}
 }
 

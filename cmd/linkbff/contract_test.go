@@ -111,6 +111,12 @@ func TestAnswersMatchContract(t *testing.T) {
 		check(x)
 	}
 
+	// The served contract names the tenant linkbff uses, where a tool obtains a token.
+	if r := b.get("/openapi.yaml"); !bytes.Contains(r.body, []byte("authorizationUrl: "+tenant.URL()+"/authorize")) ||
+		!bytes.Contains(r.body, []byte("openIdConnectUrl: "+tenant.URL()+"/.well-known/openid-configuration")) {
+		t.Errorf("GET /openapi.yaml does not name the tenant %s in its security schemes", tenant.URL())
+	}
+
 	// The caller's own request id is kept; one the server would not log is replaced.
 	for id, kept := range map[string]bool{"trace-42.a_b": true, "not a sane id": false} {
 		r := b.do("GET", "/healthz", nil, http.Header{"X-Request-Id": {id}})
