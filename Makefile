@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.26.11
 PKGS := ./...
 
-.PHONY: run test check bench wrk fuzz soak generate build image docker-pin fmt tidy vet staticcheck vulncheck race gencheck node-deps test-deps chromium frontend frontend-check
+.PHONY: run test check bench wrk fuzz soak generate build image docker-pin fmt tidy vet staticcheck vulncheck race gencheck speclint node-deps test-deps chromium frontend frontend-check
 
 # The version linkbff reports (linkbff version, linkbff_build_info, the image labels).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -77,8 +77,8 @@ test-deps: node-deps chromium
 test: test-deps
 	$(GO) test -count=1 $(PKGS)
 
-## check: formatting, vet, staticcheck, govulncheck, generated-code and Lock-bundle drift, race tests
-check: fmt tidy vet staticcheck vulncheck gencheck frontend-check race
+## check: formatting, vet, staticcheck, govulncheck, generated-code and Lock-bundle drift, the spec lint, race tests
+check: fmt tidy vet staticcheck vulncheck gencheck speclint frontend-check race
 
 ## tidy: go.mod and go.sum must be exactly what the imports need
 tidy:
@@ -109,6 +109,16 @@ generate:
 gencheck: generate
 	@git diff --exit-code -- api/ || { echo "api/ is stale: run make generate and commit"; exit 1; }
 	@new=$$(git ls-files --others --exclude-standard -- api/); if [ -n "$$new" ]; then echo "api/ has files git does not track:"; echo "$$new"; echo "commit them or delete them"; exit 1; fi
+
+## speclint: lint openapi.yaml with Redocly CLI (redocly.yaml: its recommended rules, warnings as errors), pinned by tools/speclint/package-lock.json
+# Telemetry off: the lint then makes no network request.
+speclint:
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$CI" = true ]; then echo "speclint: npm not found (CI=true)"; exit 1; fi; \
+		echo "npm not found: openapi.yaml was not linted (make test still checks its structure)"; exit 0; fi; \
+	npm ci --prefix tools/speclint --no-audit --no-fund --loglevel=error \
+		&& REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+			tools/speclint/node_modules/.bin/redocly lint --config redocly.yaml openapi.yaml
 
 ## fuzz: run every fuzz target (go test -fuzz) for FUZZTIME each (default 30s), one after another
 # A target's seed corpus (f.Add and testdata/fuzz/) also runs in `make test`; a failing

@@ -5,7 +5,10 @@
 // package api.
 package linkbff
 
-import _ "embed"
+import (
+	"bytes"
+	_ "embed"
+)
 
 //go:embed openapi.yaml
 var openAPISpec []byte
@@ -14,4 +17,16 @@ var openAPISpec []byte
 // Each call returns a fresh copy, so callers may keep or modify it.
 func OpenAPISpec() []byte {
 	return append([]byte(nil), openAPISpec...)
+}
+
+// TenantPlaceholder is the base URL openapi.yaml gives the Auth0 tenant in its
+// security schemes (where a client obtains a token).
+const TenantPlaceholder = "https://YOUR_TENANT.auth0.com"
+
+// OpenAPISpecFor returns the OpenAPI document with the tenant's base URL (scheme and
+// host, no trailing slash: "https://example.eu.auth0.com") in place of
+// TenantPlaceholder, as GET /openapi.yaml serves it: Swagger UI, Postman and other
+// tools importing it then find the tenant's authorize, token and discovery URLs.
+func OpenAPISpecFor(tenant string) []byte {
+	return bytes.ReplaceAll(OpenAPISpec(), []byte(TenantPlaceholder), []byte(tenant))
 }

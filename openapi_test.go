@@ -1,7 +1,9 @@
 package linkbff
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
@@ -183,12 +186,14 @@ func TestErrorResponses(t *testing.T) {
 			for status, ref := range op.Responses.Map() {
 				where := fmt.Sprintf("%s %s %s", method, path, status)
 				code, err := strconv.Atoi(status)
-				if err != nil {
-					t.Errorf("%s: use explicit status codes, not %q", where, status)
+				if status == "default" {
+					code = 0 // any error status: checked as an error response below
+				} else if err != nil {
+					t.Errorf("%s: use explicit status codes or default, not %q", where, status)
 					continue
 				}
 				resp := ref.Value
-				if code < 400 {
+				if code > 0 && code < 400 {
 					if mt := resp.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value.Example == nil && mt.Example == nil && len(mt.Examples) == 0 {
 						t.Errorf("%s: no example", where)
 					}
@@ -211,7 +216,7 @@ func TestErrorResponses(t *testing.T) {
 				for name, ex := range mt.Examples {
 					p, _ := ex.Value.Value.(map[string]any)
 					checkProblemExample(t, where+" example "+name, p)
-					if got := fmt.Sprint(p["status"]); got != status {
+					if got := fmt.Sprint(p["status"]); code != 0 && got != status {
 						t.Errorf("%s: example %s has status %s", where, name, got)
 					}
 				}
@@ -223,6 +228,138 @@ func TestErrorResponses(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// no4xx are the operations that answer no 4xx at all: they need no credential and
+// take no input they could refuse. .redocly.lint-ignore.yaml exempts exactly these
+// from Redocly's operation-4xx-response rule.
+var no4xx = []string{"getClientConfig", "getHealth", "getMetrics", "getOpenAPISpec", "getReadiness", "getSession", "startLogin", "finishLogin"}
+
+// TestEveryOperationDocumentsItsAnswers holds rules that make every answer of the API
+// predictable from the contract: every operation has a default problem response and
+// at least one 4xx (but the few in no4xx, which the lint's ignore file names too);
+// every response documents X-Request-Id, which every answer carries; and an
+// operation taking a bearer token offers it in all three forms (bearerAuth, auth0,
+// auth0Oidc: the same token) with the same scopes.
+func TestEveryOperationDocumentsItsAnswers(t *testing.T) {
+	doc := loadSpec(t)
+	const requestID = "#/components/headers/XRequestId"
+	var exempt []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			def := op.Responses.Default()
+			if def == nil || def.Ref != "#/components/responses/DefaultProblem" {
+				t.Errorf("%s: no default response (#/components/responses/DefaultProblem)", where)
+			}
+			has4xx := false
+			for status, ref := range op.Responses.Map() {
+				if strings.HasPrefix(status, "4") {
+					has4xx = true
+				}
+				if h := ref.Value.Headers["X-Request-Id"]; h == nil || h.Ref != requestID {
+					t.Errorf("%s %s: X-Request-Id not documented (%s)", where, status, requestID)
+				}
+			}
+			if slices.Contains(no4xx, op.OperationID) {
+				exempt = append(exempt, op.OperationID)
+				if has4xx {
+					t.Errorf("%s lists a 4xx: take %s out of no4xx and out of .redocly.lint-ignore.yaml", where, op.OperationID)
+				}
+			} else if !has4xx {
+				t.Errorf("%s: no 4xx response", where)
+			}
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			checkBearerForms(t, where, security)
+		}
+	}
+	if diff := cmp.Diff(sorted(no4xx), sorted(exempt)); diff != "" {
+		t.Errorf("no4xx names operations the spec does not have (-no4xx +found):\n%s", diff)
+	}
+
+	// The lint's ignore file exempts the same operations, by JSON pointer.
+	ignore, err := os.ReadFile(".redocly.lint-ignore.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ignored map[string]map[string][]string
+	if err := yaml.Unmarshal(ignore, &ignored); err != nil {
+		t.Fatalf(".redocly.lint-ignore.yaml: %v", err)
+	}
+	var want []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if slices.Contains(no4xx, op.OperationID) {
+				ptr := "#/paths/" + strings.ReplaceAll(strings.ReplaceAll(path, "~", "~0"), "/", "~1") + "/" + strings.ToLower(method) + "/responses"
+				want = append(want, ptr)
+			}
+		}
+	}
+	if diff := cmp.Diff(sorted(want), sorted(ignored["openapi.yaml"]["operation-4xx-response"])); diff != "" {
+		t.Errorf(".redocly.lint-ignore.yaml's operation-4xx-response list vs no4xx (-no4xx +ignore file):\n%s", diff)
+	}
+}
+
+// checkBearerForms checks one operation's security requirements: the access token's
+// three forms appear together, bearerAuth without scopes (an http scheme has none in
+// OpenAPI 3.0), auth0 and auth0Oidc with the same scopes.
+func checkBearerForms(t *testing.T, where string, security openapi3.SecurityRequirements) {
+	t.Helper()
+	var forms []string
+	scopes := map[string][]string{}
+	for _, req := range security {
+		for name, s := range req {
+			if len(req) != 1 {
+				t.Errorf("%s: security requirement %v joins schemes; each is an alternative", where, req)
+			}
+			forms = append(forms, name)
+			scopes[name] = s
+		}
+	}
+	hasBearer := slices.Contains(forms, "bearerAuth")
+	for _, name := range []string{"bearerAuth", "auth0", "auth0Oidc"} {
+		if slices.Contains(forms, name) != hasBearer {
+			t.Errorf("%s: security %v: bearerAuth, auth0 and auth0Oidc go together", where, forms)
+			return
+		}
+	}
+	if len(scopes["bearerAuth"]) != 0 {
+		t.Errorf("%s: bearerAuth lists scopes %v; list them on auth0 and auth0Oidc", where, scopes["bearerAuth"])
+	}
+	if !slices.Equal(scopes["auth0"], scopes["auth0Oidc"]) {
+		t.Errorf("%s: auth0 needs %v, auth0Oidc %v: the same token needs the same scopes", where, scopes["auth0"], scopes["auth0Oidc"])
+	}
+}
+
+// TestOpenAPISpecFor checks the document GET /openapi.yaml serves: valid, with the
+// tenant's URLs where a client obtains a token, and no placeholder URL left.
+func TestOpenAPISpecFor(t *testing.T) {
+	const tenant = "https://example.eu.auth0.com"
+	served := OpenAPISpecFor(tenant)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(served)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("the served document is invalid: %v", err)
+	}
+	code := doc.Components.SecuritySchemes["auth0"].Value.Flows.AuthorizationCode
+	oidc := doc.Components.SecuritySchemes["auth0Oidc"].Value.OpenIdConnectUrl
+	got := []string{code.AuthorizationURL, code.TokenURL, oidc}
+	want := []string{tenant + "/authorize", tenant + "/oauth/token", tenant + "/.well-known/openid-configuration"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("token URLs of the served document (-want +got):\n%s", diff)
+	}
+	if bytes.Contains(served, []byte(TenantPlaceholder)) {
+		t.Errorf("the served document still holds %s", TenantPlaceholder)
+	}
+	if !bytes.Contains(OpenAPISpec(), []byte(TenantPlaceholder+"/authorize")) {
+		t.Errorf("openapi.yaml no longer names the placeholder tenant %s", TenantPlaceholder)
 	}
 }
 

@@ -458,7 +458,7 @@ type Problem struct {
 	// | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
 	// | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 	// | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
-	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+	// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`), or a header parameter is sent more than once. |
 	// | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
 	// | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
 	// | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
@@ -551,7 +551,7 @@ type Problem struct {
 // | `identity_not_found` | 404 | Identity not found | The caller has no such identity. |
 // | `account_not_found` | 404 | Account not found | Auth0 no longer has the caller's account (deleted, or linked into another); sign in again. |
 // | `primary_identity` | 400 | Primary identity cannot be unlinked | The primary identity cannot be unlinked. |
-// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`). |
+// | `invalid_path` | 400 | Invalid path parameter | A path segment is malformed (see `errors`), or a header parameter is sent more than once. |
 // | `rate_limited` | 429 | Too many requests | The caller's user or address made more requests in the last minute than the server allows (writes and reads are counted apart); retry after `Retry-After` seconds. |
 // | `account_busy` | 503 | Account busy | Another link or unlink of the caller's account is still in progress; retry after `Retry-After` seconds. |
 // | `store_unavailable` | 503 | Shared state unavailable | The server's shared state (link nonces, per-account locks) cannot be reached; retry after `Retry-After` seconds. |
@@ -671,6 +671,13 @@ type ChangeUnauthorized = Problem
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type ChangeUnavailable = Problem
 
+// DefaultProblem An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type DefaultProblem = Problem
+
 // Forbidden An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore
 // members they do not know.
@@ -719,6 +726,13 @@ type LinkConflict = Problem
 //
 // Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
 type LogoutRefused = Problem
+
+// ParamBadRequest An RFC 9457 problem detail. Every error response of this API has this
+// body, with media type `application/problem+json`. Clients must ignore
+// members they do not know.
+//
+// Example: {"code":"identity_not_found","detail":"The user has no identity github/583231.","request_id":"01JD7Q2V6C8X3N5M9K4T2R1B0A","status":404,"title":"Identity not found","type":"urn:linkbff:problem:identity_not_found"}
+type ParamBadRequest = Problem
 
 // ServiceUnavailable An RFC 9457 problem detail. Every error response of this API has this
 // body, with media type `application/problem+json`. Clients must ignore

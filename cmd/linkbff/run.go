@@ -395,7 +395,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Bearer:      bearer,
 		Web:         web,
 		Ready:       ready,
-		OpenAPI:     linkbff.OpenAPISpec(),
+		OpenAPI:     linkbff.OpenAPISpecFor(cfg.LoginURL()),
 		Frontend:    frontend.Files(),
 		Metrics:     reg,
 		Limits:      ratelimit.New(limits),
