@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkbff/linkbff/internal/devtenant"
 	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // noLimits turns every abuse limit off, for tests that must not meet one.
@@ -106,4 +107,34 @@ func TestRateLimitByAddressAndForwardedFor(t *testing.T) {
 	if !strings.Contains(proxied.stderr.String(), `"client_ip":"203.0.113.2"`) {
 		t.Errorf("the log does not name the forwarded client 203.0.113.2:\n%s", proxied.stderr)
 	}
+}
+
+// TestRateLimitCoversSignIn: the per-address limits also count /auth/login (each
+// one stores a login state) and the other sign-in routes; a refused login gets a
+// 429 problem, no redirect to the tenant and no session cookie.
+func TestRateLimitCoversSignIn(t *testing.T) {
+	a := startApp(t, map[string]string{"RATE_LIMIT_IP_READS_PER_MINUTE": "2", "RATE_LIMIT_IP_WRITES_PER_MINUTE": "1"}, nil)
+	noFollow := testkit.HTTPClient(t)
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	send := func(method, path string) response {
+		req := newRequest(t, method, a.url+path, "", nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, body := testkit.Do(t, noFollow, req)
+		return response{status: res.StatusCode, header: res.Header, body: body}
+	}
+	for i := range 2 {
+		if r := send("GET", "/auth/login"); r.status != http.StatusSeeOther && r.status != http.StatusFound {
+			t.Fatalf("login %d: %d %s, want a redirect to the tenant", i, r.status, r.body)
+		}
+	}
+	r := send("GET", "/auth/login")
+	wantRateLimited(t, r)
+	if loc, cookies := r.header.Get("Location"), r.header.Values("Set-Cookie"); loc != "" || len(cookies) != 0 {
+		t.Errorf("a refused login answered Location %q and Set-Cookie %q, want neither", loc, cookies)
+	}
+	wantRateLimited(t, send("GET", "/auth/session"))
+	if r := send("POST", "/auth/logout"); r.status == http.StatusTooManyRequests {
+		t.Fatalf("first logout: %d %s, want it under the write limit", r.status, r.body)
+	}
+	wantRateLimited(t, send("POST", "/auth/logout"))
 }

@@ -121,7 +121,7 @@ type Config struct {
 	// is served, on a listener of its own; unset, profiling is off.
 	DebugAddr string
 
-	// RateLimits are the abuse limits on /me/* (RATE_LIMIT_*).
+	// RateLimits are the abuse limits on /me/* and the sign-in routes (RATE_LIMIT_*).
 	RateLimits RateLimits
 	// TrustedProxies (TRUSTED_PROXIES) are the networks of the reverse proxies whose
 	// X-Forwarded-For names the client; empty: the client is the connection's peer,

@@ -66,6 +66,9 @@ func (s *server) routes() http.Handler {
 	// logout also refuses cross-origin posts.
 	if web := s.deps.Web; web != nil {
 		r.Group(func(r chi.Router) {
+			// Per client address, like /me/*, before the session store is touched: each
+			// login stores a state, so a flood would otherwise fill the store.
+			r.Use(s.deps.Limits.ByClient)
 			r.Use(web.LoadSession)
 			r.Method(http.MethodGet, "/auth/login", web.Login())
 			r.Method(http.MethodGet, "/auth/callback", web.Callback())
