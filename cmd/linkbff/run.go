@@ -198,8 +198,10 @@ type service struct {
 // nil, makes /readyz fail once it is set (see serve).
 func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool) (service, error) {
 	log := logs.log
+	reg := prometheus.NewRegistry()
+	metrics := newAppMetrics(reg)
 	// The JWKS is the same at the canonical and the custom domain.
-	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
+	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer(), OnFetch: metrics.jwksFetch})
 	if err != nil {
 		return service{}, err
 	}
@@ -215,6 +217,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Keys:           keys,
 		AllowedClients: cfg.AllowedClientIDs,
 		CacheBytes:     tokenCache,
+		OnCacheLookup:  metrics.tokenCacheLookup,
 		OnError:        server.WriteProblem,
 	})
 	if err != nil {
@@ -275,6 +278,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Audience:             cfg.ManagementAudience,
 		CallTimeout:          cfg.UpstreamTimeout,
 		Budget:               mgmtBudget,
+		Observer:             mgmtObserver{metrics},
 	})
 	if err != nil {
 		return service{}, err
@@ -324,10 +328,11 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
 		EndSessions:          web.EndUserSessions,
+		OnCacheLookup:        metrics.viewCacheLookup,
+		OnOutcome:            metrics.outcome,
 	}, upstream, verifier, store)
 	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})
 
-	reg := prometheus.NewRegistry()
 	info := readBuildInfo()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
