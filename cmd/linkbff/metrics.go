@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
@@ -172,4 +176,25 @@ func (o mgmtObserver) Paced(waited time.Duration, refused bool) {
 		return
 	}
 	o.m.budgetWait.Observe(waited.Seconds())
+}
+
+// startMetrics serves reg's metrics at /metrics on a listener of its own at addr
+// (METRICS_ADDR; the main listener then answers 404 there). It returns the URL of
+// the metrics and a func that closes the server.
+func startMetrics(addr string, reg prometheus.Gatherer, log *slog.Logger) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + publicAddr(ln.Addr()) + "/metrics", func() { _ = srv.Close() }, nil
 }
