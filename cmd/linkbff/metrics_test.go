@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -264,6 +265,27 @@ func TestStartupLinesAreJSON(t *testing.T) {
 			}
 		}
 		wantJSONLines(t, "stderr", stderr.String())
+	})
+
+	t.Run("a failure to start", func(t *testing.T) {
+		env := map[string]string{"AUTH0_DOMAIN": "tenant.example", "LISTEN_ADDR": "127.0.0.1:0"} // no client id, secret or audience
+		getenv := func(k string) string { return env[k] }
+		err := run(t.Context(), []string{"linkbff"}, getenv, io.Discard, io.Discard)
+		if err == nil {
+			t.Fatal("run started without AUTH0_CLIENT_ID")
+		}
+		var out strings.Builder
+		reportExit(&out, getenv, err)
+		recs := wantJSONLines(t, "the exit", out.String())
+		if len(recs) != 1 || recs[0]["level"] != "ERROR" || !strings.Contains(fmt.Sprint(recs[0]["err"]), "AUTH0_CLIENT_ID") {
+			t.Errorf("exit record %v, want one ERROR naming AUTH0_CLIENT_ID", recs)
+		}
+		env["LOG_FORMAT"] = "text"
+		out.Reset()
+		reportExit(&out, getenv, err)
+		if !strings.HasPrefix(out.String(), "linkbff: configuration:") {
+			t.Errorf("with LOG_FORMAT=text: %q", out.String())
+		}
 	})
 
 	t.Run("development", func(t *testing.T) {

@@ -207,6 +207,21 @@ var Auth0Variables = []string{
 	"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS",
 }
 
+// LogFormatFrom is LOG_FORMAT as FromEnv reads it: as set, else text in development
+// mode and json otherwise. It needs no valid configuration, so that a failure to
+// start is reported in the format of the log.
+func LogFormatFrom(getenv func(string) string) string {
+	if f := getenv("LOG_FORMAT"); f != "" {
+		return f
+	}
+	for _, name := range Auth0Variables {
+		if strings.TrimSpace(getenv(name)) != "" {
+			return DefaultLogFormat
+		}
+	}
+	return DefaultLogFormatDev
+}
+
 // FromEnv reads the configuration. The error lists every wrong variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
@@ -297,13 +312,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.LogLevel = r.level("LOG_LEVEL")
-	c.LogFormat = getenv("LOG_FORMAT")
-	if c.LogFormat == "" {
-		c.LogFormat = DefaultLogFormat
-		if c.Dev {
-			c.LogFormat = DefaultLogFormatDev
-		}
-	}
+	c.LogFormat = LogFormatFrom(getenv)
 	if c.ManagementAudience == "" && c.Auth0URL != "" {
 		c.ManagementAudience = c.Auth0URL + "/api/v2/"
 	}

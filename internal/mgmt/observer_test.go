@@ -33,7 +33,7 @@ func (r *recorder) Request(ep mgmt.Endpoint, status int, took time.Duration) {
 	r.add("request %s %d", ep, status)
 }
 func (r *recorder) Retry(ep mgmt.Endpoint, reason string) { r.add("retry %s %s", ep, reason) }
-func (r *recorder) TokenFetch(result string)               { r.add("token fetch %s", result) }
+func (r *recorder) TokenFetch(result string)              { r.add("token fetch %s", result) }
 func (r *recorder) Paced(_ time.Duration, refused bool) {
 	if refused {
 		r.add("paced: refused")
@@ -93,22 +93,31 @@ func TestObserverIsToldEverything(t *testing.T) {
 		{
 			name: "no answer",
 			api:  dropConnection,
-			call: func(ctx context.Context, c *mgmt.Client) error { _, err := c.LinkWithToken(ctx, "auth0|a", "tok"); return err },
+			call: func(ctx context.Context, c *mgmt.Client) error {
+				_, err := c.LinkWithToken(ctx, "auth0|a", "tok")
+				return err
+			},
 			want: []string{"paced", "request token 200", "token fetch ok", "request link 0"},
 		},
 		{
 			name: "credentials refused",
 			api:  writeRaw(http.StatusOK, identitiesJSON),
 			opts: []func(*fake){refuseToken},
-			call: func(ctx context.Context, c *mgmt.Client) error { _, err := c.Unlink(ctx, "auth0|a", "github", "1"); return err },
+			call: func(ctx context.Context, c *mgmt.Client) error {
+				_, err := c.Unlink(ctx, "auth0|a", "github", "1")
+				return err
+			},
 			want: []string{"paced", "request token 401", "token fetch refused"},
 		},
 		{
 			name:   "refused by the budget",
 			api:    writeRaw(http.StatusOK, userJSON),
 			budget: &fakeBudget{refuse: true, retryAfter: time.Second},
-			call:   func(ctx context.Context, c *mgmt.Client) error { _, err := c.UsersByEmail(ctx, "a@example.com"); return err },
-			want:   []string{"paced: refused"},
+			call: func(ctx context.Context, c *mgmt.Client) error {
+				_, err := c.UsersByEmail(ctx, "a@example.com")
+				return err
+			},
+			want: []string{"paced: refused"},
 		},
 		{
 			name: "users by email and unlink",
