@@ -48,8 +48,7 @@ func TestPprofOnlyOnDebugAddr(t *testing.T) {
 		base := startRun(t, productionEnv(tenant, map[string]string{"DEBUG_ADDR": "127.0.0.1:0"}), stdout, io.Discard)
 		var debugURL string
 		select {
-		case line := <-stdout.lineWith("pprof (DEBUG_ADDR) on "):
-			debugURL = strings.TrimSpace(strings.TrimPrefix(line, "pprof (DEBUG_ADDR) on "))
+		case debugURL = <-stdout.servingURL("pprof (DEBUG_ADDR) on", "pprof listening"):
 		case <-time.After(testkit.Timeout):
 			t.Fatalf("no pprof line in the banner:\n%s", stdout)
 		}

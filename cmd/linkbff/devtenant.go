@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -98,4 +99,38 @@ func (e *embeddedTenant) banner(w io.Writer, cfg config.Config) {
 	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\",\"scope\":\"openid %s %s\"}'\n",
 		cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite)
 	fmt.Fprint(w, b.String())
+}
+
+// demoLogin is one demo user of the banner's record.
+type demoLogin struct {
+	Email      string `json:"email,omitempty"`
+	Password   string `json:"password,omitempty"`
+	Name       string `json:"name,omitempty"` // a social user: picked by name on the connection's page
+	Connection string `json:"connection"`
+	UserID     string `json:"user_id"`
+}
+
+// record is the banner as one log record (LOG_FORMAT=json), a warning: a log
+// pipeline should notice a linkbff that does not run against Auth0.
+func (e *embeddedTenant) record(log *slog.Logger, cfg config.Config) {
+	tenant, seed := e.tenant, e.seed
+	logins := make([]demoLogin, 0, len(seed.Users))
+	for _, u := range seed.Users {
+		l := demoLogin{Connection: u.Connection, UserID: u.UserID}
+		if u.Password != "" {
+			l.Email, l.Password = u.Email, u.Password
+		} else {
+			l.Name = u.Name
+		}
+		logins = append(logins, l)
+	}
+	log.Warn("DEVELOPMENT MODE: no AUTH0_* variable is set, so an embedded development tenant (not Auth0, in memory, loopback only) runs",
+		"tenant_url", tenant.URL(),
+		"client_id", cfg.ClientID,
+		"audience", cfg.Audience,
+		"api", cfg.BaseURL+"/me/identities",
+		"contract", cfg.BaseURL+"/openapi.yaml",
+		"demo_logins", logins,
+		"token_request", fmt.Sprintf(`curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' -d '{"user_id":"auth0|alice","client_id":"%s","audience":"%s","scope":"openid %s %s"}'`,
+			tenant.URL(), cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite))
 }

@@ -126,10 +126,9 @@ func startRunIn(t testing.TB, parent context.Context, getenv func(string) string
 			t.Errorf("run returned %v", err)
 		}
 	})
-	const prefix = "linkbff listening on "
 	select {
-	case line := <-stdout.lineWith(prefix):
-		return strings.TrimSpace(strings.TrimPrefix(line, prefix))
+	case url := <-stdout.servingURL("linkbff listening on", "linkbff listening"):
+		return url
 	case err := <-done:
 		t.Fatalf("run exited before listening: %v", err)
 	case <-time.After(testkit.Timeout):
@@ -146,8 +145,8 @@ type syncBuffer struct {
 }
 
 type lineWaiter struct {
-	prefix string
-	ch     chan string
+	match func(line string) (string, bool) // what to send for a matching line
+	ch    chan string
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
@@ -164,11 +163,32 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// lineWith sends the first complete line that starts with prefix.
 func (b *syncBuffer) lineWith(prefix string) <-chan string {
+	return b.lineMatching(func(line string) (string, bool) { return line, strings.HasPrefix(line, prefix) })
+}
+
+// servingURL sends the URL of the startup line (startupLines.serving) that says
+// something serves there: "text URL" with LOG_FORMAT=text, the record
+// {"msg": msg, "url": URL} with LOG_FORMAT=json.
+func (b *syncBuffer) servingURL(text, msg string) <-chan string {
+	return b.lineMatching(func(line string) (string, bool) {
+		if url, ok := strings.CutPrefix(line, text+" "); ok {
+			return strings.TrimSpace(url), true
+		}
+		var rec struct{ Msg, URL string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == msg && rec.URL != "" {
+			return rec.URL, true
+		}
+		return "", false
+	})
+}
+
+func (b *syncBuffer) lineMatching(match func(line string) (string, bool)) <-chan string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ch := make(chan string, 1)
-	b.waiters = append(b.waiters, lineWaiter{prefix, ch})
+	b.waiters = append(b.waiters, lineWaiter{match, ch})
 	b.notify()
 	return ch
 }
@@ -179,8 +199,8 @@ func (b *syncBuffer) notify() {
 	for _, w := range b.waiters {
 		found := false
 		for _, l := range lines[:len(lines)-1] { // complete lines only
-			if strings.HasPrefix(l, w.prefix) {
-				w.ch <- l
+			if v, ok := w.match(l); ok {
+				w.ch <- v
 				found = true
 				break
 			}

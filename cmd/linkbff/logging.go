@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -33,6 +34,33 @@ func newLoggers(cfg config.Config, w io.Writer) loggers {
 		access: slog.New(handler()),
 		flush:  func() { _ = sink.Flush() },
 	}
+}
+
+// startupLines are what linkbff tells on stdout as it starts (where it listens; in
+// development, how to sign in): lines for a person with LOG_FORMAT=text, one JSON
+// record each with LOG_FORMAT=json, so that a log pipeline reads every line of the
+// output. They are written whatever LOG_LEVEL says, as the text is.
+type startupLines struct {
+	w    io.Writer
+	json *slog.Logger // nil: text
+}
+
+func newStartupLines(cfg config.Config, w io.Writer) startupLines {
+	out := startupLines{w: w}
+	if cfg.LogFormat == "json" {
+		out.json = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return out
+}
+
+// serving says that something serves at url: the line "text url", or the record
+// {"msg": msg, "url": url}.
+func (o startupLines) serving(text, msg, url string) {
+	if o.json != nil {
+		o.json.Info(msg, "url", url)
+		return
+	}
+	fmt.Fprintf(o.w, "%s %s\n", text, url)
 }
 
 // accessFlushEvery is how late an access line may reach the output.

@@ -178,8 +178,8 @@ func TestDrainOverRun(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
-	line := testkit.Recv(t, stdout.lineWith("linkbff listening on "), "linkbff to listen")
-	a := &app{t: t, tenant: tenant, url: strings.TrimSpace(strings.TrimPrefix(line, "linkbff listening on ")), client: testkit.HTTPClient(t)}
+	url := testkit.Recv(t, stdout.servingURL("linkbff listening on", "linkbff listening"), "linkbff to listen")
+	a := &app{t: t, tenant: tenant, url: url, client: testkit.HTTPClient(t)}
 	if status, checks := a.readiness(); status != http.StatusOK || checks["shutdown"] != "ok" {
 		t.Fatalf("/readyz before SIGTERM: %d %v", status, checks)
 	}

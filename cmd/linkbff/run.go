@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logs := newLoggers(cfg, stderr)
 	defer logs.flush()
 	log := logs.log
+	out := newStartupLines(cfg, stdout)
 	for _, w := range cfg.Weakened() {
 		log.Warn("insecure setting: a check is weakened", "variable", w.Variable, "setting", w.Reason, "allowed_by", allowedBy(cfg))
 	}
@@ -91,14 +92,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// this configuration; a failure is reported, not fatal (Auth0 may be briefly
 	// unreachable), and /readyz keeps telling until it is fixed.
 	checkAuth0(ctx, log, cfg, svc)
-	printBanner(stdout, cfg, listenURL, dev)
+	printBanner(out, cfg, listenURL, dev)
 	if cfg.DebugAddr != "" {
 		debugURL, stop, err := startDebug(cfg.DebugAddr, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(stdout, "pprof (DEBUG_ADDR) on %s\n", debugURL)
+		out.serving("pprof (DEBUG_ADDR) on", "pprof listening", debugURL)
+	}
+	if cfg.MetricsAddr != "" {
+		metricsURL, stop, err := startMetrics(cfg.MetricsAddr, svc.metrics, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		out.serving("metrics (METRICS_ADDR) on", "metrics listening", metricsURL)
 	}
 
 	srv := &http.Server{
@@ -121,12 +130,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // from a binary built with -tags nodevtenant).
 type devMode interface {
 	Close() error
+	// banner is the text of printBanner; record the same as one log record.
 	banner(w io.Writer, cfg config.Config)
+	record(log *slog.Logger, cfg config.Config)
 }
 
 // printBanner tells a person where linkbff listens (and its public URL when BASE_URL
-// names another, as behind a proxy) and, in development, how to sign in.
-func printBanner(w io.Writer, cfg config.Config, listenURL string, dev devMode) {
+// names another, as behind a proxy) and, in development, how to sign in; with
+// LOG_FORMAT=json, as JSON records.
+func printBanner(out startupLines, cfg config.Config, listenURL string, dev devMode) {
+	if out.json != nil {
+		attrs := []any{"url", listenURL}
+		if cfg.BaseURL != listenURL {
+			attrs = append(attrs, "base_url", cfg.BaseURL)
+		}
+		if dev == nil {
+			attrs = append(attrs, "auth0_domain", cfg.Auth0URL, "audience", cfg.Audience)
+		}
+		out.json.Info("linkbff listening", attrs...)
+		if dev != nil {
+			dev.record(out.json, cfg)
+		}
+		return
+	}
+	w := out.w
 	fmt.Fprintf(w, "linkbff listening on %s\n", listenURL)
 	if cfg.BaseURL != listenURL {
 		fmt.Fprintf(w, "public URL (BASE_URL): %s\n", cfg.BaseURL)
@@ -187,11 +214,13 @@ func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, er
 	return svc.handler, nil
 }
 
-// service is linkbff wired: its handler, and the Auth0 clients the startup checks use.
+// service is linkbff wired: its handler, the Auth0 clients the startup checks use,
+// and its metrics.
 type service struct {
 	handler  http.Handler
 	keys     *auth.KeySource
 	upstream *mgmt.Client
+	metrics  *prometheus.Registry
 }
 
 // assemble wires the service. rdb is nil without REDIS_URL; draining, when not
@@ -199,8 +228,10 @@ type service struct {
 // of the login-age rule (see clockFrom).
 func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool, now func() time.Time) (service, error) {
 	log := logs.log
+	reg := prometheus.NewRegistry()
+	metrics := newAppMetrics(reg)
 	// The JWKS is the same at the canonical and the custom domain.
-	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
+	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer(), OnFetch: metrics.jwksFetch})
 	if err != nil {
 		return service{}, err
 	}
@@ -216,6 +247,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Keys:           keys,
 		AllowedClients: cfg.AllowedClientIDs,
 		CacheBytes:     tokenCache,
+		OnCacheLookup:  metrics.tokenCacheLookup,
 		OnError:        server.WriteProblem,
 	})
 	if err != nil {
@@ -276,6 +308,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Audience:             cfg.ManagementAudience,
 		CallTimeout:          cfg.UpstreamTimeout,
 		Budget:               mgmtBudget,
+		Observer:             mgmtObserver{metrics},
 	})
 	if err != nil {
 		return service{}, err
@@ -325,10 +358,11 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
 		EndSessions:          web.EndUserSessions,
+		OnCacheLookup:        metrics.viewCacheLookup,
+		OnOutcome:            metrics.outcome,
 	}, upstream, verifier, store)
 	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})
 
-	reg := prometheus.NewRegistry()
 	info := readBuildInfo()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -378,6 +412,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		ReauthMaxAge:       cfg.ReauthMaxAge,
 		AuthTimeClaim:      cfg.ReauthAuthTimeClaim,
 		Now:                now,
+		MetricsElsewhere:   cfg.MetricsAddr != "",
 		Client: server.ClientConfig{
 			Domain:               cfg.LoginURL(),
 			Tenant:               cfg.LockTenant(),
@@ -400,7 +435,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Metrics:     reg,
 		Limits:      ratelimit.New(limits),
 	})
-	return service{handler: handler, keys: keys, upstream: upstream}, nil
+	return service{handler: handler, keys: keys, upstream: upstream, metrics: reg}, nil
 }
 
 // linkWithClientID is the client id whose ID tokens linkbff passes to Auth0 as

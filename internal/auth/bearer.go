@@ -76,7 +76,11 @@ type BearerConfig struct {
 	// entry's life (default 1m).
 	CacheBytes  int
 	CacheMaxAge time.Duration
-	Now         func() time.Time
+	// OnCacheLookup, when set, is called once per bearer token looked up in that
+	// cache, with whether it was there (for metrics; it runs on every request, so
+	// it must not allocate). A token that fails the text check is never looked up.
+	OnCacheLookup func(hit bool)
+	Now           func() time.Time
 	// OnError writes an authentication failure: a *problem.Error (invalid_token
 	// with its challenge) or the *fault.Error of signing keys that cannot be fetched.
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
@@ -93,6 +97,7 @@ type Bearer struct {
 	byIssuer map[string]*validator.Validator
 	mw       *jwtmiddleware.JWTMiddleware
 	cache    *tokenCache // nil when disabled
+	onLookup func(hit bool)
 }
 
 type kidKey struct{}
@@ -130,7 +135,10 @@ func NewBearer(cfg BearerConfig) (*Bearer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	b := &Bearer{keys: cfg.Keys, onError: cfg.OnError, clients: cfg.AllowedClients}
+	b := &Bearer{keys: cfg.Keys, onError: cfg.OnError, clients: cfg.AllowedClients, onLookup: cfg.OnCacheLookup}
+	if b.onLookup == nil {
+		b.onLookup = func(bool) {}
+	}
 	if cfg.CacheBytes > 0 {
 		b.cache = newTokenCache(cfg.CacheBytes, cfg.CacheMaxAge, cfg.Now)
 		cfg.Keys.onRotate(b.cache.flush)
@@ -261,7 +269,9 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 		return nil, err
 	}
 	if b.cache != nil {
-		if e, ok := b.cache.get(token); ok {
+		e, ok := b.cache.get(token)
+		b.onLookup(ok)
+		if ok {
 			return e.claims, nil
 		}
 	}
@@ -328,11 +338,12 @@ func (b *Bearer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok, ok := plainBearer(r.Header["Authorization"]); ok {
 			if e, ok := b.cache.get(tok); ok {
+				b.onLookup(true)
 				next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), e.principal)))
 				return
 			}
 		}
-		full.ServeHTTP(w, r)
+		full.ServeHTTP(w, r) // a miss is counted where validate looks again
 	})
 }
 

@@ -95,6 +95,10 @@ type KeySourceConfig struct {
 	// MinRefreshInterval bounds refreshes caused by unknown kids (default 30s).
 	MinRefreshInterval time.Duration
 	Now                func() time.Time
+	// OnFetch, when set, is called after each request for the JWKS with its error:
+	// nil when the endpoint answered 2xx, else no answer or another status (for
+	// metrics).
+	OnFetch func(err error)
 }
 
 // NewKeySource returns a KeySource; nothing is fetched until the first token.
@@ -114,7 +118,7 @@ func NewKeySource(cfg KeySourceConfig) (*KeySource, error) {
 		base = http.DefaultTransport
 	}
 	c := *k.client
-	c.Transport = statusCheckingTransport{base}
+	c.Transport = statusCheckingTransport{base, cfg.OnFetch}
 	k.client = &c
 	if k.ttl == 0 {
 		k.ttl = 10 * time.Minute
@@ -332,10 +336,22 @@ func (k *KeySource) mayRefresh() bool {
 	return true
 }
 
-// statusCheckingTransport turns a non-2xx JWKS answer into an error.
-type statusCheckingTransport struct{ base http.RoundTripper }
+// statusCheckingTransport turns a non-2xx JWKS answer into an error, and tells
+// onFetch (when set) how each request went.
+type statusCheckingTransport struct {
+	base    http.RoundTripper
+	onFetch func(error)
+}
 
 func (t statusCheckingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.roundTrip(req)
+	if t.onFetch != nil {
+		t.onFetch(err)
+	}
+	return res, err
+}
+
+func (t statusCheckingTransport) roundTrip(req *http.Request) (*http.Response, error) {
 	res, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err

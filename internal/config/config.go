@@ -120,6 +120,10 @@ type Config struct {
 	// DebugAddr (DEBUG_ADDR), when set, is a loopback host:port where net/http/pprof
 	// is served, on a listener of its own; unset, profiling is off.
 	DebugAddr string
+	// MetricsAddr (METRICS_ADDR), when set, is the host:port of a listener of its own
+	// that serves /metrics, which the main listener then does not; any address, as
+	// metrics are scraped from another host. Unset, the main listener serves it.
+	MetricsAddr string
 
 	// RateLimits are the abuse limits on /me/* and the sign-in routes (RATE_LIMIT_*).
 	RateLimits RateLimits
@@ -203,6 +207,21 @@ var Auth0Variables = []string{
 	"AUTH0_MANAGEMENT_CLIENT_SECRET_PREVIOUS",
 }
 
+// LogFormatFrom is LOG_FORMAT as FromEnv reads it: as set, else text in development
+// mode and json otherwise. It needs no valid configuration, so that a failure to
+// start is reported in the format of the log.
+func LogFormatFrom(getenv func(string) string) string {
+	if f := getenv("LOG_FORMAT"); f != "" {
+		return f
+	}
+	for _, name := range Auth0Variables {
+		if strings.TrimSpace(getenv(name)) != "" {
+			return DefaultLogFormat
+		}
+	}
+	return DefaultLogFormatDev
+}
+
 // FromEnv reads the configuration. The error lists every wrong variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
@@ -284,6 +303,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.RedisKeyPrefix = DefaultRedisKeyPrefix
 	}
 	c.DebugAddr = strings.TrimSpace(getenv("DEBUG_ADDR"))
+	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
 	c.RateLimits = RateLimits{
 		UserWrites: r.perMinute("RATE_LIMIT_USER_WRITES_PER_MINUTE", DefaultRateLimitUserWrites),
 		UserReads:  r.perMinute("RATE_LIMIT_USER_READS_PER_MINUTE", DefaultRateLimitUserReads),
@@ -292,13 +312,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.LogLevel = r.level("LOG_LEVEL")
-	c.LogFormat = getenv("LOG_FORMAT")
-	if c.LogFormat == "" {
-		c.LogFormat = DefaultLogFormat
-		if c.Dev {
-			c.LogFormat = DefaultLogFormatDev
-		}
-	}
+	c.LogFormat = LogFormatFrom(getenv)
 	if c.ManagementAudience == "" && c.Auth0URL != "" {
 		c.ManagementAudience = c.Auth0URL + "/api/v2/"
 	}
@@ -532,6 +546,13 @@ func (c Config) Validate() error {
 		// A host must be given: an empty one means every interface.
 		if host, _, err := net.SplitHostPort(c.DebugAddr); err != nil || !isLoopback(host) {
 			bad("DEBUG_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 or [::1]:6060 (pprof is never served on other interfaces), got %q", c.DebugAddr)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("METRICS_ADDR", "must be host:port such as :9090 or 10.0.0.5:9090: %v", err)
+		} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+			bad("METRICS_ADDR", "must end in a port number, got %q", c.MetricsAddr)
 		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {

@@ -127,6 +127,9 @@ func TestFromEnvNamesEachWrongVariable(t *testing.T) {
 		{"debug on a private address", with(prod, "DEBUG_ADDR", "10.0.0.5:6060"), []string{"DEBUG_ADDR"}},
 		{"debug on a host name", with(prod, "DEBUG_ADDR", "debug.internal:6060"), []string{"DEBUG_ADDR"}},
 		{"debug without a port", with(prod, "DEBUG_ADDR", "127.0.0.1"), []string{"DEBUG_ADDR"}},
+		{"metrics without a port", with(prod, "METRICS_ADDR", "10.0.0.5"), []string{"METRICS_ADDR"}},
+		{"metrics on a named port", with(prod, "METRICS_ADDR", ":metrics"), []string{"METRICS_ADDR"}},
+		{"metrics past the last port", with(prod, "METRICS_ADDR", ":65536"), []string{"METRICS_ADDR"}},
 		{"budget not a number", with(prod, "MANAGEMENT_API_RPS", "two"), []string{"MANAGEMENT_API_RPS"}},
 		{"budget of zero", with(prod, "MANAGEMENT_API_RPS", "0"), []string{"MANAGEMENT_API_RPS"}},
 		{"budget not finite", with(prod, "MANAGEMENT_API_RPS", "NaN"), []string{"MANAGEMENT_API_RPS"}},
@@ -267,6 +270,21 @@ func TestFromEnvDebugAddr(t *testing.T) {
 		c, err := FromEnv(env(with(prod, "DEBUG_ADDR", addr)))
 		if err != nil || c.DebugAddr != addr {
 			t.Errorf("DEBUG_ADDR=%s: %q, %v", addr, c.DebugAddr, err)
+		}
+	}
+}
+
+// TestFromEnvMetricsAddr: unset, the main listener serves /metrics; set, any
+// host:port, since metrics are scraped from another host.
+func TestFromEnvMetricsAddr(t *testing.T) {
+	c, err := FromEnv(env(prod))
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("default METRICS_ADDR = %q, %v; want unset", c.MetricsAddr, err)
+	}
+	for _, addr := range []string{":9090", "0.0.0.0:9090", "10.0.0.5:9090", "[::]:9090", "127.0.0.1:0", "metrics.internal:9090"} {
+		c, err := FromEnv(env(with(prod, "METRICS_ADDR", addr)))
+		if err != nil || c.MetricsAddr != addr {
+			t.Errorf("METRICS_ADDR=%s: %q, %v", addr, c.MetricsAddr, err)
 		}
 	}
 }

@@ -37,7 +37,22 @@ type Config struct {
 	// longer exists: linkbff's browser sessions of the secondary user after a link
 	// (Auth0 deletes that user).
 	EndSessions func(ctx context.Context, userID string) error
+	// OnCacheLookup, when set, is called once per read of the identity cache by
+	// List, with CacheHit, CacheMiss or CacheError (for metrics; it runs on every
+	// list, so it must not allocate).
+	OnCacheLookup func(result string)
+	// OnOutcome, when set, is called once per link and unlink ("link", "unlink")
+	// with "" when it succeeded, else the code of its failure: the outcome its audit
+	// record reports.
+	OnOutcome func(operation string, code fault.Code)
 }
+
+// What a read of the identity cache found (Config.OnCacheLookup).
+const (
+	CacheHit   = "hit"
+	CacheMiss  = "miss"
+	CacheError = "error" // the cache did not answer; Auth0 was asked
+)
 
 // DefaultCacheTimeout is Config.CacheTimeout's default: a healthy Redis answers in
 // well under a millisecond.
@@ -73,6 +88,12 @@ func New(cfg Config, upstream Upstream, verifier TokenVerifier, store Store) *Se
 	if cfg.CacheTimeout <= 0 {
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
+	if cfg.OnCacheLookup == nil {
+		cfg.OnCacheLookup = func(string) {}
+	}
+	if cfg.OnOutcome == nil {
+		cfg.OnOutcome = func(string, fault.Code) {}
+	}
 	shared, _ := store.(SharedCache)
 	_, local := store.(InProcess)
 	return &Service{cfg: cfg, upstream: upstream, verifier: verifier, store: store, shared: shared, local: local}
@@ -94,10 +115,14 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 		case err != nil:
 			// The cache cannot answer: serve this read from Auth0 and leave the
 			// cache alone rather than wait for it twice more.
+			s.cfg.OnCacheLookup(CacheError)
 			reqlog.From(ctx).Warn("identity cache read failed", "err", err)
 			useCache = false
 		case ok:
+			s.cfg.OnCacheLookup(CacheHit)
 			return v, nil
+		default:
+			s.cfg.OnCacheLookup(CacheMiss)
 		}
 	}
 	ch := s.reads.DoChan(userID, func() (any, error) {
@@ -255,7 +280,7 @@ func (s *Service) NewIntent(ctx context.Context, userID string) (Intent, error) 
 // into the caller's account.
 func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, err error) {
 	secondary := ""
-	defer func() { audit(ctx, "link", userID, secondary, err) }()
+	defer func() { s.finished(ctx, "link", userID, secondary, err) }()
 	if err := checkCaller(userID); err != nil {
 		return View{}, err
 	}
@@ -376,7 +401,7 @@ func (s *Service) checkLinkToken(ctx context.Context, userID string, tok account
 // Unlink removes provider|identityUserID from the caller's account.
 func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID string) (v View, err error) {
 	identity := "(invalid path)" // never log unvalidated input
-	defer func() { audit(ctx, "unlink", userID, identity, err) }()
+	defer func() { s.finished(ctx, "unlink", userID, identity, err) }()
 	if err := checkCaller(userID); err != nil {
 		return View{}, err
 	}
@@ -415,6 +440,17 @@ func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID s
 		reqlog.From(ctx).Error("revoking the link nonces of an unlinking account failed", "user_id", userID, "err", err)
 	}
 	return v, nil
+}
+
+// finished reports a link or unlink: its audit record, and its outcome to
+// Config.OnOutcome.
+func (s *Service) finished(ctx context.Context, event, userID, identity string, err error) {
+	audit(ctx, event, userID, identity, err)
+	var code fault.Code
+	if err != nil {
+		code = fault.From(err).Code
+	}
+	s.cfg.OnOutcome(event, code)
 }
 
 // audit writes the one audit record of a link or unlink. Tokens are never logged.

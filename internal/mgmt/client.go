@@ -89,6 +89,9 @@ type Config struct {
 	// Budget paces every Management API request (token requests are Auth0's
 	// Authentication API and do not count); nil: no pacing but Auth0's own headers.
 	Budget Budget
+	// Observer is told about every request, retry, token fetch and pacing wait, for
+	// metrics; nil: nobody is.
+	Observer Observer
 }
 
 // Budget is the Management API request budget all replicas share
@@ -113,6 +116,7 @@ type Client struct {
 	now         func() time.Time
 	remaining   atomic.Int64 // last x-ratelimit-remaining; -1 until seen
 	budget      Budget       // nil: none
+	obs         Observer     // never nil (nopObserver)
 	// tenantPace spreads this replica's requests over what Auth0 last said is left
 	// until its reset (x-ratelimit-remaining, x-ratelimit-reset): no limit until a
 	// tenant closer to its limit than the budget thinks says so.
@@ -158,7 +162,11 @@ func New(cfg Config) (*Client, error) {
 		maxRetries:  cfg.MaxRetries,
 		now:         cfg.Now,
 		budget:      cfg.Budget,
+		obs:         cfg.Observer,
 		tenantPace:  rate.NewLimiter(rate.Inf, 1),
+	}
+	if c.obs == nil {
+		c.obs = nopObserver{}
 	}
 	c.remaining.Store(-1)
 	if c.http == nil {
@@ -184,7 +192,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PreviousClientSecret != "" && cfg.PreviousClientSecret != cfg.ClientSecret {
 		c.secrets = append(c.secrets, cfg.PreviousClientSecret)
 	}
-	src := &secretsSource{}
+	src := &secretsSource{obs: c.obs}
 	for _, secret := range c.secrets {
 		src.configs = append(src.configs, &clientcredentials.Config{
 			ClientID:       cfg.ClientID,
@@ -218,20 +226,37 @@ type secretsSource struct {
 	ctx       context.Context
 	configs   []*clientcredentials.Config // one per secret, the configured one first
 	preferred atomic.Int32                // index into configs
+	obs       Observer
 }
 
 func (s *secretsSource) Token() (*oauth2.Token, error) {
 	first := int(s.preferred.Load())
-	tok, err := s.configs[first].Token(s.ctx)
+	tok, err := s.request(first)
 	if err == nil || len(s.configs) == 1 || !refusedClient(err) {
 		return tok, err
 	}
 	other := 1 - first
-	if tok, err2 := s.configs[other].Token(s.ctx); err2 == nil {
+	if tok, err2 := s.request(other); err2 == nil {
 		s.preferred.Store(int32(other))
 		return tok, nil
 	}
 	return nil, err
+}
+
+// request is one request to the token endpoint with the i-th secret, told to the
+// observer with the status it got (0: none).
+func (s *secretsSource) request(i int) (*oauth2.Token, error) {
+	start := time.Now()
+	tok, err := s.configs[i].Token(s.ctx)
+	status := http.StatusOK
+	if err != nil {
+		status = 0
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.Response != nil {
+			status = re.Response.StatusCode
+		}
+	}
+	s.obs.Request(EndpointToken, status, time.Since(start))
+	return tok, err
 }
 
 // refusedClient reports whether the token endpoint refused the client's
@@ -277,7 +302,7 @@ type answer struct {
 // once per tokenRenewInterval. Nothing else is retried, because link and unlink are
 // not idempotent (a 401 or 429 request was not carried out). A 2xx JSON body is
 // decoded into out (nil: ignored).
-func (c *Client) call(ctx context.Context, method, escapedPath string, in, out any) error {
+func (c *Client) call(ctx context.Context, ep Endpoint, method, escapedPath string, in, out any) error {
 	var payload []byte
 	if in != nil {
 		var err error
@@ -290,7 +315,7 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 		if err := c.pace(ctx); err != nil {
 			return err
 		}
-		a, err := c.send(ctx, method, escapedPath, payload)
+		a, err := c.send(ctx, ep, method, escapedPath, payload)
 		if err != nil {
 			return err
 		}
@@ -298,6 +323,7 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 		case a.status == http.StatusUnauthorized && !renewed && c.renewToken(a.token):
 			renewed = true
 			attempt-- // not a 429 retry
+			c.obs.Retry(ep, RetryTokenRenewed)
 		case a.status >= 200 && a.status < 300:
 			if out == nil {
 				return nil
@@ -314,6 +340,7 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 			if err := sleep(ctx, wait); err != nil {
 				return unavailable(0, fmt.Errorf("mgmt: waiting out a 429: %w", err))
 			}
+			c.obs.Retry(ep, RetryRateLimited)
 		case a.status >= 400 && a.status < 500:
 			return apiError(a.status, a.body)
 		default:
@@ -323,7 +350,7 @@ func (c *Client) call(ctx context.Context, method, escapedPath string, in, out a
 }
 
 // send makes one HTTP request under its own CallTimeout.
-func (c *Client) send(ctx context.Context, method, escapedPath string, payload []byte) (*answer, error) {
+func (c *Client) send(ctx context.Context, ep Endpoint, method, escapedPath string, payload []byte) (*answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
 
@@ -345,20 +372,34 @@ func (c *Client) send(ctx context.Context, method, escapedPath string, payload [
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
+	resp, data, err := c.do(ep, req)
+	switch {
+	case resp == nil:
 		return nil, unavailable(0, err)
-	}
-	defer resp.Body.Close()
-	c.noteRateLimit(resp.Header)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
-	if err != nil {
+	case err != nil:
 		return nil, unavailable(resp.StatusCode, fmt.Errorf("mgmt: read %s %s answer: %w", method, escapedPath, err))
-	}
-	if len(data) > maxBodyBytes {
+	case len(data) > maxBodyBytes:
 		return nil, &UnavailableError{StatusCode: resp.StatusCode, Err: fmt.Errorf("mgmt: %s %s answer exceeds %d bytes", method, escapedPath, maxBodyBytes)}
 	}
 	return &answer{status: resp.StatusCode, header: resp.Header, body: data, token: tok}, nil
+}
+
+// do sends req to endpoint ep, reads the answer (up to maxBodyBytes+1 bytes, so that
+// a longer one shows) and tells the observer: the one place every Management API
+// request passes. resp is nil when no answer came; err is then the transport's, else
+// reading the body's.
+func (c *Client) do(ep Endpoint, req *http.Request) (resp *http.Response, body []byte, err error) {
+	start := time.Now()
+	resp, err = c.http.Do(req)
+	if err != nil {
+		c.obs.Request(ep, 0, time.Since(start))
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	c.noteRateLimit(resp.Header)
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	c.obs.Request(ep, resp.StatusCode, time.Since(start))
+	return resp, body, err
 }
 
 // renewToken throws tok away after the Management API refused it (401), so that the
@@ -431,8 +472,14 @@ func (c *Client) fetchToken() (*oauth2.Token, error) {
 	if err != nil {
 		ue := c.tokenError(err)
 		c.tokenFailed.Store(&tokenFailure{at: c.now(), err: ue})
+		result := TokenFailed
+		if _, refused := errors.AsType[*CredentialsError](ue); refused {
+			result = TokenRefused
+		}
+		c.obs.TokenFetch(result)
 		return nil, ue
 	}
+	c.obs.TokenFetch(TokenOK)
 	c.lastToken.Store(tok)
 	c.tokenFailed.Store(nil)
 	c.hadToken.Store(true)
@@ -527,10 +574,12 @@ func (c *Client) scrub(s string) string {
 // would outlast ctx's deadline it returns a RateLimitError at once, having spent
 // nothing, so the caller answers 503 with Retry-After rather than time out.
 func (c *Client) pace(ctx context.Context) error {
+	start := time.Now()
 	r := c.tenantPace.ReserveN(c.now(), 1)
 	if wait := r.DelayFrom(c.now()); wait > 0 {
 		if !c.fits(ctx, wait) {
 			r.CancelAt(c.now())
+			c.obs.Paced(time.Since(start), true)
 			return &RateLimitError{RetryAfter: wait}
 		}
 		if err := sleep(ctx, wait); err != nil {
@@ -538,16 +587,17 @@ func (c *Client) pace(ctx context.Context) error {
 			return unavailable(0, fmt.Errorf("mgmt: waiting for the tenant's rate limit: %w", err))
 		}
 	}
-	if c.budget == nil {
-		return nil
+	if c.budget != nil {
+		granted, retryAfter, err := c.budget.Take(ctx)
+		switch {
+		case err != nil:
+			return unavailable(0, fmt.Errorf("mgmt: waiting for the Management API budget: %w", err))
+		case !granted:
+			c.obs.Paced(time.Since(start), true)
+			return &RateLimitError{RetryAfter: retryAfter}
+		}
 	}
-	granted, retryAfter, err := c.budget.Take(ctx)
-	switch {
-	case err != nil:
-		return unavailable(0, fmt.Errorf("mgmt: waiting for the Management API budget: %w", err))
-	case !granted:
-		return &RateLimitError{RetryAfter: retryAfter}
-	}
+	c.obs.Paced(time.Since(start), false)
 	return nil
 }
 

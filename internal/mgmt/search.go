@@ -22,7 +22,7 @@ func (c *Client) UsersByEmail(ctx context.Context, email string) ([]*account.Use
 	}
 	q := url.Values{"email": {email}, "fields": {byEmailFields}, "include_fields": {"true"}}
 	var ws []wireUser
-	if err := c.call(ctx, http.MethodGet, "/api/v2/users-by-email?"+q.Encode(), nil, &ws); err != nil {
+	if err := c.call(ctx, EndpointUsersByEmail, http.MethodGet, "/api/v2/users-by-email?"+q.Encode(), nil, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]*account.User, 0, len(ws))

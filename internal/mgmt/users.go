@@ -17,7 +17,7 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*account.User, err
 		return nil, err
 	}
 	var w wireUser
-	if err := c.call(ctx, http.MethodGet, "/api/v2/users/"+id, nil, &w); err != nil {
+	if err := c.call(ctx, EndpointGetUser, http.MethodGet, "/api/v2/users/"+id, nil, &w); err != nil {
 		return nil, err
 	}
 	return w.user(), nil
@@ -37,7 +37,7 @@ func (c *Client) UpdateUserMetadata(ctx context.Context, userID string, userMeta
 	body := struct {
 		UserMetadata map[string]any `json:"user_metadata"`
 	}{userMetadata}
-	return c.call(ctx, http.MethodPatch, "/api/v2/users/"+id, body, nil)
+	return c.call(ctx, EndpointPatchUser, http.MethodPatch, "/api/v2/users/"+id, body, nil)
 }
 
 // LinkWithToken links the user whose ID token is idToken into primaryUserID:
@@ -73,7 +73,7 @@ func (c *Client) link(ctx context.Context, primaryUserID string, body any) ([]ac
 		return nil, err
 	}
 	var w []wireIdentity
-	if err := c.call(ctx, http.MethodPost, "/api/v2/users/"+id+"/identities", body, &w); err != nil {
+	if err := c.call(ctx, EndpointLink, http.MethodPost, "/api/v2/users/"+id+"/identities", body, &w); err != nil {
 		return nil, err
 	}
 	return identities(w), nil
@@ -96,7 +96,7 @@ func (c *Client) Unlink(ctx context.Context, primaryUserID, provider, userID str
 		return nil, err
 	}
 	var w []wireIdentity
-	if err := c.call(ctx, http.MethodDelete, "/api/v2/users/"+id+"/identities/"+p+"/"+uid, nil, &w); err != nil {
+	if err := c.call(ctx, EndpointUnlink, http.MethodDelete, "/api/v2/users/"+id+"/identities/"+p+"/"+uid, nil, &w); err != nil {
 		return nil, err
 	}
 	return identities(w), nil

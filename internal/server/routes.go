@@ -60,7 +60,9 @@ func (s *server) routes() http.Handler {
 	r.Get("/readyz", op.GetReadiness)
 	r.Get("/openapi.yaml", op.GetOpenAPISpec)
 	r.Get("/config.json", op.GetClientConfig)
-	r.Get("/metrics", op.GetMetrics)
+	if !s.cfg.MetricsElsewhere {
+		r.Get("/metrics", op.GetMetrics)
+	}
 
 	// Browser sign-in and session (package webauth): each route loads the session;
 	// logout also refuses cross-origin posts.

@@ -37,6 +37,9 @@ type Config struct {
 	AuthTimeClaim string
 	// Now is the clock of the login-age rule (time.Now when nil).
 	Now func() time.Time
+	// MetricsElsewhere leaves GET /metrics out of the routes, so that it answers 404
+	// like any unknown path: a listener of its own serves the metrics (METRICS_ADDR).
+	MetricsElsewhere bool
 }
 
 // ClientConfig describes the tenant and application to the browser. Nothing in it is
