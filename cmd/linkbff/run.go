@@ -30,11 +30,13 @@ import (
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
+	"github.com/linkbff/linkbff/internal/tracing"
 	"github.com/linkbff/linkbff/internal/webauth"
 )
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// opts are for tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...runOption) error {
 	switch {
 	case len(args) == 2 && args[1] == "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
@@ -50,6 +52,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logs := newLoggers(cfg, stderr)
 	defer logs.flush()
+	var hooks runHooks
+	for _, o := range opts {
+		o(&hooks)
+	}
+	// Tracing is off unless OTEL_* turns it on; then its spans are flushed after
+	// the server has drained (deferred before the listener and the tenant close).
+	hooks.tracing.Stdout, hooks.tracing.ServiceVersion = stdout, readBuildInfo().Version
+	tr, err := tracing.Setup(ctx, getenv, hooks.tracing)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if tr != nil {
+		logs = logs.traced()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), tracingShutdownTimeout)
+			defer cancel()
+			if err := tr.Shutdown(sctx); err != nil {
+				logs.log.Warn("tracing: spans not exported at shutdown", "err", err)
+			}
+		}()
+	}
 	log := logs.log
 	for _, w := range cfg.Weakened() {
 		log.Warn("insecure setting: a check is weakened", "variable", w.Variable, "setting", w.Reason, "allowed_by", allowedBy(cfg))
@@ -83,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var draining atomic.Bool
-	svc, err := assemble(cfg, logs, rdb, &draining)
+	svc, err := assemble(cfg, logs, rdb, &draining, tr)
 	if err != nil {
 		return err
 	}
@@ -116,6 +139,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		after:    time.After,
 	})
 }
+
+// runHooks are what tests change in how run builds linkbff.
+type runHooks struct {
+	// tracing is what run gives tracing.Setup (a test's in-memory exporter).
+	tracing tracing.Options
+}
+
+// runOption sets a hook of run.
+type runOption func(*runHooks)
+
+// tracingShutdownTimeout bounds the export of the spans left at shutdown, after
+// the server has drained: a collector that is down must not hold the process.
+const tracingShutdownTimeout = 5 * time.Second
 
 // devMode is the embedded development tenant, as run uses it (devtenant.go; absent
 // from a binary built with -tags nodevtenant).
@@ -180,7 +216,7 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 
 // build wires the service from the configuration. rdb is nil without REDIS_URL.
 func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
-	svc, err := assemble(cfg, logs, rdb, nil)
+	svc, err := assemble(cfg, logs, rdb, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +231,8 @@ type service struct {
 }
 
 // assemble wires the service. rdb is nil without REDIS_URL; draining, when not
-// nil, makes /readyz fail once it is set (see serve).
-func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool) (service, error) {
+// nil, makes /readyz fail once it is set (see serve); tr is nil with tracing off.
+func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool, tr *tracing.Tracing) (service, error) {
 	log := logs.log
 	// The JWKS is the same at the canonical and the custom domain.
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: cfg.Issuer()})
@@ -265,6 +301,12 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		return service{}, err
 	}
 	app := cfg.Management()
+	var wrapMgmt func(http.RoundTripper) http.RoundTripper
+	if tr != nil {
+		wrapMgmt = func(rt http.RoundTripper) http.RoundTripper {
+			return tr.Transport(rt, "auth0.management", mgmt.Operation)
+		}
+	}
 	upstream, err := mgmt.New(mgmt.Config{
 		// The canonical domain: a token from it is only valid at it, and the
 		// Management API's audience is always the canonical one.
@@ -275,6 +317,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Audience:             cfg.ManagementAudience,
 		CallTimeout:          cfg.UpstreamTimeout,
 		Budget:               mgmtBudget,
+		WrapTransport:        wrapMgmt,
 	})
 	if err != nil {
 		return service{}, err
@@ -397,6 +440,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Frontend:    frontend.Files(),
 		Metrics:     reg,
 		Limits:      ratelimit.New(limits),
+		Tracing:     tr,
 	})
 	return service{handler: handler, keys: keys, upstream: upstream}, nil
 }
