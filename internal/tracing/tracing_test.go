@@ -148,7 +148,7 @@ func setup(t *testing.T) (*tracing.Tracing, *tracetest.InMemoryExporter) {
 func attrs(s tracetest.SpanStub) map[attribute.Key]string {
 	m := map[attribute.Key]string{}
 	for _, a := range s.Attributes {
-		m[a.Key] = a.Value.Emit()
+		m[a.Key] = a.Value.String()
 	}
 	return m
 }
