@@ -263,3 +263,42 @@ func logLine(t *testing.T, logs string, match func(map[string]any) bool) map[str
 	t.Fatalf("no such log line in:\n%s", logs)
 	return nil
 }
+
+// TestTracingShutdownFlushes: the spans the batch processor still holds when
+// linkbff is stopped are exported before run returns (console exporter, a batch
+// delay far beyond the test).
+func TestTracingShutdownFlushes(t *testing.T) {
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "600000") // read by the SDK from the process
+	tenant := devtenanttest.Start(t, devtenant.Options{})
+	getenv := productionEnv(tenant, map[string]string{"OTEL_TRACES_EXPORTER": "console", "SHUTDOWN_DRAIN_DELAY": "0s"})
+	stdout := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, &syncBuffer{}) }()
+	line := testkit.Recv(t, stdout.lineWith("linkbff listening on "), "linkbff to listen")
+	url := strings.TrimSpace(strings.TrimPrefix(line, "linkbff listening on "))
+	if res, _ := testkit.Get(t, testkit.HTTPClient(t), url+"/healthz"); res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %d", res.StatusCode)
+	}
+	if strings.Contains(stdout.String(), `"Name":"GET /healthz"`) {
+		t.Fatal("the span was exported before shutdown: the batch delay is not in force, so this test proves nothing")
+	}
+	cancel()
+	if err := testkit.Recv(t, done, "run to return"); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(stdout.String(), `"Name":"GET /healthz"`) {
+		t.Errorf("the request's span was not exported at shutdown; stdout:\n%s", stdout.String())
+	}
+}
+
+// TestTracingMisconfigured: an exporter linkbff does not have stops it at startup,
+// naming the variable.
+func TestTracingMisconfigured(t *testing.T) {
+	tenant := devtenanttest.Start(t, devtenant.Options{})
+	err := run(t.Context(), []string{"linkbff"}, productionEnv(tenant, map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}), &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
+		t.Errorf("run = %v, want a configuration error naming OTEL_TRACES_EXPORTER", err)
+	}
+}
