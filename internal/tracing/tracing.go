@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
@@ -50,6 +51,8 @@ type Settings struct {
 	Exporters []string
 	// Propagators are OTEL_PROPAGATORS' values ("tracecontext", "baggage").
 	Propagators []string
+	// Protocol is the OTLP exporter's: "http/protobuf" or "grpc" (with otlp only).
+	Protocol string
 }
 
 // On reports whether the settings turn tracing on.
@@ -83,9 +86,11 @@ func ParseEnv(getenv func(string) string) (Settings, error) {
 			}
 			return s, nil
 		case "otlp":
-			if err := checkProtocol(getenv); err != nil {
+			p, err := protocol(getenv)
+			if err != nil {
 				return s, err
 			}
+			s.Protocol = p
 		case "console":
 		default:
 			return s, fmt.Errorf("OTEL_TRACES_EXPORTER: %q is not supported (otlp, console or none)", e)
@@ -106,21 +111,21 @@ func ParseEnv(getenv func(string) string) (Settings, error) {
 	return s, nil
 }
 
-// checkProtocol refuses an OTLP protocol other than http/protobuf: linkbff has the
-// OTLP/HTTP exporter only (no gRPC, no JSON), and a collector listening for another
-// would never get a span.
-func checkProtocol(getenv func(string) string) error {
+// protocol is the OTLP protocol the environment names, http/protobuf by default
+// (as the specification's). http/json is refused: the exporters have no JSON, and
+// a collector listening for it would never get a span.
+func protocol(getenv func(string) string) (string, error) {
 	for _, v := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
 		switch p := strings.TrimSpace(getenv(v)); p {
 		case "":
 			continue
-		case "http/protobuf":
-			return nil
+		case "http/protobuf", "grpc":
+			return p, nil
 		default:
-			return fmt.Errorf("%s: %q is not supported: linkbff exports OTLP over http/protobuf only (port 4318)", v, p)
+			return "", fmt.Errorf("%s: %q is not supported (http/protobuf or grpc)", v, p)
 		}
 	}
-	return nil
+	return "http/protobuf", nil
 }
 
 // list splits a comma-separated value, trimmed and lowercased, empties dropped.
@@ -165,7 +170,7 @@ func Setup(ctx context.Context, getenv func(string) string, opts Options) (*Trac
 		tpOpts = append(tpOpts, sdktrace.WithSyncer(opts.Exporter))
 	} else {
 		for _, name := range s.Exporters {
-			exp, err := newExporter(ctx, name, opts.Stdout)
+			exp, err := newExporter(ctx, name, s.Protocol, opts.Stdout)
 			if err != nil {
 				return nil, err
 			}
@@ -187,12 +192,21 @@ func Setup(ctx context.Context, getenv func(string) string, opts Options) (*Trac
 	}, nil
 }
 
-func newExporter(ctx context.Context, name string, stdout io.Writer) (sdktrace.SpanExporter, error) {
+func newExporter(ctx context.Context, name, protocol string, stdout io.Writer) (sdktrace.SpanExporter, error) {
 	switch name {
 	case "otlp":
 		// Endpoint, headers, timeout, compression and TLS come from
-		// OTEL_EXPORTER_OTLP_[TRACES_]* (default http://localhost:4318/v1/traces).
-		exp, err := otlptracehttp.New(ctx)
+		// OTEL_EXPORTER_OTLP_[TRACES_]* (default http://localhost:4318/v1/traces,
+		// or localhost:4317 over gRPC).
+		var (
+			exp sdktrace.SpanExporter
+			err error
+		)
+		if protocol == "grpc" {
+			exp, err = otlptracegrpc.New(ctx)
+		} else {
+			exp, err = otlptracehttp.New(ctx)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_*: %w", err)
 		}

@@ -30,23 +30,25 @@ func TestParseEnv(t *testing.T) {
 		env         map[string]string
 		exporters   []string
 		propagators []string
+		protocol    string
 		err         string // a part of the error; "" for none
 	}{
 		{name: "nothing set: off", env: nil},
-		{name: "an OTLP endpoint turns otlp on", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, exporters: []string{"otlp"}, propagators: both},
-		{name: "a traces endpoint too", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, exporters: []string{"otlp"}, propagators: both},
-		{name: "otlp named", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, exporters: []string{"otlp"}, propagators: both},
-		{name: "several, spaced", env: map[string]string{"OTEL_TRACES_EXPORTER": " otlp , console "}, exporters: []string{"otlp", "console"}, propagators: both},
+		{name: "an OTLP endpoint turns otlp on", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: both},
+		{name: "a traces endpoint too", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: both},
+		{name: "otlp named", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: both},
+		{name: "several, spaced", env: map[string]string{"OTEL_TRACES_EXPORTER": " otlp , console "}, exporters: []string{"otlp", "console"}, protocol: "http/protobuf", propagators: both},
 		{name: "none wins over an endpoint", env: map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
 		{name: "SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}},
 		{name: "SDK disabled, any case", env: map[string]string{"OTEL_SDK_DISABLED": "TRUE", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
 		{name: "SDK disabled ignores what else is wrong", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "zipkin"}},
 		{name: "SDK not disabled by false", env: map[string]string{"OTEL_SDK_DISABLED": "false", "OTEL_TRACES_EXPORTER": "console"}, exporters: []string{"console"}, propagators: both},
 		{name: "SDK not disabled by another value", env: map[string]string{"OTEL_SDK_DISABLED": "1", "OTEL_TRACES_EXPORTER": "console"}, exporters: []string{"console"}, propagators: both},
-		{name: "propagators", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_PROPAGATORS": "tracecontext"}, exporters: []string{"otlp"}, propagators: []string{"tracecontext"}},
-		{name: "http/protobuf", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, exporters: []string{"otlp"}, propagators: both},
-		{name: "traces protocol first", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"}, exporters: []string{"otlp"}, propagators: both},
-		{name: "grpc refused", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, err: "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{name: "propagators", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_PROPAGATORS": "tracecontext"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: []string{"tracecontext"}},
+		{name: "http/protobuf", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: both},
+		{name: "traces protocol first", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: both},
+		{name: "grpc", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, exporters: []string{"otlp"}, protocol: "grpc", propagators: both},
+		{name: "protocol without otlp: unused", env: map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, exporters: []string{"console"}, propagators: both},
 		{name: "http/json refused", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, err: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
 		{name: "unknown exporter", env: map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, err: "OTEL_TRACES_EXPORTER"},
 		{name: "none beside another", env: map[string]string{"OTEL_TRACES_EXPORTER": "none,otlp"}, err: "OTEL_TRACES_EXPORTER"},
@@ -63,7 +65,7 @@ func TestParseEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tracing.Settings{Exporters: tc.exporters, Propagators: tc.propagators}, s); diff != "" {
+			if diff := cmp.Diff(tracing.Settings{Exporters: tc.exporters, Propagators: tc.propagators, Protocol: tc.protocol}, s); diff != "" {
 				t.Errorf("settings (-want +got):\n%s", diff)
 			}
 			if s.On() != (len(tc.exporters) > 0) {
@@ -73,9 +75,10 @@ func TestParseEnv(t *testing.T) {
 	}
 }
 
-// TestSetupOff: without the environment asking, Setup installs nothing; the SDK's
-// disabling wins even over a test's exporter.
-func TestSetupOff(t *testing.T) {
+// TestSetup: without the environment asking, Setup installs nothing, and the SDK's
+// disabling wins even over a test's exporter; both OTLP protocols build an exporter
+// (which connects only to export); an unknown exporter is an error.
+func TestSetup(t *testing.T) {
 	for name, tc := range map[string]struct {
 		env map[string]string
 		opt tracing.Options
@@ -88,6 +91,16 @@ func TestSetupOff(t *testing.T) {
 		tr, err := tracing.Setup(t.Context(), env(tc.env), tc.opt)
 		if err != nil || tr != nil {
 			t.Errorf("%s: Setup = %v, %v; want nil, nil", name, tr, err)
+		}
+	}
+	for _, p := range []string{"http/protobuf", "grpc"} {
+		tr, err := tracing.Setup(t.Context(), env(map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": p}), tracing.Options{})
+		if err != nil || tr == nil {
+			t.Errorf("otlp over %s: Setup = %v, %v", p, tr, err)
+			continue
+		}
+		if err := tr.Shutdown(t.Context()); err != nil {
+			t.Errorf("otlp over %s: Shutdown: %v", p, err)
 		}
 	}
 	if _, err := tracing.Setup(t.Context(), env(map[string]string{"OTEL_TRACES_EXPORTER": "jaeger"}), tracing.Options{}); err == nil {
