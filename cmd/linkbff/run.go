@@ -56,8 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, o := range opts {
 		o(&hooks)
 	}
-	// Tracing is off unless OTEL_* turns it on; then its spans are flushed after
-	// the server has drained (deferred before the listener and the tenant close).
+	// Tracing is off unless OTEL_* turns it on. Its spans are flushed once the
+	// server has drained: deferred before the listener's and the tenant's Close,
+	// it runs after them.
 	hooks.tracing.Stdout, hooks.tracing.ServiceVersion = stdout, readBuildInfo().Version
 	tr, err := tracing.Setup(ctx, getenv, hooks.tracing)
 	if err != nil {
