@@ -65,6 +65,8 @@ var layers = map[string]layer{
 	"cmd/linkbff":                      {any: true, deny: []string{"internal/testkit", "internal/devtenant/devtenanttest"}},
 	"cmd/devtenant":                    {allow: []string{"internal/devtenant"}},
 	"tools/...":                        {},
+	// OpenTelemetry from the OTEL_* environment; off, it installs nothing.
+	"internal/tracing": {},
 }
 
 func TestImportsFollowTheLayers(t *testing.T) {

@@ -99,14 +99,7 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 // startRun calls run in a goroutine and returns linkbff's base URL once it listens
 // (its first line on stdout). run's other output goes to stdout and stderr; when
 // the test ends, run is stopped and must return nil.
-func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
-	t.Helper()
-	return startRunIn(t, context.Background(), getenv, stdout, stderr)
-}
-
-// startRunIn is startRun with run's context derived from parent (which may carry a
-// clock, see withClock).
-func startRunIn(t testing.TB, parent context.Context, getenv func(string) string, stdout *syncBuffer, stderr io.Writer) string {
+func startRun(t testing.TB, getenv func(string) string, stdout *syncBuffer, stderr io.Writer, opts ...runOption) string {
 	t.Helper()
 	// No load balancer watches a test's linkbff: it need not keep serving after the
 	// test ends (unless a test asks for a drain delay).
@@ -117,9 +110,9 @@ func startRunIn(t testing.TB, parent context.Context, getenv func(string) string
 		}
 		return "0s"
 	}
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr) }()
+	go func() { done <- run(ctx, []string{"linkbff"}, getenv, stdout, stderr, opts...) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := testkit.Recv(t, done, "run to return after its context was cancelled"); err != nil {

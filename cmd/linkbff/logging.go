@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/config"
+	"github.com/linkbff/linkbff/internal/tracing"
 )
 
 // loggers are linkbff's two loggers, over one output: log writes every record at
@@ -61,6 +62,14 @@ func (o startupLines) serving(text, msg, url string) {
 		return
 	}
 	fmt.Fprintf(o.w, "%s %s\n", text, url)
+}
+
+// traced returns the loggers with every record logged in a traced context carrying
+// its trace_id and span_id (tracing.LogHandler): with tracing on only.
+func (l loggers) traced() loggers {
+	l.log = slog.New(tracing.LogHandler(l.log.Handler()))
+	l.access = slog.New(tracing.LogHandler(l.access.Handler()))
+	return l
 }
 
 // accessFlushEvery is how late an access line may reach the output.

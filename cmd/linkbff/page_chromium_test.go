@@ -171,11 +171,11 @@ func startDevRunClock(t *testing.T, env map[string]string, now func() time.Time)
 	for k, v := range env {
 		all[k] = v
 	}
-	ctx := context.Background()
+	var opts []runOption
 	if now != nil {
-		ctx = withClock(ctx, now)
+		opts = append(opts, withClock(now))
 	}
-	return startRunIn(t, ctx, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{})
+	return startRun(t, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{}, opts...)
 }
 
 // screenshots empties the screenshot directory and returns it.

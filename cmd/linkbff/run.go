@@ -30,11 +30,13 @@ import (
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/store/memstore"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
+	"github.com/linkbff/linkbff/internal/tracing"
 	"github.com/linkbff/linkbff/internal/webauth"
 )
 
 // run is the whole program: read the configuration, build, serve until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// opts are for tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...runOption) error {
 	switch {
 	case len(args) == 2 && args[1] == "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
@@ -50,6 +52,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logs := newLoggers(cfg, stderr)
 	defer logs.flush()
+	var hooks runHooks
+	for _, o := range opts {
+		o(&hooks)
+	}
+	// Tracing is off unless OTEL_* turns it on. Its spans are flushed once the
+	// server has drained: deferred before the listener's and the tenant's Close,
+	// it runs after them.
+	hooks.tracing.Stdout, hooks.tracing.ServiceVersion = stdout, readBuildInfo().Version
+	tr, err := tracing.Setup(ctx, getenv, hooks.tracing)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if tr != nil {
+		logs = logs.traced()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), tracingShutdownTimeout)
+			defer cancel()
+			if err := tr.Shutdown(sctx); err != nil {
+				logs.log.Warn("tracing: spans not exported at shutdown", "err", err)
+			}
+		}()
+	}
 	log := logs.log
 	out := newStartupLines(cfg, stdout)
 	for _, w := range cfg.Weakened() {
@@ -84,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var draining atomic.Bool
-	svc, err := assemble(cfg, logs, rdb, &draining, clockFrom(ctx))
+	svc, err := assemble(cfg, logs, rdb, &draining, hooks.now, tr)
 	if err != nil {
 		return err
 	}
@@ -125,6 +149,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		after:    time.After,
 	})
 }
+
+// runHooks are what tests change in how run builds linkbff.
+type runHooks struct {
+	// tracing is what run gives tracing.Setup (a test's in-memory exporter).
+	tracing tracing.Options
+	// now, when not nil, is the clock of the login-age rule (REAUTH_MAX_AGE): a test
+	// moves it, so that a login turns old at once instead of after minutes of waiting.
+	now func() time.Time
+}
+
+// runOption sets a hook of run.
+type runOption func(*runHooks)
+
+// withClock makes now the clock of the login-age rule.
+func withClock(now func() time.Time) runOption {
+	return func(h *runHooks) { h.now = now }
+}
+
+// tracingShutdownTimeout bounds the export of the spans left at shutdown, after
+// the server has drained: a collector that is down must not hold the process.
+const tracingShutdownTimeout = 5 * time.Second
 
 // devMode is the embedded development tenant, as run uses it (devtenant.go; absent
 // from a binary built with -tags nodevtenant).
@@ -207,7 +252,7 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 
 // build wires the service from the configuration. rdb is nil without REDIS_URL.
 func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
-	svc, err := assemble(cfg, logs, rdb, nil, nil)
+	svc, err := assemble(cfg, logs, rdb, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +270,8 @@ type service struct {
 
 // assemble wires the service. rdb is nil without REDIS_URL; draining, when not
 // nil, makes /readyz fail once it is set (see serve); now, when not nil, is the clock
-// of the login-age rule (see clockFrom).
-func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool, now func() time.Time) (service, error) {
+// of the login-age rule (see withClock); tr is nil with tracing off.
+func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atomic.Bool, now func() time.Time, tr *tracing.Tracing) (service, error) {
 	log := logs.log
 	reg := prometheus.NewRegistry()
 	metrics := newAppMetrics(reg)
@@ -298,6 +343,12 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		return service{}, err
 	}
 	app := cfg.Management()
+	var wrapMgmt func(http.RoundTripper) http.RoundTripper
+	if tr != nil {
+		wrapMgmt = func(rt http.RoundTripper) http.RoundTripper {
+			return tr.Transport(rt, "auth0.management", mgmt.Operation)
+		}
+	}
 	upstream, err := mgmt.New(mgmt.Config{
 		// The canonical domain: a token from it is only valid at it, and the
 		// Management API's audience is always the canonical one.
@@ -309,6 +360,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		CallTimeout:          cfg.UpstreamTimeout,
 		Budget:               mgmtBudget,
 		Observer:             mgmtObserver{metrics},
+		WrapTransport:        wrapMgmt,
 	})
 	if err != nil {
 		return service{}, err
@@ -434,6 +486,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		Frontend:    frontend.Files(),
 		Metrics:     reg,
 		Limits:      ratelimit.New(limits),
+		Tracing:     tr,
 	})
 	return service{handler: handler, keys: keys, upstream: upstream, metrics: reg}, nil
 }

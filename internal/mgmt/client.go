@@ -92,6 +92,9 @@ type Config struct {
 	// Observer is told about every request, retry, token fetch and pacing wait, for
 	// metrics; nil: nobody is.
 	Observer Observer
+	// WrapTransport, when set, wraps HTTPClient's transport, for the token and the
+	// API requests alike: linkbff's tracing puts a span around each (see Operation).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Budget is the Management API request budget all replicas share
@@ -109,7 +112,7 @@ type Budget interface {
 type Client struct {
 	base        string // Domain without trailing slash
 	http        *http.Client
-	tokens      oauth2.TokenSource
+	tokens      tokenSource
 	secrets     []string // only to scrub them from token errors
 	callTimeout time.Duration
 	maxRetries  int
@@ -172,6 +175,14 @@ func New(cfg Config) (*Client, error) {
 	if c.http == nil {
 		c.http = defaultHTTPClient()
 	}
+	if cfg.WrapTransport != nil {
+		wrapped := *c.http
+		if wrapped.Transport == nil {
+			wrapped.Transport = http.DefaultTransport
+		}
+		wrapped.Transport = cfg.WrapTransport(wrapped.Transport)
+		c.http = &wrapped
+	}
 	if c.callTimeout == 0 {
 		c.callTimeout = defaultCallTimeout
 	}
@@ -202,14 +213,15 @@ func New(cfg Config) (*Client, error) {
 			AuthStyle:      oauth2.AuthStyleInParams,
 		})
 	}
-	// The token source lives as long as the client and fetches outside any one
-	// caller's ctx (callers only stop waiting for it, see token), so a bounded
-	// HTTP client is what keeps a hanging token endpoint from pinning it.
+	// The token source lives as long as the client and fetches beyond any one
+	// caller's deadline (callers only stop waiting for it, see token; it takes
+	// their ctx's values only), so a bounded HTTP client is what keeps a hanging
+	// token endpoint from pinning it.
 	tokenHTTP := *c.http
 	if tokenHTTP.Timeout == 0 || tokenHTTP.Timeout > c.callTimeout {
 		tokenHTTP.Timeout = c.callTimeout
 	}
-	src.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHTTP)
+	src.client = &tokenHTTP
 	// The source requests a token each time it is asked; the client caches the
 	// token itself (lastToken, under fetchMu), so concurrent calls share one fetch
 	// per token lifetime, and a token Auth0 refuses can be thrown away (renewToken),
@@ -218,25 +230,33 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// tokenSource requests a token. ctx carries the values of the call that asked for
+// it (its trace span: the token request is a child of it) but never ends the
+// request: other calls may be waiting for the same token.
+type tokenSource interface {
+	Token(ctx context.Context) (*oauth2.Token, error)
+}
+
 // secretsSource asks for a client-credentials token with the secret that last
 // worked, and with the other one when the token endpoint refuses that with 401:
 // during a rotation the application's secret changes in Auth0 at one moment, and
 // linkbff holds both until it is redeployed with only the new one.
 type secretsSource struct {
-	ctx       context.Context
+	client    *http.Client                // bounded by CallTimeout
 	configs   []*clientcredentials.Config // one per secret, the configured one first
 	preferred atomic.Int32                // index into configs
 	obs       Observer
 }
 
-func (s *secretsSource) Token() (*oauth2.Token, error) {
+func (s *secretsSource) Token(ctx context.Context) (*oauth2.Token, error) {
+	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, s.client)
 	first := int(s.preferred.Load())
-	tok, err := s.request(first)
+	tok, err := s.request(ctx, first)
 	if err == nil || len(s.configs) == 1 || !refusedClient(err) {
 		return tok, err
 	}
 	other := 1 - first
-	if tok, err2 := s.request(other); err2 == nil {
+	if tok, err2 := s.request(ctx, other); err2 == nil {
 		s.preferred.Store(int32(other))
 		return tok, nil
 	}
@@ -245,9 +265,9 @@ func (s *secretsSource) Token() (*oauth2.Token, error) {
 
 // request is one request to the token endpoint with the i-th secret, told to the
 // observer with the status it got (0: none).
-func (s *secretsSource) request(i int) (*oauth2.Token, error) {
+func (s *secretsSource) request(ctx context.Context, i int) (*oauth2.Token, error) {
 	start := time.Now()
-	tok, err := s.configs[i].Token(s.ctx)
+	tok, err := s.configs[i].Token(ctx)
 	status := http.StatusOK
 	if err != nil {
 		status = 0
@@ -442,7 +462,7 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
 	}
 	ch := make(chan result, 1) // buffered: an abandoned fetch must not block
 	go func() {
-		tok, err := c.fetchToken()
+		tok, err := c.fetchToken(ctx)
 		ch <- result{tok, err}
 	}()
 	select {
@@ -458,8 +478,9 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
 
 // fetchToken asks the token source (which requests a token only when its cached
 // one is about to expire) and records the outcome. A failure starts the
-// back-off, whether or not the caller still waits for it.
-func (c *Client) fetchToken() (*oauth2.Token, error) {
+// back-off, whether or not the caller still waits for it: ctx, that of the call
+// this fetch runs for, lends the request its values (a trace span), not its end.
+func (c *Client) fetchToken(ctx context.Context) (*oauth2.Token, error) {
 	c.fetchMu.Lock()
 	defer c.fetchMu.Unlock()
 	if tok := c.lastToken.Load(); tok.Valid() { // fetched while we waited
@@ -468,7 +489,7 @@ func (c *Client) fetchToken() (*oauth2.Token, error) {
 	if err := c.tokenBackoffError(); err != nil { // failed while we waited
 		return nil, err
 	}
-	tok, err := c.tokens.Token()
+	tok, err := c.tokens.Token(ctx)
 	if err != nil {
 		ue := c.tokenError(err)
 		c.tokenFailed.Store(&tokenFailure{at: c.now(), err: ue})

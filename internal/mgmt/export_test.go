@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"context"
 	"sync/atomic"
 
 	"golang.org/x/oauth2"
@@ -16,11 +17,11 @@ func CountTokenSourceCalls(c *Client) *atomic.Int32 {
 }
 
 type countingTokenSource struct {
-	oauth2.TokenSource
+	tokenSource
 	n *atomic.Int32
 }
 
-func (s countingTokenSource) Token() (*oauth2.Token, error) {
+func (s countingTokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	s.n.Add(1)
-	return s.TokenSource.Token()
+	return s.tokenSource.Token(ctx)
 }

@@ -23,6 +23,7 @@ type Request struct {
 	base      *slog.Logger
 	requestID string
 	clientIP  string
+	ctx       context.Context // nil: records keep the context they are logged with
 
 	once   sync.Once
 	logger *slog.Logger
@@ -41,6 +42,12 @@ func (q *Request) Init(base *slog.Logger, requestID, clientIP string) {
 	q.base, q.requestID, q.clientIP = base, requestID, clientIP
 }
 
+// BindContext makes the records of q's logger that are logged without a context
+// (Info rather than InfoContext, as most are) go to the handler with ctx, the
+// request's: a handler that reads the context, as tracing's adds the trace id,
+// finds it there. Call it after Init, before the logger is first used.
+func (q *Request) BindContext(ctx context.Context) { q.ctx = ctx }
+
 // Attrs are the request's attributes, in the order Logger puts them first.
 func (q *Request) Attrs() [2]slog.Attr {
 	return [2]slog.Attr{slog.String("request_id", q.requestID), slog.String("client_ip", q.clientIP)}
@@ -51,8 +58,33 @@ func (q *Request) Logger() *slog.Logger {
 	q.once.Do(func() {
 		a := q.Attrs()
 		q.logger = q.base.With(a[0], a[1])
+		if q.ctx != nil {
+			q.logger = slog.New(boundHandler{q.logger.Handler(), q.ctx})
+		}
 	})
 	return q.logger
+}
+
+// boundHandler hands records logged without a context (context.Background, as
+// slog's Info and the like pass) to its handler with ctx instead.
+type boundHandler struct {
+	slog.Handler
+	ctx context.Context
+}
+
+func (h boundHandler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil || ctx == context.Background() {
+		ctx = h.ctx
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h boundHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return boundHandler{h.Handler.WithAttrs(attrs), h.ctx}
+}
+
+func (h boundHandler) WithGroup(name string) slog.Handler {
+	return boundHandler{h.Handler.WithGroup(name), h.ctx}
 }
 
 // IsKey reports whether k is the key WithRequest stores a Request under: a context

@@ -14,6 +14,7 @@ import (
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/tracing"
 )
 
 // The middlewares below each do one job; routes.go lists them in order. They pass
@@ -76,6 +77,19 @@ func (s *server) recordMetrics(next http.Handler) http.Handler {
 	})
 }
 
+// nameSpan names the request's server span after its route, once the router has
+// matched it (tracing.NameServerSpan). With tracing off it is not installed.
+func (s *server) nameSpan(next http.Handler) http.Handler {
+	if s.deps.Tracing == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ex := observe(w)
+		next.ServeHTTP(ex, r)
+		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), clientIP(r))
+	})
+}
+
 // scopeRequest gives the request the context every layer below works in: its log
 // context (its id and the client's address), where they find their logger
 // (reqlog.From), and a deadline of RequestTimeout, so that no call below can outlive
@@ -86,6 +100,9 @@ func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		ex.log.Init(s.log, requestID(ex), clientIP(r))
+		if s.deps.Tracing != nil {
+			ex.log.BindContext(r.Context()) // holds the server span
+		}
 		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log)
 		defer ex.ctx.end()
 		next.ServeHTTP(ex, r.WithContext(&ex.ctx))

@@ -22,6 +22,7 @@ func (s *server) routes() http.Handler {
 		s.deps.Limits.ResolveClient, // the client's address: the peer, or behind TRUSTED_PROXIES their X-Forwarded-For
 		s.logAccess,                 // one "request" line per request
 		s.recordMetrics,             // linkbff_http_* by route pattern
+		s.nameSpan,                  // tracing on: the server span named by route pattern (off: not installed)
 		s.scopeRequest,              // the context: a logger with request_id and client_ip; the deadline (RequestTimeout)
 		recoverPanic,                // a panic becomes a 500 problem
 		s.securityHeaders,

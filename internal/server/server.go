@@ -17,6 +17,7 @@ import (
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/tracing"
 	"github.com/linkbff/linkbff/internal/webauth"
 )
 
@@ -91,6 +92,10 @@ type Deps struct {
 	// Limits are the abuse limits of /me/* and tell who the client is; nil limits
 	// nothing and takes the client from the connection.
 	Limits *ratelimit.Limits
+	// Tracing, when not nil, puts each request in a server span named by its
+	// route, and binds the request's log records to it; nil (tracing off) installs
+	// nothing of it.
+	Tracing *tracing.Tracing
 }
 
 type server struct {
@@ -117,6 +122,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		deps.Limits = ratelimit.New(ratelimit.Config{})
 	}
 	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
+	if deps.Tracing != nil {
+		return deps.Tracing.Handler(s.routes())
+	}
 	return s.routes()
 }
 
@@ -143,6 +151,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 	}
 	p := problem.Write(w, requestID(w), err)
+	tracing.MarkProblem(r.Context(), string(p.Fault.Code))
 	log := reqlog.From(r.Context())
 	status := p.Status()
 	if status >= 500 {
