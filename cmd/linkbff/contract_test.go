@@ -29,7 +29,7 @@ import (
 func TestAnswersMatchContract(t *testing.T) {
 	tenant := startBrowserTenant(t)
 	b := newBrowser(t, startBrowserApp(t, tenant, nil))
-	router := contractRouter(t)
+	router := contractRouter(t, browserBase)
 
 	mint := func(scope string) http.Header {
 		tok, err := tenant.Mint(devtenant.MintRequest{UserID: "auth0|alice", ClientID: testClientID, Audience: testAudience, Scope: scope})
@@ -126,15 +126,15 @@ func TestAnswersMatchContract(t *testing.T) {
 	}
 }
 
-// contractRouter finds the operation of a request for browserBase in openapi.yaml.
-func contractRouter(t *testing.T) routers.Router {
+// contractRouter finds the operation of a request to linkbff at base in openapi.yaml.
+func contractRouter(t *testing.T, base string) routers.Router {
 	t.Helper()
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(linkbff.OpenAPISpec())
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc.Servers = openapi3.Servers{{URL: browserBase}}
+	doc.Servers = openapi3.Servers{{URL: base}}
 	router, err := legacy.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)

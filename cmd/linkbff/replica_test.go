@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -344,7 +345,15 @@ func TestRedisOutageOverRun(t *testing.T) {
 			// bounded only by it is told apart from one bounded by CacheTimeout with
 			// room to spare on a loaded machine.
 			const ioTimeout = 3 * time.Second
-			env["REDIS_URL"] = testkit.RedisURLVia(t, env["REDIS_URL"], proxy.Addr()) + "?read_timeout=" + ioTimeout.String() + "&write_timeout=" + ioTimeout.String()
+			via, err := url.Parse(testkit.RedisURLVia(t, env["REDIS_URL"], proxy.Addr()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := via.Query()
+			q.Set("read_timeout", ioTimeout.String())
+			q.Set("write_timeout", ioTimeout.String())
+			via.RawQuery = q.Encode()
+			env["REDIS_URL"] = via.String()
 			const deadline = 8 * time.Second // above ioTimeout: the writes wait for it before their 503
 			env["REQUEST_TIMEOUT"] = deadline.String()
 			tenant := startBrowserTenant(t)
