@@ -46,6 +46,10 @@ func (q *Request) Attrs() [2]slog.Attr {
 	return [2]slog.Attr{slog.String("request_id", q.requestID), slog.String("client_ip", q.clientIP)}
 }
 
+// RequestID and ClientIP are the request's attributes' values.
+func (q *Request) RequestID() string { return q.requestID }
+func (q *Request) ClientIP() string  { return q.clientIP }
+
 // Logger returns base with the request's attributes, made on first use.
 func (q *Request) Logger() *slog.Logger {
 	q.once.Do(func() {

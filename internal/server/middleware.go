@@ -46,24 +46,30 @@ func assignRequestID(next http.Handler) http.Handler {
 }
 
 // logAccess writes one "request" line per request to the access log, when it is
-// done: the request's attributes (set by scopeRequest, below it) and its own in one
-// record, so that no per-request logger is made for it. The record goes to the handler directly: Logger.LogAttrs
-// would also walk the stack for the caller's PC, which this line never shows.
+// done, with the request's attributes (set by scopeRequest, below it): at debug
+// level for the probes and scrapes (/healthz, /readyz, /metrics), which would
+// otherwise fill the log with lines nobody reads, at info for the rest. The request's
+// context goes with it, for what the log adds from it.
 func (s *server) logAccess(next http.Handler) http.Handler {
-	h := s.deps.AccessLog.Handler()
+	log := s.deps.AccessLog
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
 		ctx := r.Context()
-		if !h.Enabled(ctx, slog.LevelInfo) {
+		route := ex.routePattern(r)
+		level := slog.LevelInfo
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+			level = slog.LevelDebug
+		}
+		if !log.Enabled(ctx, level) {
 			return
 		}
 		now := time.Now()
-		rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
-		ids := ex.log.Attrs()
-		rec.AddAttrs(ids[0], ids[1], slog.String("method", r.Method), slog.String("route", ex.routePattern(r)),
-			slog.Int("status", ex.status), slog.Duration("duration", now.Sub(ex.start)))
-		_ = h.Handle(ctx, rec)
+		ex.access = reqlog.Access{
+			Time: now, Level: level, RequestID: ex.log.RequestID(), ClientIP: ex.log.ClientIP(),
+			Method: r.Method, Route: route, Status: ex.status, Duration: now.Sub(ex.start),
+		}
+		log.Log(ctx, &ex.access) // in the exchange: a record of its own would be an allocation
 	})
 }
 
@@ -184,6 +190,7 @@ type exchange struct {
 	requestID [1]string // the X-Request-Id header's value slice
 	log       reqlog.Request
 	ctx       requestContext // carries log, and the deadline
+	access    reqlog.Access  // the access record, made when the request is done
 }
 
 // observe returns w as the request's exchange, wrapping it only if no outer
