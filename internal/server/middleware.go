@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
-	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
@@ -82,17 +82,19 @@ func (s *server) recordMetrics(next http.Handler) http.Handler {
 	})
 }
 
-// scopeRequest gives the request the context every layer below works in: its log
-// context (its id and the client's address), where they find their logger
-// (reqlog.From), and a deadline of RequestTimeout, so that no call below can outlive
-// what a client waits for. One requestContext carries both: one request copy, no
-// WithValue. The logger is made only if a layer logs, the deadline's timer only if
+// scopeRequest gives the request the context every layer below works in: the
+// client's address (ratelimit.ClientAddr: the peer, or behind TRUSTED_PROXIES what
+// their X-Forwarded-For names), its log context (its id and the client's address),
+// where they find their logger (reqlog.From), and a deadline of RequestTimeout, so
+// that no call below can outlive what a client waits for. One requestContext carries
+// them all: one request copy, no WithValue. The logger is made only if a layer logs, the deadline's timer only if
 // something waits on it.
 func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
-		ex.log.Init(s.log, requestID(ex), clientIP(r))
-		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log)
+		ex.client = s.deps.Limits.Client(r)
+		ex.log.Init(s.log, requestID(ex), clientIP(ex.client, r))
+		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
 		defer ex.ctx.end()
 		next.ServeHTTP(ex, r.WithContext(&ex.ctx))
 	})
@@ -165,10 +167,10 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// clientIP is the client's address as ResolveClient found it: the peer, or behind
-// trusted proxies the address their X-Forwarded-For names.
-func clientIP(r *http.Request) string {
-	if a := ratelimit.ClientAddr(r.Context()); a.IsValid() {
+// clientIP is the client's address a as the logs show it: r's RemoteAddr when it
+// has none.
+func clientIP(a netip.Addr, r *http.Request) string {
+	if a.IsValid() {
 		return a.String()
 	}
 	return r.RemoteAddr
@@ -188,6 +190,7 @@ type exchange struct {
 	routeKnown bool
 
 	requestID [1]string // the X-Request-Id header's value slice
+	client    netip.Addr
 	log       reqlog.Request
 	ctx       requestContext // carries log, and the deadline
 	access    reqlog.Access  // the access record, made when the request is done
