@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
@@ -32,6 +33,8 @@ type requestContext struct {
 	deadline time.Time
 	log      *reqlog.Request // nil: none
 	client   *netip.Addr     // nil: none
+	// principal is filled in by auth.Bearer (nil: Bearer copies the request).
+	principal *auth.PrincipalSlot
 
 	inner atomic.Pointer[lazyDeadline] // set once, under mu
 	mu    sync.Mutex
@@ -112,6 +115,9 @@ func (c *requestContext) Value(key any) any {
 	}
 	if c.client != nil && ratelimit.IsClientKey(key) {
 		return c.client
+	}
+	if c.principal != nil && auth.IsPrincipalKey(key) {
+		return c.principal
 	}
 	if in := c.inner.Load(); in != nil {
 		return in.ctx.Value(key)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/reqlog"
@@ -95,6 +96,7 @@ func (s *server) scopeRequest(next http.Handler) http.Handler {
 		ex.client = s.deps.Limits.Client(r)
 		ex.log.Init(s.log, requestID(ex), clientIP(ex.client, r))
 		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
+		ex.ctx.principal = &ex.principal
 		defer ex.ctx.end()
 		next.ServeHTTP(ex, r.WithContext(&ex.ctx))
 	})
@@ -191,6 +193,7 @@ type exchange struct {
 
 	requestID [1]string // the X-Request-Id header's value slice
 	client    netip.Addr
+	principal auth.PrincipalSlot
 	log       reqlog.Request
 	ctx       requestContext // carries log, and the deadline
 	access    reqlog.Access  // the access record, made when the request is done
