@@ -1,5 +1,6 @@
 // Package reqlog carries the request-scoped logger (holding request_id and client_ip)
-// through the context, so that deeper layers log with the same attributes.
+// through the context, so that deeper layers log with the same attributes, and
+// writes the access record of each request (access.go).
 package reqlog
 
 import (
