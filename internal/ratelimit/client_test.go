@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
 
 	"github.com/linkbff/linkbff/internal/ratelimit"
 )
@@ -98,5 +99,20 @@ func TestClientAllocations(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { l.Client(r) }); n != 0 {
 			t.Errorf("trusted %v: %.0f allocations", trusted, n)
 		}
+	}
+}
+
+// A client address's counter key is the limit's name and httprate.CanonicalizeIP of
+// the address's text, whatever the address: replicas of different versions sharing
+// Redis count one client under one key.
+func TestAddrKey(t *testing.T) {
+	for _, s := range []string{"192.0.2.1", "10.0.0.255", "0.0.0.0", "2001:db8::1", "2001:db8:1:2:3:4:5:6", "::1", "fe80::1%eth0", "::ffff:192.0.2.1"} {
+		a := netip.MustParseAddr(s)
+		if got, want := ratelimit.AddrKey("ip-reads", a), "ip-reads:"+httprate.CanonicalizeIP(a.String()); got != want {
+			t.Errorf("%s: key %q, want %q", s, got, want)
+		}
+	}
+	if got, want := ratelimit.AddrKey("ip-reads", netip.Addr{}), "ip-reads:"+httprate.CanonicalizeIP(netip.Addr{}.String()); got != want {
+		t.Errorf("no address: key %q, want %q", got, want)
 	}
 }

@@ -63,10 +63,25 @@ type limit struct {
 	name string
 }
 
-// exceeded counts r against id's limit and, when it is over, answers 429 and
-// reports true. A nil limit is never exceeded.
-func (l *limit) exceeded(w http.ResponseWriter, r *http.Request, id string) bool {
-	return l != nil && l.RespondOnLimit(w, r, l.name+":"+id)
+// exceeded counts r against key's limit (made by the limit's key) and, when it is
+// over, answers 429 and reports true. A nil limit is never exceeded.
+func (l *limit) exceeded(w http.ResponseWriter, r *http.Request, key string) bool {
+	return l != nil && l.RespondOnLimit(w, r, key)
+}
+
+// key is the counter key of id: the limit's name, a colon, id.
+func (l *limit) key(id string) string { return l.name + ":" + id }
+
+// addrKey is the counter key of a client address: key(httprate.CanonicalizeIP(the
+// address's text)), which counts an IPv6 client's whole /64 as one, made for an IPv4
+// address (which it leaves as it is) in one allocation instead of two.
+func (l *limit) addrKey(a netip.Addr) string {
+	if !a.Is4() {
+		return l.key(httprate.CanonicalizeIP(a.String()))
+	}
+	var buf [64]byte
+	b := append(append(buf[:0], l.name...), ':')
+	return string(a.AppendTo(b))
 }
 
 // New returns the limits of cfg.
@@ -238,8 +253,7 @@ func (l *Limits) ByClient(next http.Handler) http.Handler {
 		if isRead(r) {
 			rl = l.ipReads
 		}
-		// An IPv6 client holds a whole /64; CanonicalizeIP counts it as one.
-		if rl.exceeded(w, r, httprate.CanonicalizeIP(ClientAddr(r.Context()).String())) {
+		if rl != nil && rl.exceeded(w, r, rl.addrKey(ClientAddr(r.Context()))) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -259,7 +273,7 @@ func (l *Limits) ByUser(user func(*http.Request) string) func(http.Handler) http
 			if isRead(r) {
 				rl = l.userReads
 			}
-			if rl.exceeded(w, r, user(r)) {
+			if rl != nil && rl.exceeded(w, r, rl.key(user(r))) {
 				return
 			}
 			next.ServeHTTP(w, r)
