@@ -27,6 +27,9 @@ func newLoggers(cfg config.Config, w io.Writer) loggers {
 	sink := newLogSink(w, accessFlushEvery)
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var handler slog.Handler = slog.NewJSONHandler(sink, opts)
+	// In JSON the access line does not pass through a slog.Handler: what a handler
+	// wrapper adds to every record (trace ids from the context, say) goes into
+	// JSONAccess.Attrs for it.
 	var access reqlog.AccessLog = &reqlog.JSONAccess{Out: sink, Level: cfg.LogLevel}
 	if cfg.LogFormat == "text" {
 		handler = slog.NewTextHandler(sink, opts)
