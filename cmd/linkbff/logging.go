@@ -10,13 +10,17 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/config"
+	"github.com/linkbff/linkbff/internal/reqlog"
 	"github.com/linkbff/linkbff/internal/tracing"
 )
 
 // loggers are linkbff's two loggers, over one output: log writes every record at
-// once; access, the one "request" line per request, is buffered (see logSink).
+// once; access, the one "request" line per request, is buffered (see logSink). In
+// JSON, the access line is written by hand (reqlog.JSONAccess), exactly as slog's
+// JSON handler would write it; in text, by slog's text handler.
 type loggers struct {
-	log, access *slog.Logger
+	log    *slog.Logger
+	access reqlog.AccessLog
 	// flush writes out what access buffered: at shutdown.
 	flush func()
 }
@@ -24,15 +28,18 @@ type loggers struct {
 func newLoggers(cfg config.Config, w io.Writer) loggers {
 	sink := newLogSink(w, accessFlushEvery)
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	handler := func() slog.Handler {
-		if cfg.LogFormat == "text" {
-			return slog.NewTextHandler(sink, opts)
-		}
-		return slog.NewJSONHandler(sink, opts)
+	var handler slog.Handler = slog.NewJSONHandler(sink, opts)
+	// In JSON the access line does not pass through a slog.Handler: what a handler
+	// wrapper adds to every record (trace ids from the context, say) goes into
+	// JSONAccess.Attrs for it.
+	var access reqlog.AccessLog = &reqlog.JSONAccess{Out: sink, Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		handler = slog.NewTextHandler(sink, opts)
+		access = reqlog.SlogAccess{Logger: slog.New(slog.NewTextHandler(sink, opts))}
 	}
 	return loggers{
-		log:    slog.New(flushingHandler{Handler: handler(), sink: sink}),
-		access: slog.New(handler()),
+		log:    slog.New(flushingHandler{Handler: handler, sink: sink}),
+		access: access,
 		flush:  func() { _ = sink.Flush() },
 	}
 }
@@ -68,7 +75,14 @@ func (o startupLines) serving(text, msg, url string) {
 // its trace_id and span_id (tracing.LogHandler): with tracing on only.
 func (l loggers) traced() loggers {
 	l.log = slog.New(tracing.LogHandler(l.log.Handler()))
-	l.access = slog.New(tracing.LogHandler(l.access.Handler()))
+	switch a := l.access.(type) {
+	case *reqlog.JSONAccess:
+		traced := *a
+		traced.Attrs = tracing.TraceAttrs
+		l.access = &traced
+	case reqlog.SlogAccess:
+		l.access = reqlog.SlogAccess{Logger: slog.New(tracing.LogHandler(a.Logger.Handler()))}
+	}
 	return l
 }
 

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -390,6 +391,82 @@ func TestBearerMiddlewareAllowedClients(t *testing.T) {
 			}
 			if rec.principal == nil || rec.principal.ClientID != tt.client {
 				t.Errorf("principal %+v (errors %v), want client %s", rec.principal, rec.errs, tt.client)
+			}
+		})
+	}
+}
+
+// slotContext is a request's own context with an empty PrincipalSlot, as linkbff's
+// server gives every request.
+type slotContext struct {
+	context.Context
+	slot auth.PrincipalSlot
+}
+
+func (c *slotContext) Value(k any) any {
+	if auth.IsPrincipalKey(k) {
+		return &c.slot
+	}
+	return c.Context.Value(k)
+}
+
+// In a context with a PrincipalSlot, the principal goes into the slot and the
+// request is not copied, on the cached path and the full one; a refused token
+// leaves the slot empty; without a slot, the request is copied as before.
+func TestBearerMiddlewareFillsThePrincipalSlot(t *testing.T) {
+	srv := newJWKSServer(t, publicJWK(tenantKey(), "k1"))
+	rec := newBearerRecorder(t, srv)
+	now := time.Now()
+	tok := testkit.SignJWT(t, jose.RS256, tenantKey(), "k1", map[string]any{
+		"iss": srv.issuer(), "sub": "auth0|alice", "aud": apiAudience, "azp": "spa-client",
+		"scope": "read:identities", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	for _, tt := range []struct {
+		name          string
+		authorization string
+		slot          bool
+		wantSubject   string
+	}{
+		{"first request, slot", "Bearer " + tok, true, "auth0|alice"},
+		{"cached, slot", "Bearer " + tok, true, "auth0|alice"},
+		{"cached, no slot", "Bearer " + tok, false, "auth0|alice"},
+		{"other spelling of the header, slot", "bearer  " + tok, true, "auth0|alice"},
+		{"refused, slot", "Bearer " + tok[:len(tok)-2] + "AA", true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := &slotContext{Context: context.Background()}
+			req := httptest.NewRequest(http.MethodGet, "/me/identities", nil)
+			if tt.slot {
+				req = req.WithContext(ctx)
+			}
+			req.Header.Set("Authorization", tt.authorization)
+			var inner *http.Request
+			h := rec.bearer.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inner = r }))
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			p, ok := auth.FromContext(ctx)
+			if tt.wantSubject == "" {
+				if inner != nil || ok {
+					t.Fatalf("refused token: next called %v, slot holds %+v", inner != nil, p)
+				}
+				return
+			}
+			if inner == nil {
+				t.Fatalf("next not called: %v", rec.errs)
+			}
+			got, _ := auth.FromContext(inner.Context())
+			if got.Subject != tt.wantSubject {
+				t.Errorf("next sees principal %+v, want %s", got, tt.wantSubject)
+			}
+			if tt.slot && (!ok || p.Subject != tt.wantSubject) {
+				t.Errorf("slot holds %+v, %v; want %s", p, ok, tt.wantSubject)
+			}
+			// go-jwt-middleware copies the request itself on the full path and for
+			// the other header spelling; the cached path copies it only without a slot.
+			if cached := tt.name == "cached, slot"; cached && inner != req {
+				t.Error("the request was copied although it has a slot")
+			}
+			if !tt.slot && inner == req {
+				t.Error("no slot, yet the request was not copied: where is the principal?")
 			}
 		})
 	}

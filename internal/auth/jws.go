@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -97,7 +98,7 @@ func checkCompact(token string, kind tokenKind) (jwsHeader, error) {
 	if err != nil {
 		return jwsHeader{}, fmt.Errorf("header: %w", err)
 	}
-	if _, err := jsonObject(parts[1]); err != nil {
+	if err := checkObject(parts[1]); err != nil {
 		return jwsHeader{}, fmt.Errorf("claims: %w", err)
 	}
 	for name, why := range refusedHeaders {
@@ -172,6 +173,19 @@ func jsonObject(b []byte) (map[string]json.RawMessage, error) {
 		return nil, errors.New("not a JSON object")
 	}
 	return members, nil
+}
+
+// checkObject is jsonObject's check alone, for a text whose members the caller does
+// not need (the claims: the validator decodes them): a valid I-JSON value that
+// starts with "{" is an object, without a map of its members.
+func checkObject(b []byte) error {
+	if err := strictjson.Check(b); err != nil {
+		return err
+	}
+	if b = bytes.TrimLeft(b, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return nil
 }
 
 // truncate shortens what a token says before it goes into an error (and a log).

@@ -1,5 +1,6 @@
 // Package reqlog carries the request-scoped logger (holding request_id and client_ip)
-// through the context, so that deeper layers log with the same attributes.
+// through the context, so that deeper layers log with the same attributes, and
+// writes the access record of each request (access.go).
 package reqlog
 
 import (
@@ -52,6 +53,10 @@ func (q *Request) BindContext(ctx context.Context) { q.ctx = ctx }
 func (q *Request) Attrs() [2]slog.Attr {
 	return [2]slog.Attr{slog.String("request_id", q.requestID), slog.String("client_ip", q.clientIP)}
 }
+
+// RequestID and ClientIP are the request's attributes' values.
+func (q *Request) RequestID() string { return q.requestID }
+func (q *Request) ClientIP() string  { return q.clientIP }
 
 // Logger returns base with the request's attributes, made on first use.
 func (q *Request) Logger() *slog.Logger {

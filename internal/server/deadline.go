@@ -2,16 +2,20 @@ package server
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 )
 
 // requestContext is the context of a request below scopeRequest: it carries the
-// request's log context (answering reqlog's key with it, so that no WithValue layer
-// and request copy are needed for it) and its deadline.
+// request's log context and client address (answering reqlog's and ratelimit's keys
+// with them, so that no WithValue layer and request copy are needed for them) and
+// its deadline.
 //
 // The deadline is context.WithDeadline(parent, deadline) made lazily. Most
 // requests (a cached list) never wait on their context, yet WithDeadline arms a
@@ -28,6 +32,9 @@ type requestContext struct {
 	parent   context.Context
 	deadline time.Time
 	log      *reqlog.Request // nil: none
+	client   *netip.Addr     // nil: none
+	// principal is filled in by auth.Bearer (nil: Bearer copies the request).
+	principal *auth.PrincipalSlot
 
 	inner atomic.Pointer[lazyDeadline] // set once, under mu
 	mu    sync.Mutex
@@ -41,8 +48,8 @@ type lazyDeadline struct {
 
 var _ context.Context = (*requestContext)(nil)
 
-func (c *requestContext) init(parent context.Context, deadline time.Time, log *reqlog.Request) {
-	c.parent, c.deadline, c.log = parent, deadline, log
+func (c *requestContext) init(parent context.Context, deadline time.Time, log *reqlog.Request, client *netip.Addr) {
+	c.parent, c.deadline, c.log, c.client = parent, deadline, log, client
 }
 
 // materialize returns inner, making it on first use.
@@ -99,12 +106,18 @@ func (c *requestContext) Err() error {
 	return nil
 }
 
-// Value answers the log context's key itself, and otherwise from inner once it
+// Value answers the log context's key and the client address's itself, and otherwise from inner once it
 // exists: context.Cause and the contexts derived from this one find the cancelCtx
 // they need through Value.
 func (c *requestContext) Value(key any) any {
 	if c.log != nil && reqlog.IsKey(key) {
 		return c.log
+	}
+	if c.client != nil && ratelimit.IsClientKey(key) {
+		return c.client
+	}
+	if c.principal != nil && auth.IsPrincipalKey(key) {
+		return c.principal
 	}
 	if in := c.inner.Load(); in != nil {
 		return in.ctx.Value(key)

@@ -22,7 +22,7 @@ func isDone(ctx context.Context) bool {
 // newDeadline returns a requestContext of d below parent, without a log context.
 func newDeadline(parent context.Context, d time.Duration) *requestContext {
 	c := &requestContext{}
-	c.init(parent, time.Now().Add(d), nil)
+	c.init(parent, time.Now().Add(d), nil, nil)
 	return c
 }
 

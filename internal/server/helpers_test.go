@@ -22,6 +22,7 @@ import (
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/problem"
+	"github.com/linkbff/linkbff/internal/reqlog"
 	"github.com/linkbff/linkbff/internal/server"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
@@ -150,8 +151,9 @@ type serverOptions struct {
 	frontend fs.FS
 	audience string
 	ready    map[string]func(context.Context) error
-	cors     []string  // CORS_ALLOWED_ORIGINS
-	log      io.Writer // JSON logs at debug level; nil discards them
+	cors     []string         // CORS_ALLOWED_ORIGINS
+	log      io.Writer        // JSON logs at debug level; nil discards them
+	access   reqlog.AccessLog // the access log (nil: through log)
 	// readScope and writeScope are server.Config's (none required when empty).
 	readScope, writeScope string
 }
@@ -186,6 +188,7 @@ func newHandler(t *testing.T, opts serverOptions) (http.Handler, *fakeIdentities
 	}
 	deps := server.Deps{
 		Logger:     logger,
+		AccessLog:  opts.access,
 		Identities: ids,
 		Bearer:     bearer,
 		Ready:      opts.ready,

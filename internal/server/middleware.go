@@ -5,14 +5,15 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
-	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/reqlog"
 	"github.com/linkbff/linkbff/internal/tracing"
 )
@@ -47,24 +48,30 @@ func assignRequestID(next http.Handler) http.Handler {
 }
 
 // logAccess writes one "request" line per request to the access log, when it is
-// done: the request's attributes (set by scopeRequest, below it) and its own in one
-// record, so that no per-request logger is made for it. The record goes to the handler directly: Logger.LogAttrs
-// would also walk the stack for the caller's PC, which this line never shows.
+// done, with the request's attributes (set by scopeRequest, below it): at debug
+// level for the probes and scrapes (/healthz, /readyz, /metrics), which would
+// otherwise fill the log with lines nobody reads, at info for the rest. The request's
+// context goes with it, for what the log adds from it.
 func (s *server) logAccess(next http.Handler) http.Handler {
-	h := s.deps.AccessLog.Handler()
+	log := s.deps.AccessLog
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
 		ctx := r.Context()
-		if !h.Enabled(ctx, slog.LevelInfo) {
+		route := ex.routePattern(r)
+		level := slog.LevelInfo
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+			level = slog.LevelDebug
+		}
+		if !log.Enabled(ctx, level) {
 			return
 		}
 		now := time.Now()
-		rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
-		ids := ex.log.Attrs()
-		rec.AddAttrs(ids[0], ids[1], slog.String("method", r.Method), slog.String("route", ex.routePattern(r)),
-			slog.Int("status", ex.status), slog.Duration("duration", now.Sub(ex.start)))
-		_ = h.Handle(ctx, rec)
+		ex.access = reqlog.Access{
+			Time: now, Level: level, RequestID: ex.log.RequestID(), ClientIP: ex.log.ClientIP(),
+			Method: r.Method, Route: route, Status: ex.status, Duration: now.Sub(ex.start),
+		}
+		log.Log(ctx, &ex.access) // in the exchange: a record of its own would be an allocation
 	})
 }
 
@@ -86,24 +93,27 @@ func (s *server) nameSpan(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
-		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), clientIP(r))
+		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), clientIP(ex.client, r))
 	})
 }
 
-// scopeRequest gives the request the context every layer below works in: its log
-// context (its id and the client's address), where they find their logger
-// (reqlog.From), and a deadline of RequestTimeout, so that no call below can outlive
-// what a client waits for. One requestContext carries both: one request copy, no
-// WithValue. The logger is made only if a layer logs, the deadline's timer only if
+// scopeRequest gives the request the context every layer below works in: the
+// client's address (ratelimit.ClientAddr: the peer, or behind TRUSTED_PROXIES what
+// their X-Forwarded-For names), its log context (its id and the client's address),
+// where they find their logger (reqlog.From), and a deadline of RequestTimeout, so
+// that no call below can outlive what a client waits for. One requestContext carries
+// them all: one request copy, no WithValue. The logger is made only if a layer logs, the deadline's timer only if
 // something waits on it.
 func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
-		ex.log.Init(s.log, requestID(ex), clientIP(r))
+		ex.client = s.deps.Limits.Client(r)
+		ex.log.Init(s.log, requestID(ex), clientIP(ex.client, r))
 		if s.deps.Tracing != nil {
 			ex.log.BindContext(r.Context()) // holds the server span
 		}
-		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log)
+		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
+		ex.ctx.principal = &ex.principal
 		defer ex.ctx.end()
 		next.ServeHTTP(ex, r.WithContext(&ex.ctx))
 	})
@@ -176,10 +186,10 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// clientIP is the client's address as ResolveClient found it: the peer, or behind
-// trusted proxies the address their X-Forwarded-For names.
-func clientIP(r *http.Request) string {
-	if a := ratelimit.ClientAddr(r.Context()); a.IsValid() {
+// clientIP is the client's address a as the logs show it: r's RemoteAddr when it
+// has none.
+func clientIP(a netip.Addr, r *http.Request) string {
+	if a.IsValid() {
 		return a.String()
 	}
 	return r.RemoteAddr
@@ -199,8 +209,11 @@ type exchange struct {
 	routeKnown bool
 
 	requestID [1]string // the X-Request-Id header's value slice
+	client    netip.Addr
+	principal auth.PrincipalSlot
 	log       reqlog.Request
 	ctx       requestContext // carries log, and the deadline
+	access    reqlog.Access  // the access record, made when the request is done
 }
 
 // observe returns w as the request's exchange, wrapping it only if no outer

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +48,7 @@ func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 }
 
 // ignoreTimeAndDuration drops the members no test can predict.
-var ignoreTimeAndDuration = cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "time" || k == "duration" })
+var ignoreTimeAndDuration = cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "time" || k == "duration_seconds" })
 
 // TestRequestScope: every request gets an id, a logger carrying it and the client's
 // address (used by the layers below through the context), a deadline, and one access
@@ -82,8 +84,8 @@ func TestRequestScope(t *testing.T) {
 	if diff := cmp.Diff(want, lines, ignoreTimeAndDuration); diff != "" {
 		t.Errorf("log lines (-want +got):\n%s", diff)
 	}
-	if d, ok := lines[len(lines)-1]["duration"].(float64); !ok || d <= 0 {
-		t.Errorf("access log duration = %v, want a positive number", lines[len(lines)-1]["duration"])
+	if d, ok := lines[len(lines)-1]["duration_seconds"].(float64); !ok || d <= 0 || d > time.Since(before).Seconds() {
+		t.Errorf("access log duration_seconds = %v, want a positive number of seconds, at most %v", lines[len(lines)-1]["duration_seconds"], time.Since(before).Seconds())
 	}
 }
 
@@ -125,4 +127,52 @@ func TestAbortHandlerPanicPropagates(t *testing.T) {
 	}()
 	serve(h, http.MethodGet, "/me/identities", map[string]string{"Authorization": "Bearer " + accessToken(t, issuer, "auth0|alice")})
 	t.Error("ServeHTTP returned normally")
+}
+
+// accessRecorder keeps the access records it is given.
+type accessRecorder struct {
+	mu      sync.Mutex
+	records []reqlog.Access
+}
+
+func (a *accessRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (a *accessRecorder) Log(_ context.Context, r *reqlog.Access) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.records = append(a.records, *r)
+}
+
+// The access lines of probes and scrapes are at debug level, every other at info; an
+// unknown path under a probe's is not a probe.
+func TestAccessLevels(t *testing.T) {
+	var access accessRecorder
+	h, _, issuer := newHandler(t, serverOptions{access: &access})
+	bearer := map[string]string{"Authorization": "Bearer " + accessToken(t, issuer, "auth0|alice")}
+	for _, tc := range []struct {
+		method, path string
+		header       map[string]string
+		route        string
+		status       int
+		level        slog.Level
+	}{
+		{"GET", "/healthz", nil, "/healthz", 200, slog.LevelDebug},
+		{"GET", "/readyz", nil, "/readyz", 200, slog.LevelDebug},
+		{"GET", "/metrics", nil, "/metrics", 200, slog.LevelDebug},
+		{"POST", "/healthz", nil, "", 405, slog.LevelInfo}, // not a probe
+		{"GET", "/healthz/x", nil, "", 404, slog.LevelInfo},
+		{"GET", "/me/identities", bearer, "/me/identities", 200, slog.LevelInfo},
+		{"GET", "/me/identities", nil, "/me/identities", 401, slog.LevelInfo},
+		{"GET", "/openapi.yaml", nil, "/openapi.yaml", 200, slog.LevelInfo},
+	} {
+		access.records = nil
+		rec := serve(h, tc.method, tc.path, tc.header)
+		if len(access.records) != 1 {
+			t.Fatalf("%s %s: %d access records, want 1", tc.method, tc.path, len(access.records))
+		}
+		got := access.records[0]
+		if got.Level != tc.level || got.Route != tc.route || got.Status != tc.status || rec.Code != tc.status ||
+			got.Method != tc.method || got.RequestID != rec.Header().Get("X-Request-Id") || got.ClientIP != "192.0.2.1" || got.Duration <= 0 {
+			t.Errorf("%s %s (answered %d): access record %+v, want level %v, route %q, status %d", tc.method, tc.path, rec.Code, got, tc.level, tc.route, tc.status)
+		}
+	}
 }

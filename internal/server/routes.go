@@ -18,13 +18,12 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every request, outermost first; each middleware does one job (middleware.go).
 	r.Use(
-		assignRequestID,             // X-Request-Id: the caller's if sane, else a fresh one
-		s.deps.Limits.ResolveClient, // the client's address: the peer, or behind TRUSTED_PROXIES their X-Forwarded-For
-		s.logAccess,                 // one "request" line per request
-		s.recordMetrics,             // linkbff_http_* by route pattern
-		s.nameSpan,                  // tracing on: the server span named by route pattern (off: not installed)
-		s.scopeRequest,              // the context: a logger with request_id and client_ip; the deadline (RequestTimeout)
-		recoverPanic,                // a panic becomes a 500 problem
+		assignRequestID, // X-Request-Id: the caller's if sane, else a fresh one
+		s.logAccess,     // one "request" line per request
+		s.recordMetrics, // linkbff_http_* by route pattern
+		s.nameSpan,      // tracing on: the server span named by route pattern and the client's address (off: not installed)
+		s.scopeRequest,  // the context: the client's address (the peer, or behind TRUSTED_PROXIES their X-Forwarded-For), a logger with request_id and client_ip, the deadline (RequestTimeout)
+		recoverPanic,    // a panic becomes a 500 problem
 		s.securityHeaders,
 	)
 	// Cross-origin SPAs call with bearer tokens only: exact origins, never credentials.

@@ -71,9 +71,9 @@ type Identities interface {
 // Deps are the server's collaborators.
 type Deps struct {
 	Logger *slog.Logger
-	// AccessLog writes the one "request" line per request (nil: Logger): linkbff
-	// gives it a buffered output.
-	AccessLog  *slog.Logger
+	// AccessLog writes the one "request" line per request (nil: through Logger):
+	// linkbff writes it as JSON by hand (reqlog.JSONAccess) into a buffered output.
+	AccessLog  reqlog.AccessLog
 	Identities Identities
 	// Suggestions answers GET /me/identities/suggestions; nil answers 404.
 	Suggestions Suggester
@@ -116,7 +116,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg.AuthTimeClaim = "auth_time"
 	}
 	if deps.AccessLog == nil {
-		deps.AccessLog = deps.Logger
+		deps.AccessLog = reqlog.SlogAccess{Logger: deps.Logger}
 	}
 	if deps.Limits == nil {
 		deps.Limits = ratelimit.New(ratelimit.Config{})

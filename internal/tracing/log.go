@@ -19,9 +19,19 @@ type logHandler struct{ slog.Handler }
 func (h logHandler) Handle(ctx context.Context, r slog.Record) error {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		r = r.Clone() // the caller's record is not ours to change
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		r.AddAttrs(TraceAttrs(ctx, nil)...)
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// TraceAttrs appends to attrs the trace_id and span_id of the span in ctx, if any:
+// what LogHandler adds to a record, for a log line written without a slog.Handler
+// (reqlog.JSONAccess.Attrs).
+func TraceAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return attrs
 }
 
 func (h logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

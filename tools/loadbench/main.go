@@ -1,12 +1,15 @@
 // Command loadbench measures linkbff from outside, as a client sees it: the real
-// binary with its embedded development tenant, driven by a real load generator (wrk
-// when it is installed, else a small Go one), against a bare net/http server that
-// writes the same bytes, in the same run. It reports, for warm GET /me/identities
+// binary, driven by a real load generator (wrk when it is installed, else a small Go
+// one), against a bare net/http server that writes the same bytes, in the same run.
+// linkbff is either the production build (-tags nodevtenant, what operators deploy)
+// against a development tenant in a process of its own (-devtenant), or a build with
+// the embedded development tenant, tenant and linkbff in one process. It reports, for warm GET /me/identities
 // with one token reused: requests/s and p50/p99 of both and their ratio (rounds of
 // the two interleaved), allocations per request of both, the upstream requests
 // linkbff made during the run, and the peak RSS (VmHWM) of both under 1,000
 // keep-alive connections, in fresh processes.
 //
+//	go run ./tools/loadbench -linkbff bin/linkbff -devtenant bin/devtenant
 //	go run ./tools/loadbench -linkbff bin/linkbff-dev
 //
 // `make bench` runs it; BENCHMARKS.md holds its latest figures.
@@ -37,9 +40,12 @@ import (
 )
 
 const (
-	clientID = "linkbff-dev-client"
-	audience = "https://linkbff.example/api"
-	user     = "auth0|alice"
+	// The development tenant's demo seed: linkbff's application, its secret (a
+	// development value, also in the tenant's seed) and its API.
+	clientSecret = "linkbff-dev-secret-do-not-use-in-production"
+	clientID     = "linkbff-dev-client"
+	audience     = "https://linkbff.example/api"
+	user         = "auth0|alice"
 )
 
 func main() {
@@ -58,6 +64,7 @@ func main() {
 
 type options struct {
 	linkbff   string
+	devtenant string // "": linkbff embeds its tenant
 	wrk       string
 	rounds    int
 	duration  time.Duration
@@ -68,7 +75,8 @@ type options struct {
 
 func run() error {
 	var o options
-	flag.StringVar(&o.linkbff, "linkbff", "bin/linkbff-dev", "the linkbff binary (built with the development tenant)")
+	flag.StringVar(&o.linkbff, "linkbff", "bin/linkbff-dev", "the linkbff binary: with -devtenant any build (make build's bin/linkbff), else one with the embedded development tenant")
+	flag.StringVar(&o.devtenant, "devtenant", "", "the devtenant binary (make build's bin/devtenant), run as the tenant of a production-mode linkbff; empty: linkbff's embedded tenant")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "the wrk binary; the Go load generator when it is not found")
 	flag.IntVar(&o.rounds, "rounds", 7, "rounds of bare and linkbff, interleaved")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of each measurement")
@@ -85,9 +93,14 @@ func run() error {
 	defer cancel()
 
 	fmt.Printf("loadbench: %s, GOMAXPROCS %d, load generator %s\n", runtime.Version(), runtime.GOMAXPROCS(0), generatorName(o.wrk))
+	if o.devtenant != "" {
+		fmt.Printf("linkbff: %s in production mode, its tenant %s in a process of its own\n", o.linkbff, o.devtenant)
+	} else {
+		fmt.Printf("linkbff: %s in development mode (its tenant embedded, in its process)\n", o.linkbff)
+	}
 
 	// Throughput and latency, both servers up, rounds interleaved.
-	lb, err := startLinkbff(ctx, o.linkbff)
+	lb, err := startLinkbff(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -120,6 +133,11 @@ func run() error {
 			r, err := load(ctx, o.wrk, s.url+"/me/identities", lb.token, o.conns, o.duration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			if r.errors > 0 {
+				// A refused request (a 429, say) is cheaper than a list: the figures
+				// would not be those of the warm list.
+				return fmt.Errorf("%s: %d of %d requests failed or were not 200", s.name, r.errors, r.requests)
 			}
 			cpuAfter, err := s.cpuTime()
 			if err != nil {
@@ -265,20 +283,44 @@ func (s *server) vmHWM() (int64, error) {
 
 type linkbff struct {
 	*server
-	tenant string
-	token  string
-	body   []byte
+	tenantProc *server // the tenant's own process (-devtenant), else nil
+	tenant     string
+	token      string
+	body       []byte
 }
 
-// startLinkbff runs the binary in development mode (its embedded tenant) as a
-// deployment would log: JSON access lines at info, to a file it writes as stderr.
-func startLinkbff(ctx context.Context, bin string) (*linkbff, error) {
+// startLinkbff runs linkbff as a deployment would log (JSON access lines at info, to
+// a file it writes as stderr) with its abuse limits on, as deployed, but far above
+// what the run sends, so that every request is counted and none refused. With
+// o.devtenant it runs in production mode against that tenant binary, started here;
+// else in development mode, with its embedded tenant.
+func startLinkbff(ctx context.Context, o options) (*linkbff, error) {
 	addr, tenantAddr := freeAddr(), freeAddr()
-	cmd := exec.Command(bin)
+	var tenant *exec.Cmd
+	if o.devtenant != "" {
+		tenant = exec.Command(o.devtenant, "-addr", tenantAddr, "-log-level", "warn")
+		tenant.Stdout, tenant.Stderr = io.Discard, os.Stderr
+		if err := tenant.Start(); err != nil {
+			return nil, fmt.Errorf("start %s: %w (build it with make build)", o.devtenant, err)
+		}
+		ts := &server{name: "devtenant", cmd: tenant}
+		if err := waitUp(ctx, "http://"+tenantAddr+"/.well-known/jwks.json"); err != nil {
+			ts.stop()
+			return nil, err
+		}
+	}
+	cmd := exec.Command(o.linkbff)
 	cmd.Env = append(os.Environ(),
-		"LISTEN_ADDR="+addr, "DEVTENANT_ADDR="+tenantAddr, "LOG_FORMAT=json", "LOG_LEVEL=info",
+		"LISTEN_ADDR="+addr, "LOG_FORMAT=json", "LOG_LEVEL=info",
 		// The cache stays warm for the whole run.
-		"IDENTITY_CACHE_TTL=1h")
+		"IDENTITY_CACHE_TTL=1h",
+		"RATE_LIMIT_USER_READS_PER_MINUTE=1000000000", "RATE_LIMIT_IP_READS_PER_MINUTE=1000000000")
+	if tenant != nil {
+		cmd.Env = append(cmd.Env, "AUTH0_DOMAIN=http://"+tenantAddr, "AUTH0_AUDIENCE="+audience,
+			"AUTH0_CLIENT_ID="+clientID, "AUTH0_CLIENT_SECRET="+clientSecret)
+	} else {
+		cmd.Env = append(cmd.Env, "DEVTENANT_ADDR="+tenantAddr)
+	}
 	cmd.Stdout = io.Discard
 	logs, err := os.CreateTemp("", "loadbench-linkbff-*.log")
 	if err != nil {
@@ -288,15 +330,21 @@ func startLinkbff(ctx context.Context, bin string) (*linkbff, error) {
 	defer logs.Close()
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w (build it with make build)", bin, err)
+		if tenant != nil {
+			(&server{cmd: tenant}).stop()
+		}
+		return nil, fmt.Errorf("start %s: %w (build it with make build)", o.linkbff, err)
 	}
 	lb := &linkbff{server: &server{name: "linkbff", url: "http://" + addr, cmd: cmd}, tenant: "http://" + tenantAddr}
+	if tenant != nil {
+		lb.tenantProc = &server{name: "devtenant", cmd: tenant}
+	}
 	lb.metrics = lb.url + "/metrics"
 	if err := waitUp(ctx, lb.url+"/healthz"); err != nil {
 		lb.stop()
 		return nil, err
 	}
-	mint, _ := json.Marshal(map[string]string{"user_id": user, "client_id": clientID, "audience": audience})
+	mint, _ := json.Marshal(map[string]string{"user_id": user, "client_id": clientID, "audience": audience, "scope": "read:identities"})
 	res, err := post(ctx, lb.tenant+"/__dev/tokens", mint)
 	if err != nil {
 		lb.stop()
@@ -424,7 +472,7 @@ func serveBare(args []string) error {
 // request, loads each with idleConns keep-alive connections, and reads each one's
 // VmHWM.
 func peakRSS(ctx context.Context, o options) (lbRSS, bareRSS int64, err error) {
-	lb, err := startLinkbff(ctx, o.linkbff)
+	lb, err := startLinkbff(ctx, o)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -653,4 +701,12 @@ func do(req *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %d %s", req.Method, req.URL, res.StatusCode, b)
 	}
 	return b, nil
+}
+
+// stop ends linkbff, then its tenant's process if it has one.
+func (lb *linkbff) stop() {
+	lb.server.stop()
+	if lb.tenantProc != nil {
+		lb.tenantProc.stop()
+	}
 }
