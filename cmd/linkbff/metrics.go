@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -178,23 +175,13 @@ func (o mgmtObserver) Paced(waited time.Duration, refused bool) {
 	o.m.budgetWait.Observe(waited.Seconds())
 }
 
-// startMetrics serves reg's metrics at /metrics on a listener of its own at addr
-// (METRICS_ADDR; the main listener then answers 404 there). It returns the URL of
-// the metrics and a func that closes the server.
-func startMetrics(addr string, reg prometheus.Gatherer, log *slog.Logger) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
-	}
+// metricsHandler serves reg's metrics at /metrics, on METRICS_ADDR (serveAside;
+// the main listener then answers 404 there).
+func metricsHandler(reg prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + publicAddr(ln.Addr()) + "/metrics", func() { _ = srv.Close() }, nil
+	return mux
 }
+
+// metricsWriteTimeout bounds the writing of one scrape.
+const metricsWriteTimeout = 30 * time.Second
