@@ -25,14 +25,15 @@ import (
 // cached identity list), so their series are resolved here once: a lookup costs an
 // atomic add, no label hashing and no allocation.
 type appMetrics struct {
-	mgmtRequests   *prometheus.CounterVec
-	mgmtDuration   *prometheus.HistogramVec
-	mgmtLimited    *prometheus.CounterVec
-	mgmtRetries    *prometheus.CounterVec
-	tokenFetches   *prometheus.CounterVec
-	budgetWait     prometheus.Histogram
-	budgetRefusals prometheus.Counter
-	outcomes       *prometheus.CounterVec
+	mgmtRequests    *prometheus.CounterVec
+	mgmtDuration    *prometheus.HistogramVec
+	mgmtLimited     *prometheus.CounterVec
+	mgmtRetries     *prometheus.CounterVec
+	tokenFetches    *prometheus.CounterVec
+	budgetGranted   prometheus.Observer // the wait of a request that got its slot
+	budgetCancelled prometheus.Observer // of one whose caller went away first
+	budgetRefusals  prometheus.Counter
+	outcomes        *prometheus.CounterVec
 
 	jwksOK, jwksFailed             prometheus.Counter
 	tokenHit, tokenMiss            prometheus.Counter
@@ -64,11 +65,6 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 			Name: "linkbff_management_api_token_fetches_total",
 			Help: "Management API token fetches (client credentials) by result: ok, refused (Auth0 refused the credentials), error.",
 		}, []string{"result"}),
-		budgetWait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "linkbff_management_api_budget_wait_seconds",
-			Help:    "How long Management API requests waited for their slot of the request budget (MANAGEMENT_API_RPS) and Auth0's rate-limit headers.",
-			Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
 		budgetRefusals: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "linkbff_management_api_budget_refusals_total",
 			Help: "Management API requests not sent because their slot came after their deadline (answered 503 upstream_rate_limited).",
@@ -79,6 +75,14 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 		}, []string{"operation", "outcome"}),
 		codes: problem.Codes(),
 	}
+	budgetWait := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "linkbff_management_api_budget_wait_seconds",
+		Help: "How long Management API requests waited for their slot of the request budget (MANAGEMENT_API_RPS) and Auth0's rate-limit headers, " +
+			"by outcome (granted: the slot came; cancelled: the request's context ended first, and it was not sent).",
+		Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"outcome"})
+	m.budgetGranted = budgetWait.WithLabelValues(mgmt.PaceGranted)
+	m.budgetCancelled = budgetWait.WithLabelValues(mgmt.PaceCancelled)
 	jwks := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "linkbff_jwks_refreshes_total",
 		Help: "Requests for the tenant's signing keys (JWKS) by result: ok, error (no answer, or not 2xx).",
@@ -99,7 +103,7 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 		m.outcomes.WithLabelValues(op, "ok")
 	}
 	reg.MustRegister(m.mgmtRequests, m.mgmtDuration, m.mgmtLimited, m.mgmtRetries, m.tokenFetches,
-		m.budgetWait, m.budgetRefusals, m.outcomes, jwks, cache)
+		budgetWait, m.budgetRefusals, m.outcomes, jwks, cache)
 	return m
 }
 
@@ -167,12 +171,15 @@ func (o mgmtObserver) Retry(ep mgmt.Endpoint, reason string) {
 
 func (o mgmtObserver) TokenFetch(result string) { o.m.tokenFetches.WithLabelValues(result).Inc() }
 
-func (o mgmtObserver) Paced(waited time.Duration, refused bool) {
-	if refused {
+func (o mgmtObserver) Paced(waited time.Duration, outcome string) {
+	switch outcome {
+	case mgmt.PaceRefused:
 		o.m.budgetRefusals.Inc()
-		return
+	case mgmt.PaceCancelled:
+		o.m.budgetCancelled.Observe(waited.Seconds())
+	default:
+		o.m.budgetGranted.Observe(waited.Seconds())
 	}
-	o.m.budgetWait.Observe(waited.Seconds())
 }
 
 // metricsHandler serves reg's metrics at /metrics, on METRICS_ADDR (serveAside;
