@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +47,7 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 	m := &appMetrics{
 		mgmtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkbff_management_api_requests_total",
-			Help: `Requests to Auth0's Management API and its token endpoint, by endpoint (get_user, patch_user, users_by_email, link, unlink, token) and status code ("error": no answer).`,
+			Help: `Requests to Auth0's Management API and its token endpoint, by endpoint (` + endpointNames() + `) and status code ("error": no answer).`,
 		}, []string{"endpoint", "status"}),
 		mgmtDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "linkbff_management_api_request_duration_seconds",
@@ -105,6 +106,15 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 	reg.MustRegister(m.mgmtRequests, m.mgmtDuration, m.mgmtLimited, m.mgmtRetries, m.tokenFetches,
 		budgetWait, m.budgetRefusals, m.outcomes, jwks, cache)
 	return m
+}
+
+// endpointNames lists the values of the endpoint label, from mgmt's one list.
+func endpointNames() string {
+	var names []string
+	for _, ep := range mgmt.Endpoints() {
+		names = append(names, string(ep))
+	}
+	return strings.Join(names, ", ")
 }
 
 // jwksFetch is auth.KeySourceConfig.OnFetch.

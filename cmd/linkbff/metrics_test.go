@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -346,6 +347,26 @@ func TestBudgetWaitsByOutcome(t *testing.T) {
 	} {
 		if v := got.get(c.name, c.labels...); v != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, v, c.want)
+		}
+	}
+}
+
+// TestReadmeNamesEveryEndpoint: README's Metrics table lists the values of the
+// endpoint label, which are mgmt's list of endpoints.
+func TestReadmeNamesEveryEndpoint(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for line := range strings.Lines(string(readme)) {
+		if strings.HasPrefix(line, "| `linkbff_management_api_requests_total` |") {
+			row = line
+		}
+	}
+	for _, ep := range mgmt.Endpoints() {
+		if !strings.Contains(row, "`"+string(ep)+"`") {
+			t.Errorf("README's row of linkbff_management_api_requests_total does not name the endpoint %s:\n%s", ep, row)
 		}
 	}
 }

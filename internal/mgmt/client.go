@@ -263,11 +263,12 @@ func (s *secretsSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	return nil, err
 }
 
-// request is one request to the token endpoint with the i-th secret, told to the
-// observer with the status it got (0: none).
+// request is one request to the token endpoint with the i-th secret, marked as
+// EndpointToken in its context (see Operation) and told to the observer with the
+// status it got (0: none).
 func (s *secretsSource) request(ctx context.Context, i int) (*oauth2.Token, error) {
 	start := time.Now()
-	tok, err := s.configs[i].Token(ctx)
+	tok, err := s.configs[i].Token(withEndpoint(ctx, EndpointToken))
 	status := http.StatusOK
 	if err != nil {
 		status = 0
@@ -384,7 +385,7 @@ func (c *Client) send(ctx context.Context, ep Endpoint, retry, method, escapedPa
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+escapedPath, body)
+	req, err := http.NewRequestWithContext(withEndpoint(ctx, ep), method, c.base+escapedPath, body)
 	if err != nil {
 		return nil, fmt.Errorf("mgmt: build %s %s: %w", method, escapedPath, err)
 	}

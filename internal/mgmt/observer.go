@@ -6,14 +6,14 @@ import "time"
 // never a path (which holds user ids).
 type Endpoint string
 
-// The endpoints Client calls.
+// The endpoints Client calls (Endpoints lists them, operation.go gives their paths).
 const (
-	EndpointGetUser      Endpoint = "get_user"       // GET /api/v2/users/{id}
-	EndpointPatchUser    Endpoint = "patch_user"     // PATCH /api/v2/users/{id}
-	EndpointUsersByEmail Endpoint = "users_by_email" // GET /api/v2/users-by-email
-	EndpointLink         Endpoint = "link"           // POST /api/v2/users/{id}/identities
-	EndpointUnlink       Endpoint = "unlink"         // DELETE /api/v2/users/{id}/identities/{provider}/{user_id}
-	EndpointToken        Endpoint = "token"          // POST /oauth/token (client credentials)
+	EndpointGetUser      Endpoint = "get_user"       // read a user
+	EndpointPatchUser    Endpoint = "patch_user"     // update a user's metadata
+	EndpointUsersByEmail Endpoint = "users_by_email" // find users by email address
+	EndpointLink         Endpoint = "link"           // link an identity to a user
+	EndpointUnlink       Endpoint = "unlink"         // unlink an identity from a user
+	EndpointToken        Endpoint = "token"          // the client-credentials token request (Auth0's Authentication API)
 )
 
 // Why a request was sent again (Observer.Retry).
