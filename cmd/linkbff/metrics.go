@@ -36,9 +36,9 @@ type appMetrics struct {
 	budgetRefusals  prometheus.Counter
 	outcomes        *prometheus.CounterVec
 
-	jwksOK, jwksFailed             prometheus.Counter
-	tokenHit, tokenMiss            prometheus.Counter
-	viewHit, viewMiss, viewFailure prometheus.Counter
+	jwksOK, jwksFailed                         prometheus.Counter
+	tokenHit, tokenMiss                        prometheus.Counter
+	identityHit, identityMiss, identityFailure prometheus.Counter
 
 	codes []fault.Code // problem's table, sorted: the outcomes a link or unlink can have
 }
@@ -72,7 +72,7 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 		}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkbff_link_outcomes_total",
-			Help: `Links and unlinks by operation (link, unlink) and outcome: "ok", or the problem code of the failure.`,
+			Help: `Links and unlinks by operation (` + identity.OperationLink + `, ` + identity.OperationUnlink + `) and outcome: "ok", or the problem code of the failure.`,
 		}, []string{"operation", "outcome"}),
 		codes: problem.Codes(),
 	}
@@ -94,13 +94,13 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 	}, []string{"cache", "result"})
 	m.jwksOK, m.jwksFailed = jwks.WithLabelValues("ok"), jwks.WithLabelValues("error")
 	m.tokenHit, m.tokenMiss = cache.WithLabelValues("token", "hit"), cache.WithLabelValues("token", "miss")
-	m.viewHit = cache.WithLabelValues("identity", identity.CacheHit)
-	m.viewMiss = cache.WithLabelValues("identity", identity.CacheMiss)
-	m.viewFailure = cache.WithLabelValues("identity", identity.CacheError)
+	m.identityHit = cache.WithLabelValues("identity", identity.CacheHit)
+	m.identityMiss = cache.WithLabelValues("identity", identity.CacheMiss)
+	m.identityFailure = cache.WithLabelValues("identity", identity.CacheError)
 	for _, r := range []string{mgmt.TokenOK, mgmt.TokenRefused, mgmt.TokenFailed} {
 		m.tokenFetches.WithLabelValues(r)
 	}
-	for _, op := range []string{"link", "unlink"} {
+	for _, op := range []string{identity.OperationLink, identity.OperationUnlink} {
 		m.outcomes.WithLabelValues(op, "ok")
 	}
 	reg.MustRegister(m.mgmtRequests, m.mgmtDuration, m.mgmtLimited, m.mgmtRetries, m.tokenFetches,
@@ -135,15 +135,15 @@ func (m *appMetrics) tokenCacheLookup(hit bool) {
 	m.tokenMiss.Inc()
 }
 
-// viewCacheLookup is identity.Config.OnCacheLookup.
-func (m *appMetrics) viewCacheLookup(result string) {
+// identityCacheLookup is identity.Config.OnCacheLookup.
+func (m *appMetrics) identityCacheLookup(result string) {
 	switch result {
 	case identity.CacheHit:
-		m.viewHit.Inc()
+		m.identityHit.Inc()
 	case identity.CacheMiss:
-		m.viewMiss.Inc()
+		m.identityMiss.Inc()
 	default:
-		m.viewFailure.Inc()
+		m.identityFailure.Inc()
 	}
 }
 

@@ -419,7 +419,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
 		EndSessions:          web.EndUserSessions,
-		OnCacheLookup:        metrics.viewCacheLookup,
+		OnCacheLookup:        metrics.identityCacheLookup,
 		OnOutcome:            metrics.outcome,
 	}, upstream, verifier, store)
 	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})
