@@ -1,12 +1,10 @@
 package main
 
 import (
-	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,18 +26,19 @@ import (
 // cached identity list), so their series are resolved here once: a lookup costs an
 // atomic add, no label hashing and no allocation.
 type appMetrics struct {
-	mgmtRequests   *prometheus.CounterVec
-	mgmtDuration   *prometheus.HistogramVec
-	mgmtLimited    *prometheus.CounterVec
-	mgmtRetries    *prometheus.CounterVec
-	tokenFetches   *prometheus.CounterVec
-	budgetWait     prometheus.Histogram
-	budgetRefusals prometheus.Counter
-	outcomes       *prometheus.CounterVec
+	mgmtRequests    *prometheus.CounterVec
+	mgmtDuration    *prometheus.HistogramVec
+	mgmtLimited     *prometheus.CounterVec
+	mgmtRetries     *prometheus.CounterVec
+	tokenFetches    *prometheus.CounterVec
+	budgetGranted   prometheus.Observer // the wait of a request that got its slot
+	budgetCancelled prometheus.Observer // of one whose caller went away first
+	budgetRefusals  prometheus.Counter
+	outcomes        *prometheus.CounterVec
 
-	jwksOK, jwksFailed             prometheus.Counter
-	tokenHit, tokenMiss            prometheus.Counter
-	viewHit, viewMiss, viewFailure prometheus.Counter
+	jwksOK, jwksFailed                         prometheus.Counter
+	tokenHit, tokenMiss                        prometheus.Counter
+	identityHit, identityMiss, identityFailure prometheus.Counter
 
 	codes []fault.Code // problem's table, sorted: the outcomes a link or unlink can have
 }
@@ -48,7 +47,7 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 	m := &appMetrics{
 		mgmtRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkbff_management_api_requests_total",
-			Help: `Requests to Auth0's Management API and its token endpoint, by endpoint (get_user, patch_user, users_by_email, link, unlink, token) and status code ("error": no answer).`,
+			Help: `Requests to Auth0's Management API and its token endpoint, by endpoint (` + endpointNames() + `) and status code ("error": no answer).`,
 		}, []string{"endpoint", "status"}),
 		mgmtDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "linkbff_management_api_request_duration_seconds",
@@ -67,21 +66,24 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 			Name: "linkbff_management_api_token_fetches_total",
 			Help: "Management API token fetches (client credentials) by result: ok, refused (Auth0 refused the credentials), error.",
 		}, []string{"result"}),
-		budgetWait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "linkbff_management_api_budget_wait_seconds",
-			Help:    "How long Management API requests waited for their slot of the request budget (MANAGEMENT_API_RPS) and Auth0's rate-limit headers.",
-			Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
 		budgetRefusals: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "linkbff_management_api_budget_refusals_total",
 			Help: "Management API requests not sent because their slot came after their deadline (answered 503 upstream_rate_limited).",
 		}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkbff_link_outcomes_total",
-			Help: `Links and unlinks by operation (link, unlink) and outcome: "ok", or the problem code of the failure.`,
+			Help: `Links and unlinks by operation (` + identity.OperationLink + `, ` + identity.OperationUnlink + `) and outcome: "ok", or the problem code of the failure.`,
 		}, []string{"operation", "outcome"}),
 		codes: problem.Codes(),
 	}
+	budgetWait := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "linkbff_management_api_budget_wait_seconds",
+		Help: "How long Management API requests waited for their slot of the request budget (MANAGEMENT_API_RPS) and Auth0's rate-limit headers, " +
+			"by outcome (granted: the slot came; cancelled: the request's context ended first, and it was not sent).",
+		Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"outcome"})
+	m.budgetGranted = budgetWait.WithLabelValues(mgmt.PaceGranted)
+	m.budgetCancelled = budgetWait.WithLabelValues(mgmt.PaceCancelled)
 	jwks := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "linkbff_jwks_refreshes_total",
 		Help: "Requests for the tenant's signing keys (JWKS) by result: ok, error (no answer, or not 2xx).",
@@ -92,18 +94,27 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 	}, []string{"cache", "result"})
 	m.jwksOK, m.jwksFailed = jwks.WithLabelValues("ok"), jwks.WithLabelValues("error")
 	m.tokenHit, m.tokenMiss = cache.WithLabelValues("token", "hit"), cache.WithLabelValues("token", "miss")
-	m.viewHit = cache.WithLabelValues("identity", identity.CacheHit)
-	m.viewMiss = cache.WithLabelValues("identity", identity.CacheMiss)
-	m.viewFailure = cache.WithLabelValues("identity", identity.CacheError)
+	m.identityHit = cache.WithLabelValues("identity", identity.CacheHit)
+	m.identityMiss = cache.WithLabelValues("identity", identity.CacheMiss)
+	m.identityFailure = cache.WithLabelValues("identity", identity.CacheError)
 	for _, r := range []string{mgmt.TokenOK, mgmt.TokenRefused, mgmt.TokenFailed} {
 		m.tokenFetches.WithLabelValues(r)
 	}
-	for _, op := range []string{"link", "unlink"} {
+	for _, op := range []string{identity.OperationLink, identity.OperationUnlink} {
 		m.outcomes.WithLabelValues(op, "ok")
 	}
 	reg.MustRegister(m.mgmtRequests, m.mgmtDuration, m.mgmtLimited, m.mgmtRetries, m.tokenFetches,
-		m.budgetWait, m.budgetRefusals, m.outcomes, jwks, cache)
+		budgetWait, m.budgetRefusals, m.outcomes, jwks, cache)
 	return m
+}
+
+// endpointNames lists the values of the endpoint label, from mgmt's one list.
+func endpointNames() string {
+	var names []string
+	for _, ep := range mgmt.Endpoints() {
+		names = append(names, string(ep))
+	}
+	return strings.Join(names, ", ")
 }
 
 // jwksFetch is auth.KeySourceConfig.OnFetch.
@@ -124,15 +135,15 @@ func (m *appMetrics) tokenCacheLookup(hit bool) {
 	m.tokenMiss.Inc()
 }
 
-// viewCacheLookup is identity.Config.OnCacheLookup.
-func (m *appMetrics) viewCacheLookup(result string) {
+// identityCacheLookup is identity.Config.OnCacheLookup.
+func (m *appMetrics) identityCacheLookup(result string) {
 	switch result {
 	case identity.CacheHit:
-		m.viewHit.Inc()
+		m.identityHit.Inc()
 	case identity.CacheMiss:
-		m.viewMiss.Inc()
+		m.identityMiss.Inc()
 	default:
-		m.viewFailure.Inc()
+		m.identityFailure.Inc()
 	}
 }
 
@@ -170,31 +181,24 @@ func (o mgmtObserver) Retry(ep mgmt.Endpoint, reason string) {
 
 func (o mgmtObserver) TokenFetch(result string) { o.m.tokenFetches.WithLabelValues(result).Inc() }
 
-func (o mgmtObserver) Paced(waited time.Duration, refused bool) {
-	if refused {
+func (o mgmtObserver) Paced(waited time.Duration, outcome string) {
+	switch outcome {
+	case mgmt.PaceRefused:
 		o.m.budgetRefusals.Inc()
-		return
+	case mgmt.PaceCancelled:
+		o.m.budgetCancelled.Observe(waited.Seconds())
+	default:
+		o.m.budgetGranted.Observe(waited.Seconds())
 	}
-	o.m.budgetWait.Observe(waited.Seconds())
 }
 
-// startMetrics serves reg's metrics at /metrics on a listener of its own at addr
-// (METRICS_ADDR; the main listener then answers 404 there). It returns the URL of
-// the metrics and a func that closes the server.
-func startMetrics(addr string, reg prometheus.Gatherer, log *slog.Logger) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
-	}
+// metricsHandler serves reg's metrics at /metrics, on METRICS_ADDR (serveAside;
+// the main listener then answers 404 there).
+func metricsHandler(reg prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + publicAddr(ln.Addr()) + "/metrics", func() { _ = srv.Close() }, nil
+	return mux
 }
+
+// metricsWriteTimeout bounds the writing of one scrape.
+const metricsWriteTimeout = 30 * time.Second

@@ -5,15 +5,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
 	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
+	"github.com/linkbff/linkbff/internal/mgmt"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -206,7 +211,9 @@ func TestMetricsMoveEndToEnd(t *testing.T) {
 			check{ep.label + " requests (the tenant's count)", summed("linkbff_management_api_requests_total", "endpoint", ep.label), float64(n)},
 			check{ep.label + " latencies", moved("linkbff_management_api_request_duration_seconds_count", "endpoint", ep.label), float64(n)})
 	}
-	checks = append(checks, check{"budget waits", moved("linkbff_management_api_budget_wait_seconds_count"), float64(apiRequests)})
+	checks = append(checks,
+		check{"budget waits granted", moved("linkbff_management_api_budget_wait_seconds_count", "outcome", "granted"), float64(apiRequests)},
+		check{"budget waits cancelled", moved("linkbff_management_api_budget_wait_seconds_count", "outcome", "cancelled"), 0})
 	if n := tenant.RequestCount(devtenant.EndpointJWKS); n != 1 {
 		t.Errorf("the tenant saw %d JWKS requests, want 1", n)
 	}
@@ -315,4 +322,51 @@ func TestStartupLinesAreJSON(t *testing.T) {
 		}
 		wantJSONLines(t, "stderr", stderr.String())
 	})
+}
+
+// TestBudgetWaitsByOutcome: every wait for a Management API slot is counted, by how
+// it ended: granted and cancelled waits in the histogram, refusals in their counter.
+func TestBudgetWaitsByOutcome(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	o := mgmtObserver{newAppMetrics(reg)}
+	o.Paced(2*time.Second, mgmt.PaceGranted)
+	o.Paced(time.Millisecond, mgmt.PaceGranted)
+	o.Paced(3*time.Second, mgmt.PaceCancelled)
+	o.Paced(0, mgmt.PaceRefused)
+	srv := httptest.NewServer(metricsHandler(reg))
+	t.Cleanup(srv.Close)
+	got := scrape(t, srv.Client(), srv.URL+"/metrics")
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"linkbff_management_api_budget_wait_seconds_count", []string{"outcome", "granted"}, 2},
+		{"linkbff_management_api_budget_wait_seconds_count", []string{"outcome", "cancelled"}, 1},
+		{"linkbff_management_api_budget_refusals_total", nil, 1},
+	} {
+		if v := got.get(c.name, c.labels...); v != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, v, c.want)
+		}
+	}
+}
+
+// TestReadmeNamesEveryEndpoint: README's Metrics table lists the values of the
+// endpoint label, which are mgmt's list of endpoints.
+func TestReadmeNamesEveryEndpoint(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for line := range strings.Lines(string(readme)) {
+		if strings.HasPrefix(line, "| `linkbff_management_api_requests_total` |") {
+			row = line
+		}
+	}
+	for _, ep := range mgmt.Endpoints() {
+		if !strings.Contains(row, "`"+string(ep)+"`") {
+			t.Errorf("README's row of linkbff_management_api_requests_total does not name the endpoint %s:\n%s", ep, row)
+		}
+	}
 }

@@ -85,6 +85,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
+	// The listeners of their own too, now: an address in use fails the start before
+	// anything is announced or Auth0 is asked. serveAside's stop closes them once
+	// they serve; these close them on an earlier return.
+	debugLn, err := listenAside("DEBUG_ADDR", cfg.DebugAddr)
+	if err != nil {
+		return err
+	}
+	if debugLn != nil {
+		defer debugLn.Close()
+	}
+	metricsLn, err := listenAside("METRICS_ADDR", cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
 	listenURL := "http://" + publicAddr(ln.Addr())
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = listenURL
@@ -117,21 +134,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// unreachable), and /readyz keeps telling until it is fixed.
 	checkAuth0(ctx, log, cfg, svc)
 	printBanner(out, cfg, listenURL, dev)
-	if cfg.DebugAddr != "" {
-		debugURL, stop, err := startDebug(cfg.DebugAddr, log)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		out.serving("pprof (DEBUG_ADDR) on", "pprof listening", debugURL)
+	if debugLn != nil {
+		defer serveAside("DEBUG_ADDR", debugLn, debugHandler(), 0, log)()
+		out.serving("pprof (DEBUG_ADDR) on", "pprof listening", "http://"+publicAddr(debugLn.Addr())+"/debug/pprof/")
 	}
-	if cfg.MetricsAddr != "" {
-		metricsURL, stop, err := startMetrics(cfg.MetricsAddr, svc.metrics, log)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		out.serving("metrics (METRICS_ADDR) on", "metrics listening", metricsURL)
+	if metricsLn != nil {
+		defer serveAside("METRICS_ADDR", metricsLn, metricsHandler(svc.metrics), metricsWriteTimeout, log)()
+		out.serving("metrics (METRICS_ADDR) on", "metrics listening", "http://"+publicAddr(metricsLn.Addr())+"/metrics")
 	}
 
 	srv := &http.Server{
@@ -410,7 +419,7 @@ func assemble(cfg config.Config, logs loggers, rdb *redis.Client, draining *atom
 		NonceTTL:             cfg.LinkNonceTTL,
 		CacheTTL:             cfg.IdentityCacheTTL,
 		EndSessions:          web.EndUserSessions,
-		OnCacheLookup:        metrics.viewCacheLookup,
+		OnCacheLookup:        metrics.identityCacheLookup,
 		OnOutcome:            metrics.outcome,
 	}, upstream, verifier, store)
 	suggestions := identity.NewSuggester(svc, upstream, identity.SuggestConfig{})

@@ -214,31 +214,36 @@ func LogFormatFrom(getenv func(string) string) string {
 	if f := getenv("LOG_FORMAT"); f != "" {
 		return f
 	}
-	for _, name := range Auth0Variables {
-		if strings.TrimSpace(getenv(name)) != "" {
-			return DefaultLogFormat
-		}
+	if len(auth0Set(getenv)) > 0 {
+		return DefaultLogFormat
 	}
 	return DefaultLogFormatDev
+}
+
+// auth0Set lists the Auth0Variables set to more than blanks. None is development
+// mode: the one test of it, which FromEnv and LogFormatFrom share.
+func auth0Set(getenv func(string) string) []string {
+	var set []string
+	for _, name := range Auth0Variables {
+		if strings.TrimSpace(getenv(name)) != "" {
+			set = append(set, name)
+		}
+	}
+	return set
 }
 
 // FromEnv reads the configuration. The error lists every wrong variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{}
-	var auth0Set []string
-	for _, name := range Auth0Variables {
-		if strings.TrimSpace(getenv(name)) != "" {
-			auth0Set = append(auth0Set, name)
-		}
-	}
+	set := auth0Set(getenv)
 	domain := strings.TrimSpace(getenv("AUTH0_DOMAIN"))
-	c.Dev = len(auth0Set) == 0
+	c.Dev = len(set) == 0
 	switch {
 	case c.Dev:
 	case domain == "":
 		// Half a real configuration must never fall back to the development tenant.
-		r.fail("AUTH0_DOMAIN", "required when any AUTH0_* variable is set (%s is set); unset every AUTH0_* variable for the development tenant", strings.Join(auth0Set, ", "))
+		r.fail("AUTH0_DOMAIN", "required when any AUTH0_* variable is set (%s is set); unset every AUTH0_* variable for the development tenant", strings.Join(set, ", "))
 	default:
 		c.Auth0URL = r.domain("AUTH0_DOMAIN", domain)
 	}

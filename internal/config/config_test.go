@@ -379,6 +379,30 @@ func TestDevelopmentModeOnlyWithoutAnyAuth0Variable(t *testing.T) {
 	}
 }
 
+// TestLogFormatFromAgreesWithFromEnv: the format a failure to start is reported in
+// is the one FromEnv would have chosen, development mode or not.
+func TestLogFormatFromAgreesWithFromEnv(t *testing.T) {
+	for _, e := range []map[string]string{
+		{},
+		{"AUTH0_DOMAIN": " "},
+		{"LOG_FORMAT": "json"},
+		{"AUTH0_DOMAIN": "tenant.example.com", "AUTH0_AUDIENCE": "https://api.example", "AUTH0_CLIENT_ID": "cid", "AUTH0_CLIENT_SECRET": "s"},
+		{"AUTH0_DOMAIN": "tenant.example.com", "AUTH0_AUDIENCE": "https://api.example", "AUTH0_CLIENT_ID": "cid", "AUTH0_CLIENT_SECRET": "s", "LOG_FORMAT": "text"},
+	} {
+		c, err := FromEnv(env(e))
+		if err != nil {
+			t.Fatalf("%v: %v", e, err)
+		}
+		if got := LogFormatFrom(env(e)); got != c.LogFormat {
+			t.Errorf("%v: LogFormatFrom = %q, FromEnv's LogFormat %q", e, got, c.LogFormat)
+		}
+	}
+	// Half a real configuration is no development mode: its error is in json.
+	if got := LogFormatFrom(env(map[string]string{"AUTH0_CLIENT_ID": "cid"})); got != DefaultLogFormat {
+		t.Errorf("with AUTH0_CLIENT_ID only: LogFormatFrom = %q, want %q", got, DefaultLogFormat)
+	}
+}
+
 // TestAuth0VariablesListsEverySetting: every AUTH0_* variable config.go reads is in
 // Auth0Variables, so that none of them can be set and still start the development
 // tenant.

@@ -41,11 +41,18 @@ type Config struct {
 	// List, with CacheHit, CacheMiss or CacheError (for metrics; it runs on every
 	// list, so it must not allocate).
 	OnCacheLookup func(result string)
-	// OnOutcome, when set, is called once per link and unlink ("link", "unlink")
-	// with "" when it succeeded, else the code of its failure: the outcome its audit
-	// record reports.
+	// OnOutcome, when set, is called once per link and unlink (OperationLink,
+	// OperationUnlink) with "" when it succeeded, else the code of its failure: the
+	// outcome its audit record reports.
 	OnOutcome func(operation string, code fault.Code)
 }
+
+// The operations whose outcome is reported (Config.OnOutcome), as the event of
+// their audit record names them.
+const (
+	OperationLink   = "link"
+	OperationUnlink = "unlink"
+)
 
 // What a read of the identity cache found (Config.OnCacheLookup).
 const (
@@ -280,7 +287,7 @@ func (s *Service) NewIntent(ctx context.Context, userID string) (Intent, error) 
 // into the caller's account.
 func (s *Service) Link(ctx context.Context, userID, linkToken string) (v View, err error) {
 	secondary := ""
-	defer func() { s.finished(ctx, "link", userID, secondary, err) }()
+	defer func() { s.finished(ctx, OperationLink, userID, secondary, err) }()
 	if err := checkCaller(userID); err != nil {
 		return View{}, err
 	}
@@ -401,7 +408,7 @@ func (s *Service) checkLinkToken(ctx context.Context, userID string, tok account
 // Unlink removes provider|identityUserID from the caller's account.
 func (s *Service) Unlink(ctx context.Context, userID, provider, identityUserID string) (v View, err error) {
 	identity := "(invalid path)" // never log unvalidated input
-	defer func() { s.finished(ctx, "unlink", userID, identity, err) }()
+	defer func() { s.finished(ctx, OperationUnlink, userID, identity, err) }()
 	if err := checkCaller(userID); err != nil {
 		return View{}, err
 	}

@@ -263,11 +263,12 @@ func (s *secretsSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	return nil, err
 }
 
-// request is one request to the token endpoint with the i-th secret, told to the
-// observer with the status it got (0: none).
+// request is one request to the token endpoint with the i-th secret, marked as
+// EndpointToken in its context (see Operation) and told to the observer with the
+// status it got (0: none).
 func (s *secretsSource) request(ctx context.Context, i int) (*oauth2.Token, error) {
 	start := time.Now()
-	tok, err := s.configs[i].Token(ctx)
+	tok, err := s.configs[i].Token(withEndpoint(ctx, EndpointToken))
 	status := http.StatusOK
 	if err != nil {
 		status = 0
@@ -331,11 +332,12 @@ func (c *Client) call(ctx context.Context, ep Endpoint, method, escapedPath stri
 		}
 	}
 	renewed := false
+	retry := "" // why this attempt is a retry; told only once it is sent (see do)
 	for attempt := 0; ; attempt++ {
 		if err := c.pace(ctx); err != nil {
 			return err
 		}
-		a, err := c.send(ctx, ep, method, escapedPath, payload)
+		a, err := c.send(ctx, ep, retry, method, escapedPath, payload)
 		if err != nil {
 			return err
 		}
@@ -343,7 +345,7 @@ func (c *Client) call(ctx context.Context, ep Endpoint, method, escapedPath stri
 		case a.status == http.StatusUnauthorized && !renewed && c.renewToken(a.token):
 			renewed = true
 			attempt-- // not a 429 retry
-			c.obs.Retry(ep, RetryTokenRenewed)
+			retry = RetryTokenRenewed
 		case a.status >= 200 && a.status < 300:
 			if out == nil {
 				return nil
@@ -360,7 +362,7 @@ func (c *Client) call(ctx context.Context, ep Endpoint, method, escapedPath stri
 			if err := sleep(ctx, wait); err != nil {
 				return unavailable(0, fmt.Errorf("mgmt: waiting out a 429: %w", err))
 			}
-			c.obs.Retry(ep, RetryRateLimited)
+			retry = RetryRateLimited
 		case a.status >= 400 && a.status < 500:
 			return apiError(a.status, a.body)
 		default:
@@ -369,8 +371,9 @@ func (c *Client) call(ctx context.Context, ep Endpoint, method, escapedPath stri
 	}
 }
 
-// send makes one HTTP request under its own CallTimeout.
-func (c *Client) send(ctx context.Context, ep Endpoint, method, escapedPath string, payload []byte) (*answer, error) {
+// send makes one HTTP request under its own CallTimeout; retry is why it is sent
+// again ("": it is not).
+func (c *Client) send(ctx context.Context, ep Endpoint, retry, method, escapedPath string, payload []byte) (*answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
 
@@ -382,7 +385,7 @@ func (c *Client) send(ctx context.Context, ep Endpoint, method, escapedPath stri
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+escapedPath, body)
+	req, err := http.NewRequestWithContext(withEndpoint(ctx, ep), method, c.base+escapedPath, body)
 	if err != nil {
 		return nil, fmt.Errorf("mgmt: build %s %s: %w", method, escapedPath, err)
 	}
@@ -392,7 +395,7 @@ func (c *Client) send(ctx context.Context, ep Endpoint, method, escapedPath stri
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, data, err := c.do(ep, req)
+	resp, data, err := c.do(ep, retry, req)
 	switch {
 	case resp == nil:
 		return nil, unavailable(0, err)
@@ -405,10 +408,13 @@ func (c *Client) send(ctx context.Context, ep Endpoint, method, escapedPath stri
 }
 
 // do sends req to endpoint ep, reads the answer (up to maxBodyBytes+1 bytes, so that
-// a longer one shows) and tells the observer: the one place every Management API
-// request passes. resp is nil when no answer came; err is then the transport's, else
-// reading the body's.
-func (c *Client) do(ep Endpoint, req *http.Request) (resp *http.Response, body []byte, err error) {
+// a longer one shows) and tells the observer, of the retry too when retry says why
+// req is one: the one place every Management API request passes. resp is nil when
+// no answer came; err is then the transport's, else reading the body's.
+func (c *Client) do(ep Endpoint, retry string, req *http.Request) (resp *http.Response, body []byte, err error) {
+	if retry != "" {
+		c.obs.Retry(ep, retry)
+	}
 	start := time.Now()
 	resp, err = c.http.Do(req)
 	if err != nil {
@@ -593,18 +599,20 @@ func (c *Client) scrub(s string) string {
 // pace waits until one more request may go to the Management API: first as Auth0's
 // last answer allows (tenantPace), then as the shared budget does. When either wait
 // would outlast ctx's deadline it returns a RateLimitError at once, having spent
-// nothing, so the caller answers 503 with Retry-After rather than time out.
+// nothing, so the caller answers 503 with Retry-After rather than time out. The
+// observer hears of every wait, however it ended.
 func (c *Client) pace(ctx context.Context) error {
 	start := time.Now()
 	r := c.tenantPace.ReserveN(c.now(), 1)
 	if wait := r.DelayFrom(c.now()); wait > 0 {
 		if !c.fits(ctx, wait) {
 			r.CancelAt(c.now())
-			c.obs.Paced(time.Since(start), true)
+			c.obs.Paced(time.Since(start), PaceRefused)
 			return &RateLimitError{RetryAfter: wait}
 		}
 		if err := sleep(ctx, wait); err != nil {
 			r.CancelAt(c.now())
+			c.obs.Paced(time.Since(start), PaceCancelled)
 			return unavailable(0, fmt.Errorf("mgmt: waiting for the tenant's rate limit: %w", err))
 		}
 	}
@@ -612,13 +620,14 @@ func (c *Client) pace(ctx context.Context) error {
 		granted, retryAfter, err := c.budget.Take(ctx)
 		switch {
 		case err != nil:
+			c.obs.Paced(time.Since(start), PaceCancelled)
 			return unavailable(0, fmt.Errorf("mgmt: waiting for the Management API budget: %w", err))
 		case !granted:
-			c.obs.Paced(time.Since(start), true)
+			c.obs.Paced(time.Since(start), PaceRefused)
 			return &RateLimitError{RetryAfter: retryAfter}
 		}
 	}
-	c.obs.Paced(time.Since(start), false)
+	c.obs.Paced(time.Since(start), PaceGranted)
 	return nil
 }
 

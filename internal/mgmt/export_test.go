@@ -2,7 +2,9 @@ package mgmt
 
 import (
 	"context"
+	"net/http"
 	"sync/atomic"
+	"testing"
 
 	"golang.org/x/oauth2"
 )
@@ -24,4 +26,13 @@ type countingTokenSource struct {
 func (s countingTokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	s.n.Add(1)
 	return s.tokenSource.Token(ctx)
+}
+
+// MarkedRequest is a request marked, as the client marks those it sends, as one to ep.
+func MarkedRequest(t testing.TB, ep Endpoint) *http.Request {
+	r, err := http.NewRequestWithContext(withEndpoint(context.Background(), ep), http.MethodGet, "https://t.example/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

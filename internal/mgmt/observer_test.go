@@ -34,12 +34,31 @@ func (r *recorder) Request(ep mgmt.Endpoint, status int, took time.Duration) {
 }
 func (r *recorder) Retry(ep mgmt.Endpoint, reason string) { r.add("retry %s %s", ep, reason) }
 func (r *recorder) TokenFetch(result string)              { r.add("token fetch %s", result) }
-func (r *recorder) Paced(_ time.Duration, refused bool) {
-	if refused {
-		r.add("paced: refused")
+func (r *recorder) Paced(_ time.Duration, outcome string) {
+	if outcome != mgmt.PaceGranted {
+		r.add("paced: %s", outcome)
 		return
 	}
 	r.add("paced")
+}
+
+// budgetFunc is a Budget that answers what take says.
+type budgetFunc func(ctx context.Context) (bool, time.Duration, error)
+
+func (f budgetFunc) Take(ctx context.Context) (bool, time.Duration, error) { return f(ctx) }
+
+// grantThen grants the first n slots, then answers every Take with refused or err.
+func grantThen(n int, err error) mgmt.Budget {
+	var mu sync.Mutex
+	return budgetFunc(func(context.Context) (bool, time.Duration, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n > 0 {
+			n--
+			return true, 0, nil
+		}
+		return false, time.Minute, err
+	})
 }
 
 func (r *recorder) got() []string {
@@ -73,7 +92,51 @@ func TestObserverIsToldEverything(t *testing.T) {
 			name: "a 429 retried",
 			api:  sequence(tooMany("Retry-After", "0"), writeRaw(http.StatusOK, userJSON)),
 			call: func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
-			want: []string{"paced", "request token 200", "token fetch ok", "request get_user 429", "retry get_user rate_limited", "paced", "request get_user 200"},
+			want: []string{"paced", "request token 200", "token fetch ok", "request get_user 429", "paced", "retry get_user rate_limited", "request get_user 200"},
+		},
+		{
+			// No retry is counted when its slot is refused: nothing was sent again.
+			name:   "a 429 whose retry the budget refuses",
+			api:    sequence(tooMany("Retry-After", "0"), writeRaw(http.StatusOK, userJSON)),
+			budget: grantThen(1, nil),
+			call:   func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
+			want:   []string{"paced", "request token 200", "token fetch ok", "request get_user 429", "paced: refused"},
+		},
+		{
+			name: "a 401 whose retry the budget refuses",
+			api: func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusUnauthorized, auth0Error(401, "Unauthorized", "Invalid token", ""))
+			},
+			budget: grantThen(1, nil),
+			call:   func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
+			want:   []string{"paced", "request token 200", "token fetch ok", "request get_user 401", "paced: refused"},
+		},
+		{
+			name:   "the caller gone while waiting for the budget",
+			api:    writeRaw(http.StatusOK, userJSON),
+			budget: grantThen(0, context.Canceled),
+			call:   func(ctx context.Context, c *mgmt.Client) error { _, err := c.GetUser(ctx, "auth0|a"); return err },
+			want:   []string{"paced: cancelled"},
+		},
+		{
+			// The first answer says no request is left until 1s from now: the
+			// next waits for that, and its caller is gone.
+			name: "the caller gone while waiting for the tenant's rate limit",
+			api: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				w.Header().Set("X-RateLimit-Reset", unix(fakeNow.Add(time.Second)))
+				writeRaw(http.StatusOK, userJSON)(w, r)
+			},
+			call: func(ctx context.Context, c *mgmt.Client) error {
+				if _, err := c.GetUser(ctx, "auth0|a"); err != nil {
+					return err
+				}
+				gone, cancel := context.WithCancel(ctx)
+				cancel()
+				_, err := c.GetUser(gone, "auth0|a")
+				return err
+			},
+			want: []string{"paced", "request token 200", "token fetch ok", "request get_user 200", "paced: cancelled"},
 		},
 		{
 			name: "a 401 renews the token",
@@ -87,8 +150,8 @@ func TestObserverIsToldEverything(t *testing.T) {
 			call: func(ctx context.Context, c *mgmt.Client) error {
 				return c.UpdateUserMetadata(ctx, "auth0|a", map[string]any{"k": "v"})
 			},
-			want: []string{"paced", "request token 200", "token fetch ok", "request patch_user 401", "retry patch_user token_renewed",
-				"paced", "request token 200", "token fetch ok", "request patch_user 200"},
+			want: []string{"paced", "request token 200", "token fetch ok", "request patch_user 401",
+				"paced", "request token 200", "token fetch ok", "retry patch_user token_renewed", "request patch_user 200"},
 		},
 		{
 			name: "no answer",

@@ -87,12 +87,15 @@ func TestOperationNamesEveryRequest(t *testing.T) {
 	}
 }
 
-func TestOperationUnknownRequests(t *testing.T) {
+// TestOperationReadsTheClientsMark: Operation names a request by the Endpoint the
+// client marked it with, the one its metrics are counted under, and never guesses
+// from a path: a request the client did not send is nobody's, whatever its path.
+func TestOperationReadsTheClientsMark(t *testing.T) {
 	for _, tc := range []struct{ method, url string }{
-		{http.MethodGet, "https://t.example/oauth/token"},
+		{http.MethodPost, "https://t.example/oauth/token"},
+		{http.MethodGet, "https://t.example/api/v2/users/x"},
+		{http.MethodDelete, "https://t.example/api/v2/users/x/identities/github/1"},
 		{http.MethodGet, "https://t.example/api/v2/clients"},
-		{http.MethodPut, "https://t.example/api/v2/users/x"},
-		{http.MethodGet, "https://t.example/api/v2/users/x/roles"},
 		{http.MethodGet, "https://t.example/"},
 	} {
 		r, err := http.NewRequest(tc.method, tc.url, nil)
@@ -100,8 +103,28 @@ func TestOperationUnknownRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 		if name, tmpl := mgmt.Operation(r); name != "" || tmpl != "" {
-			t.Errorf("%s %s: Operation = %q, %q; want none", tc.method, tc.url, name, tmpl)
+			t.Errorf("%s %s, not sent by the client: Operation = %q, %q; want none", tc.method, tc.url, name, tmpl)
 		}
+	}
+}
+
+// TestEndpointsAllNamed: every endpoint the client lists is one Operation names,
+// each with a path template of its own (but get_user and patch_user, one resource).
+func TestEndpointsAllNamed(t *testing.T) {
+	eps := mgmt.Endpoints()
+	if len(eps) != 6 || eps[len(eps)-1] != mgmt.EndpointToken {
+		t.Fatalf("Endpoints() = %v, want the six, token last", eps)
+	}
+	templates := map[string][]mgmt.Endpoint{}
+	for _, ep := range eps {
+		name, tmpl := mgmt.Operation(mgmt.MarkedRequest(t, ep))
+		if name != string(ep) || tmpl == "" {
+			t.Errorf("%s: Operation = %q, %q", ep, name, tmpl)
+		}
+		templates[tmpl] = append(templates[tmpl], ep)
+	}
+	if len(templates) != len(eps)-1 {
+		t.Errorf("templates %v, want one per endpoint but get_user and patch_user's", templates)
 	}
 }
 
