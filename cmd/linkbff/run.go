@@ -60,6 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// server has drained: deferred before the listener's and the tenant's Close,
 	// it runs after them.
 	hooks.tracing.Stdout, hooks.tracing.ServiceVersion = stdout, readBuildInfo().Version
+	hooks.tracing.Logger = logs.log
+	// Only a trusted proxy's traceparent is continued (tracing.Options.TrustParent).
+	hooks.tracing.TrustParent = ratelimit.FromTrustedProxy(cfg.TrustedProxies)
 	tr, err := tracing.Setup(ctx, getenv, hooks.tracing)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)

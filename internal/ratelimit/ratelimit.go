@@ -227,6 +227,22 @@ func ClientAddr(ctx context.Context) netip.Addr {
 	return netip.Addr{}
 }
 
+// FromTrustedProxy returns whether a request's peer (the connection's, whatever
+// the headers say) is in one of proxies: the test ResolveClient applies before it
+// believes X-Forwarded-For, for whatever else a trusted proxy's word decides (the
+// trace context tracing continues). No proxies: false for every request.
+func FromTrustedProxy(proxies []netip.Prefix) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		a := peer(r).WithZone("") // as chi's check: a zoned address matches no prefix
+		for _, p := range proxies {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // peer is the connection's peer address.
 func peer(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)

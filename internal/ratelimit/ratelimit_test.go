@@ -207,3 +207,29 @@ func TestSharedCounterDownStillLimits(t *testing.T) {
 		t.Errorf("the failed counter was called %d times, want 1: it is left alone for a while", down.calls)
 	}
 }
+
+// TestFromTrustedProxy: only a peer inside a trusted network is a trusted proxy,
+// whatever X-Forwarded-For says; an IPv4-mapped peer counts as its IPv4 address;
+// without networks no one is.
+func TestFromTrustedProxy(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}
+	for _, tc := range []struct {
+		proxies []netip.Prefix
+		remote  string
+		want    bool
+	}{
+		{proxies, "10.1.2.3:4711", true},
+		{proxies, "[::ffff:10.1.2.3]:4711", true},
+		{proxies, "[2001:db8::1]:4711", true},
+		{proxies, "198.51.100.1:4711", false},
+		{proxies, "garbage", false},
+		{nil, "10.1.2.3:4711", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		r.Header.Set("X-Forwarded-For", "10.9.9.9")
+		if got := ratelimit.FromTrustedProxy(tc.proxies)(r); got != tc.want {
+			t.Errorf("proxies %v, peer %s: %v, want %v", tc.proxies, tc.remote, got, tc.want)
+		}
+	}
+}

@@ -13,13 +13,20 @@ import (
 
 // Handler wraps h, the whole router, in the server span of each request. The span
 // starts named by the method alone: the route is known only once the router has
-// matched it, and NameServerSpan names the span then. A traceparent (and baggage)
-// the request carries is honoured, as OTEL_PROPAGATORS says. otelhttp records the
-// status code, and marks a 5xx answer as an error.
+// matched it, and NameServerSpan names the span then. otelhttp records the status
+// code, and marks a 5xx answer as an error.
+//
+// The trace context a request carries (traceparent, as OTEL_PROPAGATORS says) is
+// continued only when Options.TrustParent trusts the request (it came from a
+// trusted reverse proxy): anyone else could pick the trace id linkbff's spans land
+// in, mixing them into another trace or forcing them sampled. Any other request
+// starts a new trace, with a link to the context it sent, so that the caller's
+// trace can still be found from it.
 func (t *Tracing) Handler(h http.Handler) http.Handler {
 	return otelhttp.NewHandler(h, "",
 		otelhttp.WithTracerProvider(t.Provider),
 		otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithPublicEndpointFn(func(r *http.Request) bool { return !t.trustParent(r) }),
 		// Request metrics are Prometheus' (internal/server/metrics.go).
 		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return method(r.Method) }),
@@ -31,7 +38,11 @@ func (t *Tracing) Handler(h http.Handler) http.Handler {
 // users), and records the route (http.route, and url.path too, which otelhttp set
 // to the path) and clientAddr, the client as linkbff resolved it (otelhttp takes
 // the first X-Forwarded-For address, which anyone can write). route "" (no route
-// matched) leaves the name the method. Without a recording span it does nothing.
+// matched: a 404 or 405) leaves the name the method and sets url.path to
+// "unmatched", as the request metrics label it: the path of a 405 may well name a
+// user (GET /me/identities/github/4242). url.path is the only attribute otelhttp
+// gives the path or target (no url.full, http.target or url.query on a server
+// span). Without a recording span it does nothing.
 func NameServerSpan(ctx context.Context, httpMethod, route, clientAddr string) {
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
@@ -40,6 +51,8 @@ func NameServerSpan(ctx context.Context, httpMethod, route, clientAddr string) {
 	if route != "" {
 		span.SetName(method(httpMethod) + " " + route)
 		span.SetAttributes(attribute.String("http.route", route), attribute.String("url.path", route))
+	} else {
+		span.SetAttributes(attribute.String("url.path", "unmatched"))
 	}
 	if clientAddr != "" {
 		span.SetAttributes(attribute.String("client.address", clientAddr))

@@ -6,14 +6,19 @@
 // Tracing is off unless the environment asks for it (OTEL_TRACES_EXPORTER, or an
 // OTLP endpoint), and off means nothing at all: Setup returns nil, no handler or
 // transport is wrapped and no log handler added, so the hot path costs what it
-// cost before (see BENCHMARKS.md). Nothing here sets OpenTelemetry's global
-// providers: the tracer provider and propagator reach their users explicitly.
+// cost before; on, a warm list costs the allocations TestWarmListAllocationsTraced
+// (cmd/linkbff) bounds. Nothing here sets OpenTelemetry's global providers: the
+// tracer provider and propagator reach their users explicitly. The one global it
+// sets is OpenTelemetry's error handler (see installErrorHandler).
 package tracing
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -35,6 +40,14 @@ type Options struct {
 	// tracing on even when it names none (OTEL_SDK_DISABLED=true still wins). It
 	// gets every span synchronously as it ends: for tests (sdk/trace/tracetest).
 	Exporter sdktrace.SpanExporter
+	// Logger gets what goes wrong in exporting spans (rate-limited warnings), in
+	// linkbff's log format; nil drops it.
+	Logger *slog.Logger
+	// TrustParent reports whether the trace context a request carries may be
+	// continued: true only for a request whose peer is a trusted reverse proxy
+	// (TRUSTED_PROXIES). Any other request starts a trace of its own, linked to
+	// the context it sent. nil trusts no one.
+	TrustParent func(*http.Request) bool
 }
 
 // Tracing is tracing turned on: the tracer provider, and the propagator of trace
@@ -42,10 +55,16 @@ type Options struct {
 type Tracing struct {
 	Provider   *sdktrace.TracerProvider
 	Propagator propagation.TextMapPropagator
+
+	trustParent func(*http.Request) bool // never nil
+	log         *slog.Logger             // Options.Logger
 }
 
 // Settings are what the environment says about tracing, as Setup reads it.
 type Settings struct {
+	// Disabled is OTEL_SDK_DISABLED=true: tracing is off, even with a test's
+	// exporter (Options.Exporter), and nothing else is read.
+	Disabled bool
 	// Exporters are OTEL_TRACES_EXPORTER's values ("otlp", "console"), empty when
 	// tracing is off.
 	Exporters []string
@@ -58,6 +77,11 @@ type Settings struct {
 // On reports whether the settings turn tracing on.
 func (s Settings) On() bool { return len(s.Exporters) > 0 }
 
+// defaultPropagators are the specification's default OTEL_PROPAGATORS. linkbff
+// reads baggage but never uses it (no span, log record or upstream request gets
+// it); it is kept so that the default is the specification's.
+var defaultPropagators = []string{"tracecontext", "baggage"}
+
 // ParseEnv reads the variables that say whether tracing is on and how it exports
 // and propagates. Its errors name the variable. The rest of OTEL_* (the endpoint,
 // headers, timeouts, the sampler, the batch processor, the resource) is read by
@@ -67,6 +91,7 @@ func ParseEnv(getenv func(string) string) (Settings, error) {
 	// OTEL_SDK_DISABLED: only "true" disables (any other value is false, as the
 	// specification says).
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
+		s.Disabled = true
 		return s, nil
 	}
 	exporters := list(getenv("OTEL_TRACES_EXPORTER"))
@@ -98,7 +123,7 @@ func ParseEnv(getenv func(string) string) (Settings, error) {
 	}
 	propagators := list(getenv("OTEL_PROPAGATORS"))
 	if len(propagators) == 0 {
-		propagators = []string{"tracecontext", "baggage"}
+		propagators = slices.Clone(defaultPropagators)
 	}
 	for _, p := range propagators {
 		switch p {
@@ -147,12 +172,18 @@ func Setup(ctx context.Context, getenv func(string) string, opts Options) (*Trac
 	if err != nil {
 		return nil, err
 	}
-	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") || (!s.On() && opts.Exporter == nil) {
+	if s.Disabled || (!s.On() && opts.Exporter == nil) {
 		return nil, nil
 	}
 	if len(s.Propagators) == 0 { // on by opts.Exporter alone
-		s.Propagators = []string{"tracecontext", "baggage"}
+		s.Propagators = defaultPropagators
 	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// Before the provider, which hands otel.Handle a sampler it does not know.
+	installErrorHandler(opts.Logger)
 	attrs := []attribute.KeyValue{attribute.String("service.name", "linkbff")}
 	if opts.ServiceVersion != "" {
 		attrs = append(attrs, attribute.String("service.version", opts.ServiceVersion))
@@ -174,7 +205,7 @@ func Setup(ctx context.Context, getenv func(string) string, opts Options) (*Trac
 			if err != nil {
 				return nil, err
 			}
-			tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+			tpOpts = append(tpOpts, sdktrace.WithBatcher(newLoggedExporter(exp, log, exportWarnEvery)))
 		}
 	}
 	var props []propagation.TextMapPropagator
@@ -186,9 +217,15 @@ func Setup(ctx context.Context, getenv func(string) string, opts Options) (*Trac
 			props = append(props, propagation.Baggage{})
 		}
 	}
+	trust := opts.TrustParent
+	if trust == nil {
+		trust = func(*http.Request) bool { return false }
+	}
 	return &Tracing{
-		Provider:   sdktrace.NewTracerProvider(tpOpts...),
-		Propagator: propagation.NewCompositeTextMapPropagator(props...),
+		Provider:    sdktrace.NewTracerProvider(tpOpts...),
+		Propagator:  propagation.NewCompositeTextMapPropagator(props...),
+		trustParent: trust,
+		log:         opts.Logger,
 	}, nil
 }
 
@@ -225,5 +262,9 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	return t.Provider.Shutdown(ctx)
+	err := t.Provider.Shutdown(ctx)
+	if t.log != nil {
+		errorLog.CompareAndSwap(t.log, nil)
+	}
+	return err
 }

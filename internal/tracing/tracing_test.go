@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -31,6 +32,7 @@ func TestParseEnv(t *testing.T) {
 		exporters   []string
 		propagators []string
 		protocol    string
+		disabled    bool
 		err         string // a part of the error; "" for none
 	}{
 		{name: "nothing set: off", env: nil},
@@ -39,9 +41,9 @@ func TestParseEnv(t *testing.T) {
 		{name: "otlp named", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: both},
 		{name: "several, spaced", env: map[string]string{"OTEL_TRACES_EXPORTER": " otlp , console "}, exporters: []string{"otlp", "console"}, protocol: "http/protobuf", propagators: both},
 		{name: "none wins over an endpoint", env: map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
-		{name: "SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}},
-		{name: "SDK disabled, any case", env: map[string]string{"OTEL_SDK_DISABLED": "TRUE", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
-		{name: "SDK disabled ignores what else is wrong", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "zipkin"}},
+		{name: "SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}, disabled: true},
+		{name: "SDK disabled, any case", env: map[string]string{"OTEL_SDK_DISABLED": "TRUE", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, disabled: true},
+		{name: "SDK disabled ignores what else is wrong", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "zipkin"}, disabled: true},
 		{name: "SDK not disabled by false", env: map[string]string{"OTEL_SDK_DISABLED": "false", "OTEL_TRACES_EXPORTER": "console"}, exporters: []string{"console"}, propagators: both},
 		{name: "SDK not disabled by another value", env: map[string]string{"OTEL_SDK_DISABLED": "1", "OTEL_TRACES_EXPORTER": "console"}, exporters: []string{"console"}, propagators: both},
 		{name: "propagators", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_PROPAGATORS": "tracecontext"}, exporters: []string{"otlp"}, protocol: "http/protobuf", propagators: []string{"tracecontext"}},
@@ -65,7 +67,7 @@ func TestParseEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tracing.Settings{Exporters: tc.exporters, Propagators: tc.propagators, Protocol: tc.protocol}, s); diff != "" {
+			if diff := cmp.Diff(tracing.Settings{Disabled: tc.disabled, Exporters: tc.exporters, Propagators: tc.propagators, Protocol: tc.protocol}, s); diff != "" {
 				t.Errorf("settings (-want +got):\n%s", diff)
 			}
 			if s.On() != (len(tc.exporters) > 0) {
@@ -146,11 +148,17 @@ func TestResourceFromEnv(t *testing.T) {
 	}
 }
 
-// setup turns tracing on with an in-memory exporter that gets each span as it ends.
-func setup(t *testing.T) (*tracing.Tracing, *tracetest.InMemoryExporter) {
+// setup turns tracing on with an in-memory exporter that gets each span as it ends;
+// opts may add TrustParent.
+func setup(t *testing.T, opts ...tracing.Options) (*tracing.Tracing, *tracetest.InMemoryExporter) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	tr, err := tracing.Setup(t.Context(), env(nil), tracing.Options{Exporter: exp})
+	var o tracing.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	o.Exporter = exp
+	tr, err := tracing.Setup(t.Context(), env(nil), o)
 	if err != nil || tr == nil {
 		t.Fatalf("Setup = %v, %v", tr, err)
 	}
@@ -166,11 +174,11 @@ func attrs(s tracetest.SpanStub) map[attribute.Key]string {
 	return m
 }
 
-// TestServerSpan: the span of a request continues the caller's trace
-// (traceparent), is named by method and route, records the route rather than the
-// path and the client linkbff resolved, and a 5xx marks it an error.
+// TestServerSpan: the span of a request from a trusted proxy continues the
+// caller's trace (traceparent), is named by method and route, records the route
+// rather than the path and the client linkbff resolved, and a 5xx marks it an error.
 func TestServerSpan(t *testing.T) {
-	tr, exp := setup(t)
+	tr, exp := setup(t, tracing.Options{TrustParent: func(*http.Request) bool { return true }})
 	h := tr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		tracing.MarkProblem(r.Context(), "upstream_unavailable")
@@ -214,21 +222,71 @@ func TestServerSpan(t *testing.T) {
 	}
 }
 
-// TestServerSpanWithoutRoute: a request no route matched keeps the method as its
-// name; an unknown method is not copied into it.
+// TestServerSpanWithoutRoute: a request no route matched (a 404, or a 405 whose
+// path names an identity) keeps the method as its name, an unknown method is not
+// copied into it, and no attribute holds the path: url.path is "unmatched".
 func TestServerSpanWithoutRoute(t *testing.T) {
 	tr, exp := setup(t)
 	h := tr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusMethodNotAllowed)
 		tracing.NameServerSpan(r.Context(), r.Method, "", "")
 	}))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/app.js", nil))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("BREW", "/pot", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/me/identities/github/4242?x=ada", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("BREW", "/pot/4242", nil))
 	var names []string
 	for _, s := range exp.GetSpans() {
 		names = append(names, s.Name)
+		a := attrs(s)
+		if a["url.path"] != "unmatched" {
+			t.Errorf("span %q: url.path = %q, want unmatched", s.Name, a["url.path"])
+		}
+		for k, v := range a {
+			if strings.Contains(v, "4242") || strings.Contains(v, "/pot") || strings.Contains(v, "/me/identities") || strings.Contains(v, "ada") {
+				t.Errorf("span %q: %s = %q holds the path", s.Name, k, v)
+			}
+		}
 	}
 	if diff := cmp.Diff([]string{"GET", "HTTP"}, names); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
+	}
+}
+
+// TestServerSpanTrust: a traceparent is continued only when TrustParent trusts the
+// request (a trusted proxy's); anyone else's request starts a new trace, linked to
+// the context it sent. Without TrustParent no one is trusted.
+func TestServerSpanTrust(t *testing.T) {
+	const traceID, spanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	fromProxy := func(r *http.Request) bool { return strings.HasPrefix(r.RemoteAddr, "10.0.0.1:") }
+	for name, tc := range map[string]struct {
+		trust  func(*http.Request) bool
+		remote string
+		joined bool
+	}{
+		"trusted proxy":          {trust: fromProxy, remote: "10.0.0.1:4711", joined: true},
+		"anyone else":            {trust: fromProxy, remote: "198.51.100.1:4711"},
+		"no TrustParent: no one": {remote: "10.0.0.1:4711"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr, exp := setup(t, tracing.Options{TrustParent: tc.trust})
+			h := tr.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+			req.RemoteAddr = tc.remote
+			req.Header.Set("traceparent", "00-"+traceID+"-"+spanID+"-01")
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			s := exp.GetSpans()[0]
+			if tc.joined {
+				if s.SpanContext.TraceID().String() != traceID || s.Parent.SpanID().String() != spanID || len(s.Links) != 0 {
+					t.Errorf("span in trace %s under %s with %d links, want the caller's trace", s.SpanContext.TraceID(), s.Parent.SpanID(), len(s.Links))
+				}
+				return
+			}
+			if s.Parent.IsValid() || s.SpanContext.TraceID().String() == traceID {
+				t.Errorf("span in trace %s under %s: the caller's traceparent was continued", s.SpanContext.TraceID(), s.Parent.SpanID())
+			}
+			if len(s.Links) != 1 || s.Links[0].SpanContext.TraceID().String() != traceID || s.Links[0].SpanContext.SpanID().String() != spanID {
+				t.Errorf("links %v, want one to the caller's context", s.Links)
+			}
+		})
 	}
 }
 
@@ -313,3 +371,45 @@ func TestLogHandler(t *testing.T) {
 }
 
 var _ sdktrace.SpanExporter = (*tracetest.InMemoryExporter)(nil)
+
+// lockedBuffer is a bytes.Buffer the batch processor's goroutine may write while
+// the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestShutdownFlushes: an exporter the environment names is behind the batch
+// processor (a span that has ended is not exported yet under a batch delay far
+// beyond the test), and Shutdown exports what the processor still holds.
+func TestShutdownFlushes(t *testing.T) {
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "600000") // read by the SDK from the process
+	var out lockedBuffer
+	tr, err := tracing.Setup(t.Context(), env(map[string]string{"OTEL_TRACES_EXPORTER": "console"}), tracing.Options{Stdout: &out})
+	if err != nil || tr == nil {
+		t.Fatalf("Setup = %v, %v", tr, err)
+	}
+	_, span := tr.Provider.Tracer("test").Start(t.Context(), "work")
+	span.End()
+	if strings.Contains(out.String(), `"Name":"work"`) {
+		t.Fatal("the span was exported as it ended: the exporter is not behind the batch processor")
+	}
+	if err := tr.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"Name":"work"`) {
+		t.Errorf("the span was not exported at shutdown; output:\n%s", out.String())
+	}
+}
