@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/reqlog"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
-
-// lockedBuffer is the output, read while the sink's timer may write to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // logAccess writes an access line with request id id.
 func logAccess(logs loggers, id string) {
@@ -40,7 +21,7 @@ func logAccess(logs loggers, id string) {
 // Access lines wait in the buffer; any other record writes them out, before itself.
 func TestAccessLinesAreBufferedAndKeepTheirOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out lockedBuffer
+		var out testkit.Buffer
 		logs := newLoggers(config.Config{LogFormat: "json", LogLevel: slog.LevelInfo}, &out)
 		logAccess(logs, "n1")
 		logAccess(logs, "n2")
@@ -58,7 +39,7 @@ func TestAccessLinesAreBufferedAndKeepTheirOrder(t *testing.T) {
 // A buffered access line reaches the output within accessFlushEvery, and at flush.
 func TestAccessLinesAreFlushedInTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out lockedBuffer
+		var out testkit.Buffer
 		logs := newLoggers(config.Config{LogFormat: "text"}, &out)
 		logAccess(logs, "n1")
 		time.Sleep(accessFlushEvery - time.Millisecond)
@@ -81,7 +62,7 @@ func TestAccessLinesAreFlushedInTime(t *testing.T) {
 
 // A full buffer is written out without waiting.
 func TestAccessLinesFillingTheBufferAreWritten(t *testing.T) {
-	var out lockedBuffer
+	var out testkit.Buffer
 	logs := newLoggers(config.Config{LogFormat: "json"}, &out)
 	long := strings.Repeat("x", 1024)
 	for range 70 { // 70 lines of over 1 KiB: more than the 64 KiB buffer

@@ -2,11 +2,13 @@
 // when told to, an RSA key and a JWT signer for crafting tokens a verifier must
 // accept or refuse, bounded waits (Recv, Parallel, Context, HTTPClient, Do) so that
 // no test can block until go test's global timeout, the test Redis, a TCP proxy that
-// fails on command, and headless Chromium for browser tests (Chromium, with
+// fails on command, a Buffer that may be written while it is read, and headless
+// Chromium for browser tests (Chromium, with
 // MissingPrerequisite for what a test needs besides Go). Only tests import it.
 package testkit
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -90,4 +92,23 @@ func WithClaims(base, over map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// Buffer is a bytes.Buffer that one goroutine (a logger's timer, an exporter's
+// batch processor) may write while the test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/linkbff/linkbff/internal/testkit"
 	"github.com/linkbff/linkbff/internal/tracing"
 )
 
@@ -372,31 +372,12 @@ func TestLogHandler(t *testing.T) {
 
 var _ sdktrace.SpanExporter = (*tracetest.InMemoryExporter)(nil)
 
-// lockedBuffer is a bytes.Buffer the batch processor's goroutine may write while
-// the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestShutdownFlushes: an exporter the environment names is behind the batch
 // processor (a span that has ended is not exported yet under a batch delay far
 // beyond the test), and Shutdown exports what the processor still holds.
 func TestShutdownFlushes(t *testing.T) {
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "600000") // read by the SDK from the process
-	var out lockedBuffer
+	var out testkit.Buffer
 	tr, err := tracing.Setup(t.Context(), env(map[string]string{"OTEL_TRACES_EXPORTER": "console"}), tracing.Options{Stdout: &out})
 	if err != nil || tr == nil {
 		t.Fatalf("Setup = %v, %v", tr, err)
