@@ -3,8 +3,8 @@
 // accept or refuse, bounded waits (Recv, Parallel, Context, HTTPClient, Do) so that
 // no test can block until go test's global timeout, the test Redis, a TCP proxy that
 // fails on command, a Buffer that may be written while it is read, and headless
-// Chromium for browser tests (Chromium, with
-// MissingPrerequisite for what a test needs besides Go). Only tests import it.
+// Chromium for browser tests (Chromium, with MissingPrerequisite for what a test
+// needs besides Go). Only tests import it.
 package testkit
 
 import (
