@@ -3,10 +3,12 @@ package tracing
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
@@ -98,5 +100,47 @@ func installErrorHandler(log *slog.Logger) {
 				l.Warn("tracing: OpenTelemetry error", "err", err)
 			}
 		}))
+		// The SDK's own diagnostics (a malformed OTEL_EXPORTER_OTLP_* value, say) go
+		// to its logger, by default plain text on stderr: through the same logger.
+		otel.SetLogger(logr.FromSlogHandler(forwardHandler{}))
 	})
+}
+
+// forwardHandler is a slog.Handler that hands each record to errorLog's handler as
+// it is when the record comes (nothing when there is none), with the attributes and
+// groups the SDK's logger added on the way.
+type forwardHandler struct {
+	ops []func(slog.Handler) slog.Handler
+}
+
+func (f forwardHandler) target() slog.Handler {
+	l := errorLog.Load()
+	if l == nil {
+		return nil
+	}
+	h := l.Handler()
+	for _, op := range f.ops {
+		h = op(h)
+	}
+	return h
+}
+
+func (f forwardHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	h := f.target()
+	return h != nil && h.Enabled(ctx, level)
+}
+
+func (f forwardHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h := f.target(); h != nil {
+		return h.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (f forwardHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return forwardHandler{ops: append(slices.Clip(f.ops), func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })}
+}
+
+func (f forwardHandler) WithGroup(name string) slog.Handler {
+	return forwardHandler{ops: append(slices.Clip(f.ops), func(h slog.Handler) slog.Handler { return h.WithGroup(name) })}
 }

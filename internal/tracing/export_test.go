@@ -99,3 +99,21 @@ func TestErrorHandler(t *testing.T) {
 		t.Errorf("logged by a Tracing shut down: %s", buf.String())
 	}
 }
+
+// TestSDKDiagnosticsLogged: what the SDK reports through its own logger (here, an
+// OTEL_EXPORTER_OTLP_TIMEOUT that is no number, which it ignores) is a record of
+// linkbff's logger, not a plain line on stderr.
+func TestSDKDiagnosticsLogged(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "soon") // the exporter reads the process's environment
+	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}
+	var buf bytes.Buffer
+	tr, err := Setup(t.Context(), func(k string) string { return env[k] }, Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	got := records(t, &buf)
+	if len(got) != 1 || got[0]["level"] != "ERROR" || got[0]["msg"] != "parse duration" {
+		t.Errorf("records %v, want the SDK's complaint about the timeout as one record", got)
+	}
+}

@@ -8,8 +8,9 @@
 // transport is wrapped and no log handler added, so the hot path costs what it
 // cost before; on, a warm list costs the allocations TestWarmListAllocationsTraced
 // (cmd/linkbff) bounds. Nothing here sets OpenTelemetry's global providers: the
-// tracer provider and propagator reach their users explicitly. The one global it
-// sets is OpenTelemetry's error handler (see installErrorHandler).
+// tracer provider and propagator reach their users explicitly. The globals it sets
+// are OpenTelemetry's error handler and its diagnostics logger, so that neither
+// prints plain text (see installErrorHandler).
 package tracing
 
 import (
