@@ -120,13 +120,13 @@ func frontendHandler(files fs.FS, client ClientConfig, notFound http.HandlerFunc
 // cannot each be marked as gzip-coded.
 func serveGzipped(w http.ResponseWriter, r *http.Request, name string, f *pageFile) {
 	w.Header().Set("ETag", f.gzipTag)
-	if ranges := r.Header.Get("Range"); strings.Contains(ranges, ",") || len(r.Header.Values("Range")) > 1 {
+	if strings.Contains(r.Header.Get("Range"), ",") || len(r.Header.Values("Range")) > 1 {
 		r = r.Clone(r.Context())
 		r.Header.Del("Range")
 	}
-	// ServeContent types the file by the name's extension, not by sniffing its
-	// (gzipped) bytes, and sets Content-Length (leaving it out when
-	// Content-Encoding is already set, so that is added as the status is written).
+	// ServeContent types the file by the name's extension rather than by sniffing the
+	// gzipped bytes. It sets Content-Length only while Content-Encoding is unset, so
+	// gzipEncoded adds that as the status is written.
 	http.ServeContent(&gzipEncoded{ResponseWriter: w}, r, name, time.Time{}, bytes.NewReader(f.gzipped))
 }
 
@@ -174,7 +174,7 @@ func servable(files fs.FS, name string) (string, bool) {
 // 1.2 MB, into memory, and kept its pages resident, before anyone asked for the
 // page), and for a compressible file its gzipped bytes, compressed in the same pass.
 // A file is described under its own sync.Once, so compressing Lock's bundle (about
-// 0.1 s) does not hold up the page's other files.
+// 50 ms) does not hold up the page's other files.
 type pageFiles struct {
 	files  fs.FS
 	mu     sync.Mutex

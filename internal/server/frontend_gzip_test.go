@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -232,6 +233,41 @@ func TestPageNotGzipped(t *testing.T) {
 		}
 		if enc, vary := res.Header.Get("Content-Encoding"), res.Header.Get("Vary"); enc != "" || vary != "" {
 			t.Errorf("GET %s: Content-Encoding %q, Vary %q; want neither", name, enc, vary)
+		}
+	}
+}
+
+// TestPageGzipFirstRequests: requests that arrive together, before the file was
+// compressed, all get the same gzipped bytes (run with -race).
+func TestPageGzipFirstRequests(t *testing.T) {
+	base := newPageServer(t, pageClient, gzipPage)
+	c := rawClient(t)
+	bodies := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range bodies {
+		wg.Go(func() {
+			req, err := http.NewRequest(http.MethodGet, base+"/app.js", nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Accept-Encoding", "gzip")
+			res, err := c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			bodies[i], err = io.ReadAll(res.Body)
+			if err != nil || res.Header.Get("Content-Encoding") != "gzip" {
+				t.Errorf("GET /app.js: %s, Content-Encoding %q, %v", res.Status, res.Header.Get("Content-Encoding"), err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, b := range bodies {
+		if !bytes.Equal(b, bodies[0]) || !bytes.Equal(gunzip(t, b), gzipPage["app.js"].Data) {
+			t.Errorf("response %d differs or does not gunzip to app.js", i)
 		}
 	}
 }
