@@ -53,11 +53,12 @@ const (
 // development mode, started by run as `make run` starts it (with the embedded
 // development tenant, on free ports), so the browser runs under the policy make run
 // serves. A person logs in through the tenant's login page, links a GitHub account
-// with Lock, sees it after a reload, unlinks it after confirming, and logs out; on the
-// way, the page's every answer to a failed login, a closed login window, an account
-// already linked and one whose email is not verified. A second linkbff, whose nonces
-// expire at once (LINK_NONCE_TTL=1ns), shows the answer to an expired nonce. Others
-// take the paths of page_paths_chromium_test.go: a suggested account (GitHub, and
+// with Lock (whose bundle must arrive gzipped), sees it after a reload, unlinks it
+// after confirming, and logs out; on the way, the page's every answer to a failed
+// login, a closed login window, an account already linked and one whose email is not
+// verified. A second linkbff, whose nonces expire at once (LINK_NONCE_TTL=1ns),
+// shows the answer to an expired nonce. Others take the paths of
+// page_paths_chromium_test.go: a suggested account (GitHub, and
 // the other way round a database account, whose Lock has the email filled in), and a
 // link and an unlink that need a fresh login first.
 //
@@ -87,6 +88,11 @@ func TestPageInChromium(t *testing.T) {
 		p.click("open Lock", "#link-account")
 		p.waitLock()
 		p.screenshot("lock")
+		p.mu.Lock()
+		if len(p.lockGzip) == 0 || p.lockGzip[0] != "gzip" {
+			t.Errorf("Lock's bundle came with Content-Encoding %q, want gzip", p.lockGzip)
+		}
+		p.mu.Unlock()
 		p.click("close Lock", ".auth0-lock-close-button")
 		p.waitStatus("lock_closed")
 		p.wantIdentities("after closing Lock", "auth0|alice")
@@ -215,6 +221,7 @@ type pageTab struct {
 	console  []string // every message, for a failure's log
 	problems []string // what fails the test: requests elsewhere, violations, errors
 	policy   []string // the Content-Security-Policy of each of linkbff's documents
+	lockGzip []string // the Content-Encoding of each response for Lock's bundle
 }
 
 // cspReporter reports every securitypolicyviolation event of every document the tab
@@ -287,6 +294,12 @@ func (p *pageTab) observe(ev any) {
 			csp, _ := ev.Response.Headers["Content-Security-Policy"].(string)
 			p.mu.Lock()
 			p.policy = append(p.policy, csp)
+			p.mu.Unlock()
+		}
+		if ev.Response.URL == p.base+"/vendor/auth0-lock.js" {
+			enc, _ := ev.Response.Headers["Content-Encoding"].(string)
+			p.mu.Lock()
+			p.lockGzip = append(p.lockGzip, enc)
 			p.mu.Unlock()
 		}
 	case *runtime.EventExceptionThrown:

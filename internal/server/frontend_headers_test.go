@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -66,8 +67,9 @@ func TestContentSecurityPolicy(t *testing.T) {
 }
 
 // newPageServer serves server.New with client as the page's configuration and files as
-// the page. No request here needs a bearer token, so the tenant is never contacted.
-func newPageServer(t *testing.T, client server.ClientConfig, files fstest.MapFS) string {
+// the page (nil: none). No request here needs a bearer token, so the tenant is never
+// contacted.
+func newPageServer(t *testing.T, client server.ClientConfig, files fs.FS) string {
 	t.Helper()
 	keys, err := auth.NewKeySource(auth.KeySourceConfig{Issuer: client.Issuer})
 	if err != nil {
@@ -77,10 +79,7 @@ func newPageServer(t *testing.T, client server.ClientConfig, files fstest.MapFS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := server.Deps{Logger: slog.New(slog.DiscardHandler), Bearer: bearer}
-	if files != nil { // a nil MapFS would still be a non-nil fs.FS
-		deps.Frontend = files
-	}
+	deps := server.Deps{Logger: slog.New(slog.DiscardHandler), Bearer: bearer, Frontend: files}
 	h := server.New(server.Config{RequestTimeout: 10 * time.Second, Client: client}, deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
