@@ -132,26 +132,35 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 			s.cfg.OnCacheLookup(CacheMiss)
 		}
 	}
-	ch := s.reads.DoChan(userID, func() (any, error) {
-		// Detached from the first caller's cancellation, which must not fail the
-		// others, but bounded by its deadline, so that 429 back-off is planned against
-		// the time a caller really has.
+	return coalesced(ctx, &s.reads, userID, func(ctx context.Context) (View, error) {
+		return s.fetch(ctx, userID, useCache)
+	})
+}
+
+// coalesced runs fn once for all concurrent callers of key in g (a read that
+// several requests need at once) and gives each its result. fn runs detached from
+// the first caller's cancellation, which must not fail the others, but bounded by
+// its deadline (readTimeout without one), so that 429 back-off is planned against
+// the time a caller really has. A caller whose ctx ends stops waiting.
+func coalesced[T any](ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (T, error)) (T, error) {
+	ch := g.DoChan(key, func() (any, error) {
 		deadline, ok := ctx.Deadline()
 		if !ok {
 			deadline = time.Now().Add(readTimeout)
 		}
-		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return s.fetch(rctx, userID, useCache)
+		return fn(fctx)
 	})
+	var zero T
 	select {
 	case res := <-ch:
 		if res.Err != nil {
-			return View{}, res.Err
+			return zero, res.Err
 		}
-		return res.Val.(View), nil
+		return res.Val.(T), nil
 	case <-ctx.Done():
-		return View{}, upstreamFault(ctx.Err())
+		return zero, upstreamFault(ctx.Err())
 	}
 }
 
