@@ -181,19 +181,17 @@ func (s *Service) cachedView(ctx context.Context, userID string) (View, bool, er
 
 // fetch reads userID from Auth0 and, when useCache, caches what it read.
 func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View, error) {
-	if !useCache {
-		u, err := s.upstream.GetUser(ctx, userID)
-		if err != nil {
-			return View{}, callerFault(err)
+	var before uint64
+	cacheable := false
+	if useCache {
+		// Look again: a read that finished between this caller's miss and its
+		// joining the flight has filled the cache, and a second upstream read would
+		// be waste.
+		if v, ok, err := s.cachedView(ctx, userID); err == nil && ok {
+			return v, nil
 		}
-		return Seal(viewFrom(userID, u.Identities, primaryProfile(u))), nil
+		before, cacheable = s.generation(ctx, userID)
 	}
-	// Look again: a read that finished between this caller's miss and its joining
-	// the flight has filled the cache, and a second upstream read would be waste.
-	if v, ok, err := s.cachedView(ctx, userID); err == nil && ok {
-		return v, nil
-	}
-	before, cacheable := s.generation(ctx, userID)
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
 		return View{}, callerFault(err)
