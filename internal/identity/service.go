@@ -204,12 +204,9 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 }
 
 // generation returns userID's write generation before a read (see Service.writes);
-// cacheable is false when what the read finds must not be cached: the cache is off,
-// or the shared generation cannot be read.
+// cacheable is false when what the read finds must not be cached: the shared
+// generation cannot be read.
 func (s *Service) generation(ctx context.Context, userID string) (gen uint64, cacheable bool) {
-	if s.cfg.CacheTTL <= 0 {
-		return 0, false
-	}
 	if s.shared == nil {
 		return s.writeCounter(userID).Load(), true
 	}
