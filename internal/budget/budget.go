@@ -81,8 +81,9 @@ type Redis struct {
 	// still goes out, at most at the budget's rate from each replica.
 	fallback *Local
 	onError  func(error)
-	failing  atomic.Bool
-	retryAt  atomic.Int64 // unix ns: while failing, Redis is not asked before then
+	// retryAt is 0 while Redis answers; after it failed, the instant (unix ns)
+	// before which it is not asked again.
+	retryAt atomic.Int64
 }
 
 // NewRedis returns the budget of rps requests per second shared through rdb under
@@ -111,7 +112,7 @@ func NewRedis(rdb *redis.Client, key string, rps float64, onError func(error)) (
 // compete for each slot, and the GCRA in Redis gives it to one.
 func (b *Redis) Take(ctx context.Context) (granted bool, retryAfter time.Duration, err error) {
 	for {
-		if b.failing.Load() && time.Now().UnixNano() < b.retryAt.Load() {
+		if at := b.retryAt.Load(); at != 0 && time.Now().UnixNano() < at {
 			return b.fallback.Take(ctx)
 		}
 		rctx, cancel := context.WithTimeout(ctx, redisTimeout)
@@ -121,13 +122,12 @@ func (b *Redis) Take(ctx context.Context) (granted bool, retryAfter time.Duratio
 			if ctx.Err() != nil {
 				return false, 0, ctx.Err()
 			}
-			b.retryAt.Store(time.Now().Add(redisRetry).UnixNano())
-			if !b.failing.Swap(true) {
+			if b.retryAt.Swap(time.Now().Add(redisRetry).UnixNano()) == 0 {
 				b.onError(fmt.Errorf("budget: shared budget unavailable, pacing this replica alone: %w", err))
 			}
 			return b.fallback.Take(ctx)
 		}
-		if b.failing.Swap(false) {
+		if b.retryAt.Swap(0) != 0 {
 			b.onError(nil)
 		}
 		if res.Allowed > 0 {

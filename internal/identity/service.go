@@ -132,26 +132,35 @@ func (s *Service) List(ctx context.Context, userID string) (View, error) {
 			s.cfg.OnCacheLookup(CacheMiss)
 		}
 	}
-	ch := s.reads.DoChan(userID, func() (any, error) {
-		// Detached from the first caller's cancellation, which must not fail the
-		// others, but bounded by its deadline, so that 429 back-off is planned against
-		// the time a caller really has.
+	return coalesced(ctx, &s.reads, userID, func(ctx context.Context) (View, error) {
+		return s.fetch(ctx, userID, useCache)
+	})
+}
+
+// coalesced runs fn once for all concurrent callers of key in g (a read that
+// several requests need at once) and gives each its result. fn runs detached from
+// the first caller's cancellation, which must not fail the others, but bounded by
+// its deadline (readTimeout without one), so that 429 back-off is planned against
+// the time a caller really has. A caller whose ctx ends stops waiting.
+func coalesced[T any](ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (T, error)) (T, error) {
+	ch := g.DoChan(key, func() (any, error) {
 		deadline, ok := ctx.Deadline()
 		if !ok {
 			deadline = time.Now().Add(readTimeout)
 		}
-		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return s.fetch(rctx, userID, useCache)
+		return fn(fctx)
 	})
+	var zero T
 	select {
 	case res := <-ch:
 		if res.Err != nil {
-			return View{}, res.Err
+			return zero, res.Err
 		}
-		return res.Val.(View), nil
+		return res.Val.(T), nil
 	case <-ctx.Done():
-		return View{}, upstreamFault(ctx.Err())
+		return zero, upstreamFault(ctx.Err())
 	}
 }
 
@@ -172,19 +181,17 @@ func (s *Service) cachedView(ctx context.Context, userID string) (View, bool, er
 
 // fetch reads userID from Auth0 and, when useCache, caches what it read.
 func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View, error) {
-	if !useCache {
-		u, err := s.upstream.GetUser(ctx, userID)
-		if err != nil {
-			return View{}, callerFault(err)
+	var before uint64
+	cacheable := false
+	if useCache {
+		// Look again: a read that finished between this caller's miss and its
+		// joining the flight has filled the cache, and a second upstream read would
+		// be waste.
+		if v, ok, err := s.cachedView(ctx, userID); err == nil && ok {
+			return v, nil
 		}
-		return Seal(viewFrom(userID, u.Identities, primaryProfile(u))), nil
+		before, cacheable = s.generation(ctx, userID)
 	}
-	// Look again: a read that finished between this caller's miss and its joining
-	// the flight has filled the cache, and a second upstream read would be waste.
-	if v, ok, err := s.cachedView(ctx, userID); err == nil && ok {
-		return v, nil
-	}
-	before, cacheable := s.generation(ctx, userID)
 	u, err := s.upstream.GetUser(ctx, userID)
 	if err != nil {
 		return View{}, callerFault(err)
@@ -197,12 +204,9 @@ func (s *Service) fetch(ctx context.Context, userID string, useCache bool) (View
 }
 
 // generation returns userID's write generation before a read (see Service.writes);
-// cacheable is false when what the read finds must not be cached: the cache is off,
-// or the shared generation cannot be read.
+// cacheable is false when what the read finds must not be cached: the shared
+// generation cannot be read.
 func (s *Service) generation(ctx context.Context, userID string) (gen uint64, cacheable bool) {
-	if s.cfg.CacheTTL <= 0 {
-		return 0, false
-	}
 	if s.shared == nil {
 		return s.writeCounter(userID).Load(), true
 	}

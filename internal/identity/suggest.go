@@ -137,16 +137,8 @@ func (s *Suggester) search(ctx context.Context, email string) ([]candidate, erro
 	if users, ok := s.cached(email); ok {
 		return users, nil
 	}
-	ch := s.searches.DoChan(email, func() (any, error) {
-		// As List does: detached from the first caller's cancellation, bounded by its
-		// deadline.
-		deadline, ok := ctx.Deadline()
-		if !ok {
-			deadline = time.Now().Add(readTimeout)
-		}
-		sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-		defer cancel()
-		found, err := s.finder.UsersByEmail(sctx, email)
+	return coalesced(ctx, &s.searches, email, func(ctx context.Context) ([]candidate, error) {
+		found, err := s.finder.UsersByEmail(ctx, email)
 		if err != nil {
 			return nil, upstreamFault(err)
 		}
@@ -160,15 +152,6 @@ func (s *Suggester) search(ctx context.Context, email string) ([]candidate, erro
 		s.remember(email, users)
 		return users, nil
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.([]candidate), nil
-	case <-ctx.Done():
-		return nil, upstreamFault(ctx.Err())
-	}
 }
 
 func (s *Suggester) cached(email string) ([]candidate, bool) {

@@ -98,7 +98,7 @@ type Config struct {
 }
 
 // Budget is the Management API request budget all replicas share
-// (internal/ratelimit).
+// (internal/budget).
 type Budget interface {
 	// Take takes one request slot, waiting for it if need be. When the slot comes
 	// later than ctx's deadline allows, it takes nothing and returns at once with

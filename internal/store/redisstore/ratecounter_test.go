@@ -16,12 +16,7 @@ func TestRateCounterIsShared(t *testing.T) {
 	url := testkit.RedisURL(t)
 	prefix := testkit.RedisPrefix(t, url)
 	counter := func() *redisstore.RateCounter {
-		rdb, err := redisstore.NewClient(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rdb.Close() })
-		c := redisstore.NewRateCounter(rdb, prefix+"rate:")
+		c := redisstore.NewRateCounter(newClient(t, url), prefix+"rate:")
 		c.Config(10, time.Minute)
 		return c
 	}
@@ -54,11 +49,7 @@ func TestRateCounterIsShared(t *testing.T) {
 		}
 	}
 
-	rdb, err := redisstore.NewClient(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := newClient(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 	defer cancel()
 	keys, err := rdb.Keys(ctx, prefix+"rate:*").Result()
@@ -76,13 +67,9 @@ func TestRateCounterIsShared(t *testing.T) {
 // TestRateCounterFailsFastWithoutRedis: a counter whose Redis does not answer
 // reports an error within its timeout, so the limiter can fall back at once.
 func TestRateCounterFailsFastWithoutRedis(t *testing.T) {
-	proxy := testkit.StartTCPProxy(t, testkit.RedisAddr(t, testkit.RedisURL(t)))
-	rdb, err := redisstore.NewClient(testkit.RedisURLVia(t, testkit.RedisURL(t), proxy.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
-	c := redisstore.NewRateCounter(rdb, testkit.RedisPrefix(t, testkit.RedisURL(t))+"rate:")
+	url := testkit.RedisURL(t)
+	proxy := testkit.StartTCPProxy(t, testkit.RedisAddr(t, url))
+	c := redisstore.NewRateCounter(newClient(t, testkit.RedisURLVia(t, url, proxy.Addr())), testkit.RedisPrefix(t, url)+"rate:")
 	c.Config(10, time.Minute)
 	proxy.Stall()
 	start := time.Now()

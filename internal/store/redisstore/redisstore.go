@@ -109,24 +109,35 @@ type Options struct {
 // Store implements identity.Store and identity.SharedCache on Redis. It is safe for
 // concurrent use, and any number of Stores (replicas) may share one Redis and prefix.
 type Store struct {
-	rdb     *redis.Client
-	prefix  string
-	now     func() time.Time
+	keyspace
 	lockTTL time.Duration
 }
 
-// New returns a Store on rdb, which the caller keeps and closes.
-func New(rdb *redis.Client, opts Options) *Store {
+// keyspace is what Store and Registry share: a client, the prefix of their keys,
+// and the clock that judges expiry.
+type keyspace struct {
+	rdb    *redis.Client
+	prefix string
+	now    func() time.Time
+}
+
+// newKeyspace applies opts' defaults for Prefix and Now.
+func newKeyspace(rdb *redis.Client, opts Options) keyspace {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	return keyspace{rdb: rdb, prefix: opts.Prefix, now: opts.Now}
+}
+
+// New returns a Store on rdb, which the caller keeps and closes.
+func New(rdb *redis.Client, opts Options) *Store {
 	if opts.LockTTL <= 0 {
 		opts.LockTTL = DefaultLockTTL
 	}
-	return &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now, lockTTL: opts.LockTTL}
+	return &Store{keyspace: newKeyspace(rdb, opts), lockTTL: opts.LockTTL}
 }
 
 // Ping reports whether Redis answers: the readiness check.
@@ -137,8 +148,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// key names a key of kind (e.g. "view") for id under the store's prefix.
-func (s *Store) key(kind, id string) string { return s.prefix + kind + ":" + id }
+// key names a key of kind (e.g. "view") for id under the prefix.
+func (k keyspace) key(kind, id string) string { return k.prefix + kind + ":" + id }
 
 // unavailable wraps the error of a Redis command in ErrUnavailable, unless the
 // command failed because ctx ended: then the caller gave up (its deadline passed or

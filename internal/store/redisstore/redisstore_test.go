@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/linkbff/linkbff/internal/identity"
 	"github.com/linkbff/linkbff/internal/identity/storetest"
 	"github.com/linkbff/linkbff/internal/store/redisstore"
@@ -51,12 +53,18 @@ func (b *backend) replica(t *testing.T) *redisstore.Store {
 // replicaAt is replica through another address of the same server (a proxy).
 func (b *backend) replicaAt(t *testing.T, url string) *redisstore.Store {
 	t.Helper()
+	return redisstore.New(newClient(t, url), redisstore.Options{Prefix: b.prefix, Now: b.clock.Now, LockTTL: testLockTTL})
+}
+
+// newClient returns a client of its own (NewClient) on url, closed when t ends.
+func newClient(t *testing.T, url string) *redis.Client {
+	t.Helper()
 	rdb, err := redisstore.NewClient(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	return redisstore.New(rdb, redisstore.Options{Prefix: b.prefix, Now: b.clock.Now, LockTTL: testLockTTL})
+	return rdb
 }
 
 // TestContract: every rule of identity's store contract, SharedCache included, with

@@ -15,24 +15,14 @@ import (
 // identity state does, it judges expiry by its own clock (Options.Now); Redis TTLs
 // are garbage collection, set gcMargin later.
 type Registry struct {
-	rdb    *redis.Client
-	prefix string
-	now    func() time.Time
+	keyspace
 }
 
 // NewRegistry returns a Registry on rdb under opts.Prefix (Options.LockTTL is not
 // used).
 func NewRegistry(rdb *redis.Client, opts Options) *Registry {
-	if opts.Prefix == "" {
-		opts.Prefix = DefaultPrefix
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	return &Registry{rdb: rdb, prefix: opts.Prefix, now: opts.Now}
+	return &Registry{newKeyspace(rdb, opts)}
 }
-
-func (r *Registry) key(kind, id string) string { return r.prefix + kind + ":" + id }
 
 // addSession drops the owner's expired sessions, adds this one, and keeps the set
 // (in Redis time) as long as its longest-lived member plus gcMargin.

@@ -20,12 +20,7 @@ func TestRegistryContract(t *testing.T) {
 		backends = map[webauth.Registry]*backend{}
 	)
 	open := func(t *testing.T, be *backend) webauth.Registry {
-		rdb, err := redisstore.NewClient(be.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rdb.Close() })
-		r := redisstore.NewRegistry(rdb, redisstore.Options{Prefix: be.prefix, Now: be.clock.Now})
+		r := redisstore.NewRegistry(newClient(t, be.url), redisstore.Options{Prefix: be.prefix, Now: be.clock.Now})
 		mu.Lock()
 		defer mu.Unlock()
 		backends[r] = be
