@@ -111,7 +111,7 @@ func (w *Web) verifyLogoutToken(ctx context.Context, raw string) (logoutToken, e
 			return logoutToken{}, invalidLogout(nil, fmt.Sprintf("The logout token's typ %q is not logout+jwt.", typ))
 		}
 	}
-	payload, err := keySet{w.cfg.Keys}.VerifySignature(ctx, raw)
+	payload, err := keySet{w.cfg.Keys}.verify(ctx, jws)
 	if err != nil {
 		if errors.Is(err, auth.ErrKeysUnavailable) {
 			return logoutToken{}, logoutFailed(err)
