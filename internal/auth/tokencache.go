@@ -40,7 +40,6 @@ type cachedToken struct {
 	claims    *validator.ValidatedClaims // never mutated after validation
 	principal *Principal                 // built once from claims; read only
 	until     time.Time
-	cost      int
 }
 
 // entryOverhead is what an entry costs beyond its token and claims' strings: the
@@ -65,7 +64,7 @@ func (c *tokenCache) get(token string) (*cachedToken, bool) {
 		return nil, false
 	}
 	if !c.now().Before(e.until) {
-		c.dropLocked(token, e)
+		c.dropLocked(token)
 		return nil, false
 	}
 	return e, true
@@ -91,22 +90,22 @@ func (c *tokenCache) put(token string, claims *validator.ValidatedClaims, p *Pri
 	token = strings.Clone(token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.entries[token]; ok {
-		c.dropLocked(token, old)
+	if _, ok := c.entries[token]; ok {
+		c.dropLocked(token)
 	}
-	for k, e := range c.entries {
+	for k := range c.entries {
 		if c.bytes+cost <= c.maxBytes {
 			break
 		}
-		c.dropLocked(k, e)
+		c.dropLocked(k)
 	}
-	c.entries[token] = &cachedToken{claims: claims, principal: p, until: until, cost: cost}
+	c.entries[token] = &cachedToken{claims: claims, principal: p, until: until}
 	c.bytes += cost
 }
 
-func (c *tokenCache) dropLocked(token string, e *cachedToken) {
+func (c *tokenCache) dropLocked(token string) {
 	delete(c.entries, token)
-	c.bytes -= e.cost
+	c.bytes -= entryCost(token)
 }
 
 // flush forgets every entry (the signing keys changed).
