@@ -192,37 +192,25 @@ func parseRemoteAddr(remoteAddr string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
-// ResolveClient finds the request's client address (Client) and keeps it in the
-// request's context for ClientAddr. (linkbff's server keeps it in a request context
-// of its own instead, which answers IsClientKey.)
-func (l *Limits) ResolveClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, l.Client(r))))
-	})
-}
-
 // IsClientKey reports whether k is the key ClientAddr looks up: a context that
-// answers Value(k) with a *netip.Addr (or a netip.Addr) carries the client address
-// without a WithValue layer.
+// answers Value(k) with a *netip.Addr carries the client address (Client) without a
+// WithValue layer, as linkbff's server's request context does.
 func IsClientKey(k any) bool {
 	_, ok := k.(clientKey)
 	return ok
 }
 
-// ClientAddr returns the client address ResolveClient found (the zero Addr when it
-// did not run or the connection has no IP address).
+// ClientAddr returns the client address the context carries (see IsClientKey; the
+// zero Addr when it carries none or the connection has no IP address).
 func ClientAddr(ctx context.Context) netip.Addr {
-	switch a := ctx.Value(clientKey{}).(type) {
-	case *netip.Addr:
+	if a, ok := ctx.Value(clientKey{}).(*netip.Addr); ok {
 		return *a
-	case netip.Addr:
-		return a
 	}
 	return netip.Addr{}
 }
 
 // FromTrustedProxy returns whether a request's peer (the connection's, whatever
-// the headers say) is in one of proxies: the test ResolveClient applies before it
+// the headers say) is in one of proxies: the test Client applies before it
 // believes X-Forwarded-For, for whatever else a trusted proxy's word decides (the
 // trace context tracing continues). No proxies: false for every request.
 func FromTrustedProxy(proxies []netip.Prefix) func(*http.Request) bool {
