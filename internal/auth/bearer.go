@@ -288,6 +288,9 @@ func (g *grantType) UnmarshalJSON(b []byte) error {
 
 func (g grantType) has(gty string) bool { return slices.Contains(g, gty) }
 
+// validate is go-jwt-middleware's check of a token: it returns the token's
+// *Principal, from the cache or built once from the verified claims, which the
+// middleware puts in the request's context for Middleware to read.
 func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 	// Before the cache: only a token in its one canonical spelling can be looked up
 	// or stored, so one token never occupies two entries, and no spelling of a token
@@ -300,7 +303,7 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 		e, ok := b.cache.get(token)
 		b.onLookup(ok)
 		if ok {
-			return e.claims, nil
+			return e.principal, nil
 		}
 	}
 	val := b.validator
@@ -314,18 +317,23 @@ func (b *Bearer) validate(ctx context.Context, token string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := v.(*validator.ValidatedClaims); ok {
-		p := principalOf(c)
-		if b.cache != nil {
-			b.cache.put(token, c, p)
-		}
+	vc, _ := v.(*validator.ValidatedClaims)
+	p := principalOf(vc)
+	if p == nil {
+		return nil, errors.New("token has no sub claim")
 	}
-	return v, nil
+	if b.cache != nil {
+		b.cache.put(token, time.Unix(vc.RegisteredClaims.Expiry, 0), p)
+	}
+	return p, nil
 }
 
 // principalOf builds the Principal of validated claims (splitting the scope once),
 // or returns nil when they name no user.
 func principalOf(vc *validator.ValidatedClaims) *Principal {
+	if vc == nil {
+		return nil
+	}
 	ac, _ := vc.CustomClaims.(*accessClaims)
 	if vc.RegisteredClaims.Subject == "" || ac == nil {
 		return nil
@@ -349,14 +357,10 @@ func principalOf(vc *validator.ValidatedClaims) *Principal {
 // byte a token that passed it.
 func (b *Bearer) Middleware(next http.Handler) http.Handler {
 	full := b.mw.CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		vc, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
+		// validate hands go-jwt-middleware the token's Principal as its claims.
+		p, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*Principal)
 		if !ok {
 			next.ServeHTTP(w, r)
-			return
-		}
-		p := principalOf(vc)
-		if p == nil {
-			b.onError(w, r, invalidToken(errors.New("token has no sub claim")))
 			return
 		}
 		next.ServeHTTP(w, authenticated(r, p))

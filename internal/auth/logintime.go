@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -35,9 +34,7 @@ func LoginTime(r *http.Request, claim string) (at time.Time, present bool, err e
 		return time.Time{}, false, fmt.Errorf("the bearer token's payload: %w", err)
 	}
 	var claims map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil {
+	if err := json.Unmarshal(payload, &claims); err != nil {
 		return time.Time{}, false, fmt.Errorf("the bearer token's claims: %w", err)
 	}
 	raw, ok := claims[claim]

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/auth0/go-jwt-middleware/v2/validator"
 )
 
 // tokenCache remembers access tokens that passed validation, so that a client sending
@@ -14,10 +12,10 @@ import (
 //
 // It is keyed by the token itself, so a hit needs the exact bytes that were verified
 // (any other spelling of a token is a miss, verified in full), and a lookup neither
-// hashes nor allocates. The price is memory: an entry holds the token, its claims and
-// the Principal built from them. Each entry is charged entryCost (twice the token's
-// length, since the claims were decoded from it, plus entryOverhead for the structs
-// and the map), and the cache holds at most maxBytes of such charges: with Auth0's
+// hashes nor allocates. The price is memory: an entry holds the token and the
+// Principal built from its claims. Each entry is charged entryCost (twice the token's
+// length, since the Principal's strings were decoded from it, plus entryOverhead for
+// the structs and the map), and the cache holds at most maxBytes of such charges: with Auth0's
 // access tokens of about 1 KB, the default 8 MiB is some 3,000 tokens. When full, an
 // arbitrary entry is evicted (map iteration order), which is O(1) and good enough when
 // the working set is far smaller than the bound; a token larger than an eighth of
@@ -37,17 +35,14 @@ type tokenCache struct {
 }
 
 type cachedToken struct {
-	claims    *validator.ValidatedClaims // never mutated after validation
-	principal *Principal                 // built once from claims; read only
+	principal *Principal // built once from the verified claims; read only
 	until     time.Time
-	cost      int
 }
 
-// entryOverhead is what an entry costs beyond its token and claims' strings: the
-// cachedToken, ValidatedClaims, accessClaims and Principal structs, slice headers and
-// the map's own share. BenchmarkTokenCacheMemory checks the charge against the heap
-// an entry really holds (for a dev-tenant token of 750 bytes: 1.5 KB held, 2.1 KB
-// charged).
+// entryOverhead is what an entry costs beyond its token and its Principal's strings:
+// the cachedToken and Principal structs, slice headers and the map's own share.
+// BenchmarkTokenCacheMemory checks the charge against the heap an entry really holds
+// (for a dev-tenant token of 750 bytes: 1.1 KB held, 2.1 KB charged).
 const entryOverhead = 640
 
 func entryCost(token string) int { return 2*len(token) + entryOverhead }
@@ -65,23 +60,21 @@ func (c *tokenCache) get(token string) (*cachedToken, bool) {
 		return nil, false
 	}
 	if !c.now().Before(e.until) {
-		c.dropLocked(token, e)
+		c.dropLocked(token)
 		return nil, false
 	}
 	return e, true
 }
 
-// put caches token's claims and the Principal they make. p is nil for claims that
-// make no principal (no sub): such a token is not cached, so it keeps failing in
-// full.
-func (c *tokenCache) put(token string, claims *validator.ValidatedClaims, p *Principal) {
+// put caches the Principal of token, which expires at exp. A nil p is not cached.
+func (c *tokenCache) put(token string, exp time.Time, p *Principal) {
 	cost := entryCost(token)
 	if p == nil || cost > c.maxBytes/8 {
 		return
 	}
 	now := c.now()
 	until := now.Add(c.maxAge)
-	if exp := time.Unix(claims.RegisteredClaims.Expiry, 0); exp.Before(until) {
+	if exp.Before(until) {
 		until = exp
 	}
 	if !now.Before(until) {
@@ -91,22 +84,22 @@ func (c *tokenCache) put(token string, claims *validator.ValidatedClaims, p *Pri
 	token = strings.Clone(token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.entries[token]; ok {
-		c.dropLocked(token, old)
+	if _, ok := c.entries[token]; ok {
+		c.dropLocked(token)
 	}
-	for k, e := range c.entries {
+	for k := range c.entries {
 		if c.bytes+cost <= c.maxBytes {
 			break
 		}
-		c.dropLocked(k, e)
+		c.dropLocked(k)
 	}
-	c.entries[token] = &cachedToken{claims: claims, principal: p, until: until, cost: cost}
+	c.entries[token] = &cachedToken{principal: p, until: until}
 	c.bytes += cost
 }
 
-func (c *tokenCache) dropLocked(token string, e *cachedToken) {
+func (c *tokenCache) dropLocked(token string) {
 	delete(c.entries, token)
-	c.bytes -= e.cost
+	c.bytes -= entryCost(token)
 }
 
 // flush forgets every entry (the signing keys changed).

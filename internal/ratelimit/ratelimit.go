@@ -63,12 +63,6 @@ type limit struct {
 	name string
 }
 
-// exceeded counts r against key's limit (made by the limit's key) and, when it is
-// over, answers 429 and reports true. A nil limit is never exceeded.
-func (l *limit) exceeded(w http.ResponseWriter, r *http.Request, key string) bool {
-	return l != nil && l.RespondOnLimit(w, r, key)
-}
-
 // key is the counter key of id: the limit's name, a colon, id.
 func (l *limit) key(id string) string { return l.name + ":" + id }
 
@@ -198,37 +192,25 @@ func parseRemoteAddr(remoteAddr string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
-// ResolveClient finds the request's client address (Client) and keeps it in the
-// request's context for ClientAddr. (linkbff's server keeps it in a request context
-// of its own instead, which answers IsClientKey.)
-func (l *Limits) ResolveClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, l.Client(r))))
-	})
-}
-
 // IsClientKey reports whether k is the key ClientAddr looks up: a context that
-// answers Value(k) with a *netip.Addr (or a netip.Addr) carries the client address
-// without a WithValue layer.
+// answers Value(k) with a *netip.Addr carries the client address (Client) without a
+// WithValue layer, as linkbff's server's request context does.
 func IsClientKey(k any) bool {
 	_, ok := k.(clientKey)
 	return ok
 }
 
-// ClientAddr returns the client address ResolveClient found (the zero Addr when it
-// did not run or the connection has no IP address).
+// ClientAddr returns the client address the context carries (see IsClientKey; the
+// zero Addr when it carries none or the connection has no IP address).
 func ClientAddr(ctx context.Context) netip.Addr {
-	switch a := ctx.Value(clientKey{}).(type) {
-	case *netip.Addr:
+	if a, ok := ctx.Value(clientKey{}).(*netip.Addr); ok {
 		return *a
-	case netip.Addr:
-		return a
 	}
 	return netip.Addr{}
 }
 
 // FromTrustedProxy returns whether a request's peer (the connection's, whatever
-// the headers say) is in one of proxies: the test ResolveClient applies before it
+// the headers say) is in one of proxies: the test Client applies before it
 // believes X-Forwarded-For, for whatever else a trusted proxy's word decides (the
 // trace context tracing continues). No proxies: false for every request.
 func FromTrustedProxy(proxies []netip.Prefix) func(*http.Request) bool {
@@ -261,35 +243,33 @@ func isRead(r *http.Request) bool {
 // ByClient limits requests per client address: IPReads for reads, IPWrites for the
 // rest. It belongs before authentication, so that a flood costs no token check.
 func (l *Limits) ByClient(next http.Handler) http.Handler {
-	if l.ipReads == nil && l.ipWrites == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rl := l.ipWrites
-		if isRead(r) {
-			rl = l.ipReads
-		}
-		if rl != nil && rl.exceeded(w, r, rl.addrKey(ClientAddr(r.Context()))) {
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return limitBy(l.ipReads, l.ipWrites, func(rl *limit, r *http.Request) string {
+		return rl.addrKey(ClientAddr(r.Context()))
+	})(next)
 }
 
 // ByUser limits requests per user, UserReads for reads and UserWrites for the rest;
 // user returns the authenticated user of a request, so it belongs after
 // authentication.
 func (l *Limits) ByUser(user func(*http.Request) string) func(http.Handler) http.Handler {
+	return limitBy(l.userReads, l.userWrites, func(rl *limit, r *http.Request) string {
+		return rl.key(user(r))
+	})
+}
+
+// limitBy counts each request against reads or writes (nil: no limit) under the key
+// key makes, and answers 429 instead of passing it on when that limit is over.
+func limitBy(reads, writes *limit, key func(*limit, *http.Request) string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		if l.userReads == nil && l.userWrites == nil {
+		if reads == nil && writes == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rl := l.userWrites
+			rl := writes
 			if isRead(r) {
-				rl = l.userReads
+				rl = reads
 			}
-			if rl != nil && rl.exceeded(w, r, rl.key(user(r))) {
+			if rl != nil && rl.RespondOnLimit(w, r, key(rl, r)) {
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -111,7 +111,7 @@ func (w *Web) verifyLogoutToken(ctx context.Context, raw string) (logoutToken, e
 			return logoutToken{}, invalidLogout(nil, fmt.Sprintf("The logout token's typ %q is not logout+jwt.", typ))
 		}
 	}
-	payload, err := keySet{w.cfg.Keys}.VerifySignature(ctx, raw)
+	payload, err := keySet{w.cfg.Keys}.verify(ctx, jws)
 	if err != nil {
 		if errors.Is(err, auth.ErrKeysUnavailable) {
 			return logoutToken{}, logoutFailed(err)
@@ -119,9 +119,7 @@ func (w *Web) verifyLogoutToken(ctx context.Context, raw string) (logoutToken, e
 		return logoutToken{}, invalidLogout(err, "The logout token's signature is not the tenant's.")
 	}
 	var claims map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil {
+	if err := json.Unmarshal(payload, &claims); err != nil {
 		return logoutToken{}, invalidLogout(err, "The logout token's claims are not a JSON object.")
 	}
 	str := func(name string) (string, bool) {

@@ -2,7 +2,6 @@ package webauth
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 
@@ -12,8 +11,9 @@ import (
 )
 
 // keySet lets go-oidc check ID-token signatures with the KeySource the bearer
-// validator already uses: one JWKS cache, and its rate-limited refresh on an unknown
-// kid. go-oidc itself checks the algorithm, issuer, audience and expiry.
+// validator already uses: one JWKS cache, its rate-limited refresh on an unknown
+// kid, and its binding of each key to RS256 (KeySource.VerificationKey). go-oidc
+// itself checks the algorithm, issuer, audience and expiry.
 type keySet struct{ keys *auth.KeySource }
 
 func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
@@ -21,6 +21,13 @@ func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error)
 	if err != nil {
 		return nil, fmt.Errorf("malformed ID token: %w", err)
 	}
+	return k.verify(ctx, jws)
+}
+
+// verify checks the signature of a parsed token with the tenant's key of its kid and
+// returns the payload. While the keys cannot be fetched its error is KeySource.Keys'
+// (wrapping auth.ErrKeysUnavailable): not the token's fault.
+func (k keySet) verify(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error) {
 	if len(jws.Signatures) != 1 {
 		return nil, errors.New("ID token must have exactly one signature")
 	}
@@ -28,17 +35,9 @@ func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error)
 	if kid == "" {
 		return nil, errors.New("ID token has no kid")
 	}
-	set, err := k.keys.Keys(ctx, kid)
+	pub, err := k.keys.VerificationKey(ctx, kid)
 	if err != nil {
-		return nil, err // the keys cannot be fetched: not the token's fault
-	}
-	found := set.Key(kid)
-	if len(found) == 0 {
-		return nil, fmt.Errorf("unknown signing key %q", kid)
-	}
-	pub, ok := found[0].Key.(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("signing key %q is not an RSA public key", kid)
+		return nil, err
 	}
 	return jws.Verify(pub)
 }

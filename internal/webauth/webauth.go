@@ -176,9 +176,6 @@ func New(cfg Config) (*Web, error) {
 	return w, nil
 }
 
-// CookieName is the session cookie's name (with the __Host- prefix when BaseURL is https).
-func (w *Web) CookieName() string { return w.sessions.Cookie.Name }
-
 // User is the signed-in person, from the ID token of the login.
 type User struct {
 	Subject  string    `json:"sub"`
