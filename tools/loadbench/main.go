@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -693,7 +692,7 @@ func do(req *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(bufio.NewReader(res.Body))
+	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		return nil, err
 	}
