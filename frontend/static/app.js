@@ -170,6 +170,14 @@ function loadIdentities() {
   return page.loading;
 }
 
+// ensureListed reads the list unless it shows already: a page back from the other
+// account's login reads it only once Lock has told what became of that login.
+function ensureListed() {
+  if (!page.listed) {
+    loadIdentities();
+  }
+}
+
 function confirmUnlink(identity, name, text) {
   if (page.busy) {
     return;
@@ -285,40 +293,32 @@ const lockEvents = {
   authenticated: link,
   failed(kind, err) {
     say(describeLock(kind, err).text, { kind: 'error', code: `lock_${kind}` });
-    if (!page.listed) {
-      loadIdentities();
-    }
+    ensureListed();
   },
   closed() {
     say(describeLock('closed').text, { code: 'lock_closed' });
     $('link-account').focus();
   },
-  nothing() {
-    if (!page.listed) {
-      loadIdentities();
-    }
-  },
+  nothing: ensureListed,
 };
 
-function lock() {
-  page.lock ??= createLock(page.config, lockEvents).catch((err) => {
-    page.lock = null; // a later attempt loads the bundle again
+// pageLock returns the promise of the Lock kept in page[key], constructing it with
+// options the first time.
+function pageLock(key, options) {
+  page[key] ??= createLock(page.config, lockEvents, options).catch((err) => {
+    page[key] = null; // a later attempt loads the bundle again
     throw err;
   });
-  return page.lock;
+  return page[key];
 }
+
+const lock = () => pageLock('lock');
 
 // prefilledLock is a Lock whose email field holds the person's own email, for a
 // suggested database account (the same email, by definition). Lock takes prefill only
 // at construction, so it is an instance of its own. The login comes back through a
 // redirect, whose result the next page load's Lock reads.
-function prefilledLock() {
-  page.prefilled ??= createLock(page.config, lockEvents, { prefillEmail: page.user.email }).catch((err) => {
-    page.prefilled = null;
-    throw err;
-  });
-  return page.prefilled;
-}
+const prefilledLock = () => pageLock('prefilled', { prefillEmail: page.user.email });
 
 // startLink opens the login window for the account to link: any account, or, for a
 // suggestion, only its connection ({connection, social}).
@@ -364,9 +364,7 @@ async function link(idToken, sub) {
       return;
     }
     fail(err);
-    if (!page.listed) {
-      loadIdentities();
-    }
+    ensureListed();
   } finally {
     setBusy(false);
   }

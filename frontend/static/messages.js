@@ -5,15 +5,16 @@
 const LOGIN = '/auth/login?returnTo=%2F';
 const tryAgainIn = (p) =>
   p.retryAfter ? `Try again in ${p.retryAfter} second${p.retryAfter === 1 ? '' : 's'}.` : 'Try again in a minute.';
+const logInAgain = { href: LOGIN, text: 'Log in again' };
 const reference = (p) => (p.requestId ? ` If it keeps happening, give this reference to support: ${p.requestId}.` : '');
 
-// Each entry returns {text, action?, signedOut?, refresh?}. action is a link offered
-// with the message; signedOut means the session is gone; refresh means the list of
-// accounts may have changed and is read again.
+// Each entry is the message's text alone, or returns {text, action?, signedOut?,
+// refresh?}. action is a link offered with the message; signedOut means the session
+// is gone; refresh means the list of accounts may have changed and is read again.
 const messages = {
   invalid_token: () => ({
     text: 'Your session has ended. Log in again to manage your linked accounts.',
-    action: { href: LOGIN, text: 'Log in again' },
+    action: logInAgain,
     signedOut: true,
   }),
   reauth_required: (p) => ({
@@ -22,31 +23,19 @@ const messages = {
   }),
   account_not_found: () => ({
     text: 'Your account is not there any more under this login: it was deleted, or linked into another account since you logged in. Log in again to continue with the account it belongs to now.',
-    action: { href: LOGIN, text: 'Log in again' },
+    action: logInAgain,
     signedOut: true,
   }),
   insufficient_scope: () => ({
     text: "Your login does not allow this change. Log in again; if it keeps happening, tell the site's administrator.",
-    action: { href: LOGIN, text: 'Log in again' },
+    action: logInAgain,
   }),
-  csrf_failed: () => ({
-    text: 'The request was refused because it did not come from this page. Reload the page and try again.',
-  }),
-  invalid_link_token: () => ({
-    text: "The other account's login could not be verified, so nothing was linked. Choose “Link another account” and log in to it again.",
-  }),
-  link_token_too_old: () => ({
-    text: 'The login to the other account is too old to be used for linking. Choose “Link another account” and log in to it again.',
-  }),
-  nonce_mismatch: () => ({
-    text: 'That linking attempt expired or was already used, so nothing was linked. Choose “Link another account” to start again.',
-  }),
-  already_linked: () => ({
-    text: 'That login already belongs to this account, so there is nothing to link. To add a different login, choose “Link another account” and pick another one.',
-  }),
-  email_not_verified: () => ({
-    text: "The other account's email address is not verified, so it cannot be linked. Verify it first (look for the verification email from that service), then try again.",
-  }),
+  csrf_failed: 'The request was refused because it did not come from this page. Reload the page and try again.',
+  invalid_link_token: "The other account's login could not be verified, so nothing was linked. Choose “Link another account” and log in to it again.",
+  link_token_too_old: 'The login to the other account is too old to be used for linking. Choose “Link another account” and log in to it again.',
+  nonce_mismatch: 'That linking attempt expired or was already used, so nothing was linked. Choose “Link another account” to start again.',
+  already_linked: 'That login already belongs to this account, so there is nothing to link. To add a different login, choose “Link another account” and pick another one.',
+  email_not_verified: "The other account's email address is not verified, so it cannot be linked. Verify it first (look for the verification email from that service), then try again.",
   identity_already_exists: () => ({
     text: 'That login is already linked to another account. If that account is yours, log in with it and unlink the login there first, then link it here.',
     refresh: true,
@@ -55,9 +44,7 @@ const messages = {
     text: 'That login is no longer linked to your account (it may have been unlinked elsewhere). The list below is up to date.',
     refresh: true,
   }),
-  primary_identity: () => ({
-    text: 'The primary login of your account cannot be unlinked. You can unlink any of the others.',
-  }),
+  primary_identity: 'The primary login of your account cannot be unlinked. You can unlink any of the others.',
   account_busy: () => ({
     text: 'Another change to your linked accounts is still in progress. Wait a moment, then try again.',
     refresh: true,
@@ -87,9 +74,7 @@ const messages = {
   internal_error: (p) => ({
     text: `Something went wrong in linkbff. Try again.${reference(p)}`,
   }),
-  network: () => ({
-    text: 'linkbff cannot be reached. Check your internet connection, then try again.',
-  }),
+  network: 'linkbff cannot be reached. Check your internet connection, then try again.',
   unexpected: (p) => ({
     text: `linkbff gave an unexpected answer. Reload the page and try again.${reference(p)}`,
   }),
@@ -112,7 +97,7 @@ function pageMistake(p) {
 export function describe(p) {
   const known = Object.hasOwn(messages, p.code) ? messages[p.code] : undefined;
   if (known) {
-    return known(p);
+    return typeof known === 'string' ? { text: known } : known(p);
   }
   if (p.status === 401) {
     return { ...messages.invalid_token(), text: `${p.title || 'You are not logged in'}. Log in again to continue.` };
@@ -174,7 +159,7 @@ export function describeLoginError(code) {
     text: known
       ? loginErrors[code]
       : "The login did not complete because of a problem between this site and Auth0. If this keeps happening, tell the site's administrator.",
-    action: { href: LOGIN, text: 'Log in again' },
+    action: logInAgain,
   };
 }
 

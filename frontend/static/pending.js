@@ -31,16 +31,18 @@ function write(key, value) {
 
 const str = (v) => (typeof v === 'string' ? v : '');
 
-// linking remembers the target of the login window being opened ({connection,
-// social}; an empty connection for any account).
-export function rememberLinking(target) {
-  write(LINKING, { connection: str(target.connection), social: Boolean(target.social) });
+// target is the {connection, social} of a login window (an empty connection for any
+// account) out of v, an object read back from storage or given by the page.
+const target = (v) => ({ connection: str(v.connection), social: Boolean(v.social) });
+
+// rememberLinking remembers the target of the login window being opened.
+export function rememberLinking(t) {
+  write(LINKING, target(t));
 }
 
 // takeLinking returns (and forgets) the target of the last login window.
 export function takeLinking() {
-  const v = read(LINKING);
-  return v ? { connection: str(v.connection), social: Boolean(v.social) } : { connection: '', social: false };
+  return target(read(LINKING) || {});
 }
 
 // rememberPending keeps a change to finish after the fresh login: {action: 'link',
@@ -57,7 +59,7 @@ export function takePending() {
     return null;
   }
   if (v.action === 'link') {
-    return { action: 'link', connection: str(v.connection), social: Boolean(v.social) };
+    return { action: 'link', ...target(v) };
   }
   if (v.action === 'unlink' && str(v.provider) && str(v.user_id)) {
     return { action: 'unlink', provider: v.provider, user_id: v.user_id };

@@ -97,20 +97,20 @@ func wrongType(property, want string, got json.RawMessage) *apiError {
 	return invalidBody(fmt.Sprintf("'Expected type %s but found type %s' on property %s.", want, jsonType(got), property))
 }
 
-// memberString decodes a string member; null is allowed only when nullable (and then
-// reported as ok with isNull).
-func memberString(obj map[string]json.RawMessage, name string, nullable bool) (s string, isNull bool, err *apiError) {
+// memberString decodes a string member; null is allowed only when nullable, and read
+// as "" (what a null profile string leaves).
+func memberString(obj map[string]json.RawMessage, name string, nullable bool) (s string, err *apiError) {
 	raw := obj[name]
 	switch jsonType(raw) {
 	case "string":
 		_ = json.Unmarshal(raw, &s)
-		return s, false, nil
+		return s, nil
 	case "null":
 		if nullable {
-			return "", true, nil
+			return "", nil
 		}
 	}
-	return "", false, wrongType(name, "string", raw)
+	return "", wrongType(name, "string", raw)
 }
 
 // memberObject decodes an object member (nil when absent).

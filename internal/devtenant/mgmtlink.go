@@ -56,7 +56,7 @@ func (t *Tenant) secondaryFromBody(obj map[string]json.RawMessage, c *mgmtCaller
 	case hasLink && (hasProvider || hasUserID || hasConn):
 		return "", invalidBody(msgLinkBothVariants)
 	case hasLink:
-		token, _, err := memberString(obj, "link_with", false)
+		token, err := memberString(obj, "link_with", false)
 		if err != nil {
 			return "", err
 		}
@@ -75,12 +75,12 @@ func providerUserID(obj map[string]json.RawMessage) (string, *apiError) {
 			return "", invalidBody("'Missing required property: " + name + "'.")
 		}
 	}
-	provider, _, err := memberString(obj, "provider", false)
+	provider, err := memberString(obj, "provider", false)
 	if err != nil {
 		return "", err
 	}
 	if _, ok := obj["connection_id"]; ok {
-		if _, _, err := memberString(obj, "connection_id", false); err != nil {
+		if _, err := memberString(obj, "connection_id", false); err != nil {
 			return "", err
 		}
 	}

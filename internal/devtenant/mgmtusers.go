@@ -103,14 +103,13 @@ func (t *Tenant) getUsersByEmail(r *http.Request, c *mgmtCaller) (any, error) {
 }
 
 // userPatch is a validated PATCH /api/v2/users/{id} body. Pointers are nil for
-// members that were not sent; clear lists members set to null.
+// members that were not sent; a profile string sent as null is "" (removed).
 type userPatch struct {
 	email         *string
 	emailVerified *bool
 	name          *string
 	nickname      *string
 	picture       *string
-	clear         []string
 	userMetadata  map[string]any
 	appMetadata   map[string]any
 }
@@ -124,7 +123,7 @@ func parseUserPatch(obj map[string]json.RawMessage) (userPatch, *apiError) {
 		return p, err
 	}
 	if raw, ok := obj["email"]; ok {
-		s, _, err := memberString(obj, "email", false)
+		s, err := memberString(obj, "email", false)
 		if err != nil {
 			return p, err
 		}
@@ -159,13 +158,9 @@ func (p *userPatch) setProfileString(obj map[string]json.RawMessage, name string
 	if _, ok := obj[name]; !ok {
 		return nil
 	}
-	s, isNull, err := memberString(obj, name, true)
+	s, err := memberString(obj, name, true) // null: ""
 	if err != nil {
 		return err
-	}
-	if isNull {
-		p.clear = append(p.clear, name)
-		return nil
 	}
 	switch name {
 	case "name":
@@ -192,16 +187,6 @@ func (p userPatch) apply(u *userRecord, now time.Time) {
 	setIf(&u.Name, p.name)
 	setIf(&u.Nickname, p.nickname)
 	setIf(&u.Picture, p.picture)
-	for _, name := range p.clear {
-		switch name {
-		case "name":
-			u.Name = ""
-		case "nickname":
-			u.Nickname = ""
-		case "picture":
-			u.Picture = ""
-		}
-	}
 	mergeMembers(u.UserMetadata, p.userMetadata)
 	mergeMembers(u.AppMetadata, p.appMetadata)
 	u.UpdatedAt = now

@@ -52,10 +52,8 @@ func (t *Tenant) Mint(req MintRequest) (Tokens, error) {
 	if _, ok := t.clients[req.ClientID]; !ok {
 		return Tokens{}, fmt.Errorf("%w: client %q", ErrUnknown, req.ClientID)
 	}
-	if req.Audience != "" && req.Audience != t.ManagementAudience() {
-		if _, ok := t.apis[req.Audience]; !ok {
-			return Tokens{}, fmt.Errorf("%w: audience %q", ErrUnknown, req.Audience)
-		}
+	if req.Audience != "" && !t.knownAudienceLocked(req.Audience) {
+		return Tokens{}, fmt.Errorf("%w: audience %q", ErrUnknown, req.Audience)
 	}
 	scope := req.Scope
 	if scope == "" {

@@ -54,8 +54,9 @@ func profileClaims(u *userRecord, scope string) map[string]any {
 	c := map[string]any{"sub": u.UserID}
 	scopes := strings.Fields(scope)
 	if slices.Contains(scopes, "profile") || scope == "" {
+		profile := u.profile()
 		for _, k := range []string{"name", "nickname", "picture"} {
-			if v, ok := u.profile()[k]; ok {
+			if v, ok := profile[k]; ok {
 				c[k] = v
 			}
 		}
@@ -77,7 +78,7 @@ func (t *Tenant) accessTokenClaims(sub, clientID, audience, scope string, iat ti
 	// A user token asking for openid may also call /userinfo, as Auth0's do; a token
 	// issued for /userinfo itself names it once.
 	if gty != "client-credentials" && audience != t.userinfoAudience() && strings.Contains(" "+scope+" ", " openid ") {
-		aud = []string{audience, t.issuer + "userinfo"}
+		aud = []string{audience, t.userinfoAudience()}
 	}
 	c := map[string]any{
 		"iss":   t.issuer,

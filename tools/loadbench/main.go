@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -296,16 +295,16 @@ type linkbff struct {
 // else in development mode, with its embedded tenant.
 func startLinkbff(ctx context.Context, o options) (*linkbff, error) {
 	addr, tenantAddr := freeAddr(), freeAddr()
-	var tenant *exec.Cmd
+	var tenant *server // the tenant's own process, with -devtenant
 	if o.devtenant != "" {
-		tenant = exec.Command(o.devtenant, "-addr", tenantAddr, "-log-level", "warn")
-		tenant.Stdout, tenant.Stderr = io.Discard, os.Stderr
-		if err := tenant.Start(); err != nil {
+		cmd := exec.Command(o.devtenant, "-addr", tenantAddr, "-log-level", "warn")
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start %s: %w (build it with make build)", o.devtenant, err)
 		}
-		ts := &server{name: "devtenant", cmd: tenant}
+		tenant = &server{name: "devtenant", cmd: cmd}
 		if err := waitUp(ctx, "http://"+tenantAddr+"/.well-known/jwks.json"); err != nil {
-			ts.stop()
+			tenant.stop()
 			return nil, err
 		}
 	}
@@ -331,15 +330,15 @@ func startLinkbff(ctx context.Context, o options) (*linkbff, error) {
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		if tenant != nil {
-			(&server{cmd: tenant}).stop()
+			tenant.stop()
 		}
 		return nil, fmt.Errorf("start %s: %w (build it with make build)", o.linkbff, err)
 	}
-	lb := &linkbff{server: &server{name: "linkbff", url: "http://" + addr, cmd: cmd}, tenant: "http://" + tenantAddr}
-	if tenant != nil {
-		lb.tenantProc = &server{name: "devtenant", cmd: tenant}
+	lb := &linkbff{
+		server:     &server{name: "linkbff", url: "http://" + addr, cmd: cmd, metrics: "http://" + addr + "/metrics"},
+		tenantProc: tenant,
+		tenant:     "http://" + tenantAddr,
 	}
-	lb.metrics = lb.url + "/metrics"
 	if err := waitUp(ctx, lb.url+"/healthz"); err != nil {
 		lb.stop()
 		return nil, err
@@ -693,7 +692,7 @@ func do(req *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(bufio.NewReader(res.Body))
+	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		return nil, err
 	}
