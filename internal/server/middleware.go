@@ -85,7 +85,8 @@ func (s *server) recordMetrics(next http.Handler) http.Handler {
 }
 
 // nameSpan names the request's server span after its route, once the router has
-// matched it (tracing.NameServerSpan). With tracing off it is not installed.
+// matched it (tracing.NameServerSpan), with the client's address as scopeRequest,
+// below it, put it in the log context. With tracing off it is not installed.
 func (s *server) nameSpan(next http.Handler) http.Handler {
 	if s.deps.Tracing == nil {
 		return next
@@ -93,7 +94,7 @@ func (s *server) nameSpan(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
-		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), clientIP(ex.client, r))
+		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), ex.log.ClientIP())
 	})
 }
 
