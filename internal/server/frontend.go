@@ -90,9 +90,9 @@ func frontendHandler(files fs.FS, client ClientConfig, notFound http.HandlerFunc
 			notFound(w, r)
 			return
 		}
+		// X-Content-Type-Options is securityHeaders', as on every response.
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
 		// same-origin rather than no-referrer: with no-referrer a browser sends
 		// "Origin: null" on the page's form posts (logout), which a cross-origin
 		// check must refuse when the browser sends no Sec-Fetch-Site.
