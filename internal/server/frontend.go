@@ -17,9 +17,6 @@ import (
 	"time"
 )
 
-// readyTimeout bounds the readiness check.
-const readyTimeout = 3 * time.Second
-
 // ContentSecurityPolicy is the policy the page and its files are served under. It
 // allows what the page and Auth0 Lock need and nothing else:
 //   - scripts from linkbff and the tenant (Lock loads the client's connections as JSONP

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
@@ -116,6 +117,9 @@ func (s *server) UnlinkIdentity(w http.ResponseWriter, r *http.Request, provider
 func (s *server) GetHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
+
+// readyTimeout bounds the readiness check.
+const readyTimeout = 3 * time.Second
 
 // GetReadiness implements GET /readyz: the process can reach what it needs. The
 // checks run at once, so a slow dependency does not eat another's time.
