@@ -101,8 +101,8 @@ func (s *server) nameSpan(next http.Handler) http.Handler {
 // scopeRequest gives the request the context every layer below works in: the
 // client's address (ratelimit.ClientAddr: the peer, or behind TRUSTED_PROXIES what
 // their X-Forwarded-For names), its log context (its id and the client's address),
-// where they find their logger (reqlog.From), and a deadline of RequestTimeout, so
-// that no call below can outlive what a client waits for. One requestContext carries
+// where they find their logger (reqlog.From), and a deadline of RequestTimeout from
+// the request's start, so that no call below can outlive what a client waits for. One requestContext carries
 // them all: one request copy, no WithValue. The logger is made only if a layer logs, the deadline's timer only if
 // something waits on it.
 func (s *server) scopeRequest(next http.Handler) http.Handler {
@@ -113,7 +113,7 @@ func (s *server) scopeRequest(next http.Handler) http.Handler {
 		if s.deps.Tracing != nil {
 			ex.log.BindContext(r.Context()) // holds the server span
 		}
-		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
+		ex.ctx.init(r.Context(), ex.start.Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
 		ex.ctx.principal = &ex.principal
 		defer ex.ctx.end()
 		next.ServeHTTP(ex, r.WithContext(&ex.ctx))
