@@ -549,7 +549,7 @@ func (c Config) Validate() error {
 	if c.DebugAddr != "" {
 		// Profiles show memory and the command line: never on a reachable address.
 		// A host must be given: an empty one means every interface.
-		if host, _, err := net.SplitHostPort(c.DebugAddr); err != nil || !isLoopback(host) {
+		if !loopbackAddr(c.DebugAddr) {
 			bad("DEBUG_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 or [::1]:6060 (pprof is never served on other interfaces), got %q", c.DebugAddr)
 		}
 	}
