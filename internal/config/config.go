@@ -413,10 +413,8 @@ func (c Config) LockTenant() string {
 // Validate checks a complete configuration. In dev mode the Auth0 settings come from
 // the embedded tenant and are checked after it starts (call Validate again then).
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
-	}
+	var r reader
+	bad := r.fail
 	if !c.Dev || c.Auth0URL != "" {
 		for _, v := range []struct{ name, value string }{
 			{"AUTH0_AUDIENCE", c.Audience},
@@ -563,7 +561,7 @@ func (c Config) Validate() error {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)
 	}
-	return errors.Join(errs...)
+	return errors.Join(r.errs...)
 }
 
 // Weakening is one setting that weakens a check.
