@@ -139,7 +139,7 @@ func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
 			defer mu.Unlock()
 			checks[name] = "ok"
 			if err != nil {
-				s.log.Warn("not ready", "check", name, "err", err)
+				s.deps.Logger.Warn("not ready", "check", name, "err", err)
 				checks[name] = "unreachable"
 				if nr, ok := errors.AsType[*NotReadyError](err); ok {
 					checks[name] = nr.State

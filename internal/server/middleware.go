@@ -109,7 +109,7 @@ func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		ex.client = s.deps.Limits.Client(r)
-		ex.log.Init(s.log, requestID(ex), clientIP(ex.client, r))
+		ex.log.Init(s.deps.Logger, requestID(ex), clientIP(ex.client, r))
 		if s.deps.Tracing != nil {
 			ex.log.BindContext(r.Context()) // holds the server span
 		}

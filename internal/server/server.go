@@ -103,7 +103,6 @@ type server struct {
 	metrics     *httpMetrics
 	metricsHTTP http.Handler // serves GET /metrics from deps.Metrics
 	cfg         Config
-	log         *slog.Logger
 	deps        Deps
 }
 
@@ -121,7 +120,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Limits == nil {
 		deps.Limits = ratelimit.New(ratelimit.Config{})
 	}
-	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
+	s := &server{cfg: cfg, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	if deps.Tracing != nil {
 		return deps.Tracing.Handler(s.routes())
 	}
