@@ -28,5 +28,5 @@ const TenantPlaceholder = "https://YOUR_TENANT.auth0.com"
 // TenantPlaceholder, as GET /openapi.yaml serves it: Swagger UI, Postman and other
 // tools importing it then find the tenant's authorize, token and discovery URLs.
 func OpenAPISpecFor(tenant string) []byte {
-	return bytes.ReplaceAll(OpenAPISpec(), []byte(TenantPlaceholder), []byte(tenant))
+	return bytes.ReplaceAll(openAPISpec, []byte(TenantPlaceholder), []byte(tenant)) // a copy, always
 }

@@ -40,11 +40,11 @@ func benchHandler(b testing.TB, getenv func(string) string) http.Handler {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://127.0.0.1" // run derives it from the listener; there is none here
 	}
-	h, err := build(cfg, newLoggers(cfg, io.Discard), nil)
+	svc, err := assemble(cfg, newLoggers(cfg, io.Discard), nil, nil, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h
+	return svc.handler
 }
 
 // accessTokens mints n distinct access tokens of userID for linkbff's API (they differ

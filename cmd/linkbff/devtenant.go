@@ -96,9 +96,15 @@ func (e *embeddedTenant) banner(w io.Writer, cfg config.Config) {
 	tw.Flush()
 	fmt.Fprintf(&b, "API: %s/me/identities (contract: %s/openapi.yaml). An access token for curl:\n", cfg.BaseURL, cfg.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' \\\n", tenant.URL())
-	fmt.Fprintf(&b, "    -d '{\"user_id\":\"auth0|alice\",\"client_id\":\"%s\",\"audience\":\"%s\",\"scope\":\"openid %s %s\"}'\n",
-		cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite)
+	fmt.Fprintf(&b, "    -d '%s'\n", demoTokenBody(cfg))
 	fmt.Fprint(w, b.String())
+}
+
+// demoTokenBody is the body of the token request the banner and its record show:
+// an access token of the demo user alice for linkbff's API, with both scopes.
+func demoTokenBody(cfg config.Config) string {
+	return fmt.Sprintf(`{"user_id":"auth0|alice","client_id":"%s","audience":"%s","scope":"openid %s %s"}`,
+		cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite)
 }
 
 // demoLogin is one demo user of the banner's record.
@@ -131,6 +137,5 @@ func (e *embeddedTenant) record(log *slog.Logger, cfg config.Config) {
 		"api", cfg.BaseURL+"/me/identities",
 		"contract", cfg.BaseURL+"/openapi.yaml",
 		"demo_logins", logins,
-		"token_request", fmt.Sprintf(`curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' -d '{"user_id":"auth0|alice","client_id":"%s","audience":"%s","scope":"openid %s %s"}'`,
-			tenant.URL(), cfg.ClientID, cfg.Audience, cfg.ScopeRead, cfg.ScopeWrite))
+		"token_request", fmt.Sprintf(`curl -s -X POST %s/__dev/tokens -H 'Content-Type: application/json' -d '%s'`, tenant.URL(), demoTokenBody(cfg)))
 }

@@ -35,7 +35,7 @@ func newLoggers(cfg config.Config, w io.Writer) loggers {
 	var access reqlog.AccessLog = &reqlog.JSONAccess{Out: sink, Level: cfg.LogLevel}
 	if cfg.LogFormat == "text" {
 		handler = slog.NewTextHandler(sink, opts)
-		access = reqlog.SlogAccess{Logger: slog.New(slog.NewTextHandler(sink, opts))}
+		access = reqlog.SlogAccess{Logger: slog.New(handler)} // unflushed: see logSink
 	}
 	return loggers{
 		log:    slog.New(flushingHandler{Handler: handler, sink: sink}),

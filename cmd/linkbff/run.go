@@ -262,15 +262,6 @@ func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Liste
 	return nil
 }
 
-// build wires the service from the configuration. rdb is nil without REDIS_URL.
-func build(cfg config.Config, logs loggers, rdb *redis.Client) (http.Handler, error) {
-	svc, err := assemble(cfg, logs, rdb, nil, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	return svc.handler, nil
-}
-
 // service is linkbff wired: its handler, the Auth0 clients the startup checks use,
 // and its metrics.
 type service struct {

@@ -413,10 +413,8 @@ func (c Config) LockTenant() string {
 // Validate checks a complete configuration. In dev mode the Auth0 settings come from
 // the embedded tenant and are checked after it starts (call Validate again then).
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
-	}
+	var r reader
+	bad := r.fail
 	if !c.Dev || c.Auth0URL != "" {
 		for _, v := range []struct{ name, value string }{
 			{"AUTH0_AUDIENCE", c.Audience},
@@ -549,7 +547,7 @@ func (c Config) Validate() error {
 	if c.DebugAddr != "" {
 		// Profiles show memory and the command line: never on a reachable address.
 		// A host must be given: an empty one means every interface.
-		if host, _, err := net.SplitHostPort(c.DebugAddr); err != nil || !isLoopback(host) {
+		if !loopbackAddr(c.DebugAddr) {
 			bad("DEBUG_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 or [::1]:6060 (pprof is never served on other interfaces), got %q", c.DebugAddr)
 		}
 	}
@@ -563,7 +561,7 @@ func (c Config) Validate() error {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "must be json or text, got %q", c.LogFormat)
 	}
-	return errors.Join(errs...)
+	return errors.Join(r.errs...)
 }
 
 // Weakening is one setting that weakens a check.

@@ -411,7 +411,11 @@ func TestAuth0VariablesListsEverySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range regexp.MustCompile(`getenv\("(AUTH0_[A-Z0-9_]+)"\)`).FindAllStringSubmatch(string(src), -1) {
+	reads := regexp.MustCompile(`getenv\("(AUTH0_[A-Z0-9_]+)"\)`).FindAllStringSubmatch(string(src), -1)
+	if len(reads) == 0 {
+		t.Fatal("found no getenv(\"AUTH0_…\") in config.go: the pattern no longer sees how it reads them")
+	}
+	for _, name := range reads {
 		if !slices.Contains(Auth0Variables, name[1]) {
 			t.Errorf("config.go reads %s, which Auth0Variables lacks", name[1])
 		}

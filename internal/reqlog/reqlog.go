@@ -92,17 +92,12 @@ func (h boundHandler) WithGroup(name string) slog.Handler {
 	return boundHandler{h.Handler.WithGroup(name), h.ctx}
 }
 
-// IsKey reports whether k is the key WithRequest stores a Request under: a context
-// type that carries the request's Request itself (saving WithRequest's allocation)
-// answers Value(k) with it, and From finds it.
+// IsKey reports whether k is the key From looks a Request up by: a context type
+// that carries the request's Request itself (saving a WithValue layer) answers
+// Value(k) with it, and From finds it.
 func IsKey(k any) bool {
 	_, ok := k.(key)
 	return ok
-}
-
-// WithRequest returns ctx carrying q.
-func WithRequest(ctx context.Context, q *Request) context.Context {
-	return context.WithValue(ctx, key{}, q)
 }
 
 // From returns the request's logger, or slog.Default() outside a request.

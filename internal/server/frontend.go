@@ -17,9 +17,6 @@ import (
 	"time"
 )
 
-// readyTimeout bounds the readiness check.
-const readyTimeout = 3 * time.Second
-
 // ContentSecurityPolicy is the policy the page and its files are served under. It
 // allows what the page and Auth0 Lock need and nothing else:
 //   - scripts from linkbff and the tenant (Lock loads the client's connections as JSONP
@@ -90,9 +87,9 @@ func frontendHandler(files fs.FS, client ClientConfig, notFound http.HandlerFunc
 			notFound(w, r)
 			return
 		}
+		// X-Content-Type-Options is securityHeaders', as on every response.
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
 		// same-origin rather than no-referrer: with no-referrer a browser sends
 		// "Origin: null" on the page's form posts (logout), which a cross-origin
 		// check must refuse when the browser sends no Sec-Fetch-Site.

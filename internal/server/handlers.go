@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
@@ -117,6 +118,9 @@ func (s *server) GetHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
 
+// readyTimeout bounds the readiness check.
+const readyTimeout = 3 * time.Second
+
 // GetReadiness implements GET /readyz: the process can reach what it needs. The
 // checks run at once, so a slow dependency does not eat another's time.
 func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +139,7 @@ func (s *server) GetReadiness(w http.ResponseWriter, r *http.Request) {
 			defer mu.Unlock()
 			checks[name] = "ok"
 			if err != nil {
-				s.log.Warn("not ready", "check", name, "err", err)
+				s.deps.Logger.Warn("not ready", "check", name, "err", err)
 				checks[name] = "unreachable"
 				if nr, ok := errors.AsType[*NotReadyError](err); ok {
 					checks[name] = nr.State

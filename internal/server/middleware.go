@@ -85,7 +85,8 @@ func (s *server) recordMetrics(next http.Handler) http.Handler {
 }
 
 // nameSpan names the request's server span after its route, once the router has
-// matched it (tracing.NameServerSpan). With tracing off it is not installed.
+// matched it (tracing.NameServerSpan), with the client's address as scopeRequest,
+// below it, put it in the log context. With tracing off it is not installed.
 func (s *server) nameSpan(next http.Handler) http.Handler {
 	if s.deps.Tracing == nil {
 		return next
@@ -93,26 +94,26 @@ func (s *server) nameSpan(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		next.ServeHTTP(ex, r)
-		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), clientIP(ex.client, r))
+		tracing.NameServerSpan(r.Context(), r.Method, ex.routePattern(r), ex.log.ClientIP())
 	})
 }
 
 // scopeRequest gives the request the context every layer below works in: the
 // client's address (ratelimit.ClientAddr: the peer, or behind TRUSTED_PROXIES what
 // their X-Forwarded-For names), its log context (its id and the client's address),
-// where they find their logger (reqlog.From), and a deadline of RequestTimeout, so
-// that no call below can outlive what a client waits for. One requestContext carries
+// where they find their logger (reqlog.From), and a deadline of RequestTimeout from
+// the request's start, so that no call below can outlive what a client waits for. One requestContext carries
 // them all: one request copy, no WithValue. The logger is made only if a layer logs, the deadline's timer only if
 // something waits on it.
 func (s *server) scopeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ex := observe(w)
 		ex.client = s.deps.Limits.Client(r)
-		ex.log.Init(s.log, requestID(ex), clientIP(ex.client, r))
+		ex.log.Init(s.deps.Logger, requestID(ex), clientIP(ex.client, r))
 		if s.deps.Tracing != nil {
 			ex.log.BindContext(r.Context()) // holds the server span
 		}
-		ex.ctx.init(r.Context(), time.Now().Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
+		ex.ctx.init(r.Context(), ex.start.Add(s.cfg.RequestTimeout), &ex.log, &ex.client)
 		ex.ctx.principal = &ex.principal
 		defer ex.ctx.end()
 		next.ServeHTTP(ex, r.WithContext(&ex.ctx))

@@ -103,7 +103,6 @@ type server struct {
 	metrics     *httpMetrics
 	metricsHTTP http.Handler // serves GET /metrics from deps.Metrics
 	cfg         Config
-	log         *slog.Logger
 	deps        Deps
 }
 
@@ -121,7 +120,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Limits == nil {
 		deps.Limits = ratelimit.New(ratelimit.Config{})
 	}
-	s := &server{cfg: cfg, log: deps.Logger, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
+	s := &server{cfg: cfg, deps: deps, hdr: newHeaderValues(), metrics: newHTTPMetrics(deps.Metrics), metricsHTTP: metricsHandler(deps.Metrics)}
 	if deps.Tracing != nil {
 		return deps.Tracing.Handler(s.routes())
 	}
@@ -147,10 +146,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { Write
 // without saying how (the identity rules refusing a credential that names no Auth0
 // user) gets the invalid_token one.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
-	if pe := problem.From(err); pe.Status() == http.StatusUnauthorized && pe.Header.Get("WWW-Authenticate") == "" {
+	p := problem.From(err)
+	if p.Status() == http.StatusUnauthorized && p.Header.Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 	}
-	p := problem.Write(w, requestID(w), err)
+	problem.Write(w, requestID(w), p)
 	tracing.MarkProblem(r.Context(), string(p.Fault.Code))
 	log := reqlog.From(r.Context())
 	status := p.Status()

@@ -17,9 +17,9 @@ func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
 type logHandler struct{ slog.Handler }
 
 func (h logHandler) Handle(ctx context.Context, r slog.Record) error {
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+	if ids := TraceAttrs(ctx, nil); ids != nil {
 		r = r.Clone() // the caller's record is not ours to change
-		r.AddAttrs(TraceAttrs(ctx, nil)...)
+		r.AddAttrs(ids...)
 	}
 	return h.Handler.Handle(ctx, r)
 }
