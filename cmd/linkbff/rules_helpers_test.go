@@ -122,6 +122,20 @@ func (a *ruleApp) linkClaims(nonce string, over map[string]any) map[string]any {
 	}, over)
 }
 
+// signedAccess is a valid access token of alice (accessClaims) with over applied,
+// signed as the tenant signs.
+func (a *ruleApp) signedAccess(over map[string]any) string {
+	a.t.Helper()
+	return a.sign("RS256", a.header(nil), a.accessClaims(over))
+}
+
+// signedLink is a valid ID token of github|4242 for alice's link (linkClaims, with
+// a fresh nonce of alice's) with over applied, signed as the tenant signs.
+func (a *ruleApp) signedLink(over map[string]any) string {
+	a.t.Helper()
+	return a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), over))
+}
+
 // tenantPublicKey is the tenant's current signing key, as its JWKS publishes it.
 func (a *ruleApp) tenantPublicKey() *rsa.PublicKey {
 	a.t.Helper()
@@ -224,16 +238,15 @@ func (a *ruleApp) wantLinkRefused(t *testing.T, token string, status int, code s
 	}
 }
 
-// wantLinkAccepted checks that alice links with token, then unlinks the secondary
-// (provider|id) again through the tenant, for the next case.
-func (a *ruleApp) wantLinkAccepted(t *testing.T, token, secondary string) {
+// wantLinkAccepted checks that alice links with token, an ID token of github|4242
+// (linkClaims), then unlinks github|4242 again through the tenant, for the next case.
+func (a *ruleApp) wantLinkAccepted(t *testing.T, token string) {
 	t.Helper()
 	r := a.do("POST", "/me/identities", a.alice, map[string]string{"link_with": token})
 	if r.status != http.StatusCreated {
 		t.Fatalf("status %d %s, want the link token accepted", r.status, r.body)
 	}
-	provider, id, _ := strings.Cut(secondary, "|")
-	if err := a.tenant.UnlinkUser("auth0|alice", provider, id); err != nil {
+	if err := a.tenant.UnlinkUser("auth0|alice", "github", "4242"); err != nil {
 		t.Fatal(err)
 	}
 }
