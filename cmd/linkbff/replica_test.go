@@ -5,7 +5,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,16 +95,10 @@ func linkTarget(body []byte) string {
 	if req.LinkWith == "" {
 		return req.Provider + "|" + req.UserID
 	}
-	parts := strings.Split(req.LinkWith, ".")
-	if len(parts) != 3 {
-		return "?"
+	if sub, ok := jwtClaims(req.LinkWith)["sub"].(string); ok {
+		return sub
 	}
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	_ = json.Unmarshal(payload, &claims)
-	return claims.Sub
+	return "?"
 }
 
 func (rt *recordedTenant) recorded() []mgmtCall {
