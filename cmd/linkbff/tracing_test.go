@@ -289,7 +289,8 @@ func TestTracingHonoursTraceparent(t *testing.T) {
 // that sends a traceparent.
 func TestTracingOffByDefault(t *testing.T) {
 	tenant := devtenanttest.Start(t, devtenant.Options{})
-	if h := benchHandler(t, productionEnv(tenant)); func() bool { _, ok := h.(*chi.Mux); return !ok }() {
+	h := benchHandler(t, productionEnv(tenant))
+	if _, ok := h.(*chi.Mux); !ok {
 		t.Errorf("handler is %T, want the bare router", h)
 	}
 
