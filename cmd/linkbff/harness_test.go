@@ -47,12 +47,12 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 	return startAppOn(t, devtenanttest.Start(t, devtenant.Options{Seed: &seed}), env)
 }
 
-// startAppOn starts linkbff (with env overrides) against a running tenant; several
-// can share one, as replicas do.
-func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *app {
+// startAppOn starts linkbff (with env overrides and run options) against a running
+// tenant; several can share one, as replicas do.
+func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string, opts ...runOption) *app {
 	t.Helper()
 	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
-	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
+	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr, opts...)
 	return a
 }
 

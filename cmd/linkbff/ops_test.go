@@ -332,14 +332,13 @@ func TestCustomDomainOverRun(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
-	a.url = startRun(t, productionEnv(tenant, map[string]string{
+	a := startAppOn(t, tenant, map[string]string{
 		"AUTH0_DOMAIN":        canonical,
 		"AUTH0_CUSTOM_DOMAIN": custom,
 		// The development tenant's Management API audience follows its issuer;
 		// Auth0's is always the canonical domain's, the default.
 		"AUTH0_MANAGEMENT_AUDIENCE": tenant.ManagementAudience(),
-	}), &syncBuffer{}, a.stderr)
+	})
 
 	if status, checks := a.readiness(); status != http.StatusOK {
 		t.Fatalf("/readyz: %d %v\n%s", status, checks, a.stderr.String())

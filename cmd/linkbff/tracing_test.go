@@ -128,10 +128,8 @@ func spanNames(spans tracetest.SpanStubs) []string {
 // carries a token.
 func TestTracing(t *testing.T) {
 	rec := newSpanRecorder()
-	seed := devtenant.DemoSeed()
-	tenant := devtenanttest.Start(t, devtenant.Options{Seed: &seed})
-	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
-	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug", "MANAGEMENT_API_TIMEOUT": "1s"}), &syncBuffer{}, a.stderr, withSpanExporter(rec))
+	tenant := devtenanttest.Start(t, devtenant.Options{})
+	a := startAppOn(t, tenant, map[string]string{"MANAGEMENT_API_TIMEOUT": "1s"}, withSpanExporter(rec))
 
 	// The startup check gets the Management API token outside any request: a
 	// trace of its own.
