@@ -303,6 +303,14 @@ func (a *app) nonce(token string) string {
 	return r.json(a.t)["nonce"].(string)
 }
 
+// link has token's user link secondary by an ID token of secondary's login bound to
+// a fresh nonce of token's user.
+func (a *app) link(token, secondary string) response {
+	a.t.Helper()
+	idToken := a.mint(devtenant.MintRequest{UserID: secondary, Nonce: a.nonce(token)}).IDToken
+	return a.do("POST", "/me/identities", token, map[string]string{"link_with": idToken})
+}
+
 func decodeBody(t *testing.T, res *http.Response, v any) {
 	t.Helper()
 	defer res.Body.Close()

@@ -140,8 +140,7 @@ func TestMetricsMoveEndToEnd(t *testing.T) {
 	want(a.do("GET", "/me/identities", alice, nil), http.StatusOK)
 	want(a.do("GET", "/me/identities", alice, nil), http.StatusOK)
 	// A link, and a refused one: a secondary login without the nonce.
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: a.nonce(alice)}).IDToken
-	want(a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}), http.StatusCreated)
+	want(a.link(alice, "github|4242"), http.StatusCreated)
 	noNonce := a.mint(devtenant.MintRequest{UserID: "github|5150"}).IDToken
 	wantProblem(t, a.do("POST", "/me/identities", alice, map[string]string{"link_with": noNonce}), http.StatusBadRequest, "nonce_mismatch")
 	// An unlink, and one of an identity no longer there.

@@ -362,8 +362,7 @@ func TestCustomDomainOverRun(t *testing.T) {
 	}
 	// A link: the secondary ID token carries the custom domain's issuer.
 	alice := a.accessToken("auth0|alice")
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: a.nonce(alice)}).IDToken
-	if r := a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}); r.status != http.StatusCreated {
+	if r := a.link(alice, "github|4242"); r.status != http.StatusCreated {
 		t.Errorf("link: %d %s", r.status, r.body)
 	}
 	cfg := a.do("GET", "/config.json", "", nil).json(t)
