@@ -56,11 +56,11 @@ func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string, o
 	return a
 }
 
-// startTenantBehind starts a development tenant of opts (its Issuer set here) behind
-// the handler front returns for it: front gets the tenant and its URL (its issuer,
-// known before the tenant is built) and returns what serves that URL, passing
-// requests on to the tenant's Handler as it sees fit.
-func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *devtenant.Tenant, url string) http.Handler) {
+// startTenantBehind starts a development tenant of opts (its Issuer set here, to
+// the URL of a listener taken first) behind the handler front returns for it: front
+// gets the tenant and returns what serves its URL, passing requests on to the
+// tenant's Handler as it sees fit.
+func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *devtenant.Tenant) http.Handler) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is known
 	url := "http://" + srv.Listener.Addr().String()
@@ -70,7 +70,7 @@ func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *
 		srv.Close()
 		t.Fatal(err)
 	}
-	srv.Config.Handler = front(tenant, url)
+	srv.Config.Handler = front(tenant)
 	srv.Start()
 	t.Cleanup(srv.Close)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,22 +39,15 @@ type recordedTenant struct {
 
 func startRecordedTenant(t *testing.T, tweak func(*devtenant.Seed)) *recordedTenant {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	seed := devtenant.DemoSeed()
 	if tweak != nil {
 		tweak(&seed)
 	}
-	tenant, err := devtenant.New(devtenant.Options{Issuer: "http://" + ln.Addr().String() + "/", Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := &recordedTenant{Tenant: tenant}
-	srv := &http.Server{Handler: rt.record(tenant.Handler()), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	rt := &recordedTenant{}
+	startTenantBehind(t, devtenant.Options{Seed: &seed}, func(tenant *devtenant.Tenant) http.Handler {
+		rt.Tenant = tenant
+		return rt.record(tenant.Handler())
+	})
 	return rt
 }
 
