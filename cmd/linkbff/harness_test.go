@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,6 +74,17 @@ func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *
 	srv.Config.Handler = front(tenant)
 	srv.Start()
 	t.Cleanup(srv.Close)
+}
+
+// listenLoopback is a listener on a free loopback port, closed when t ends.
+func listenLoopback(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
 
 // productionEnv is linkbff's environment in production mode against tenant:

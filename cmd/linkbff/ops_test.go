@@ -201,10 +201,7 @@ func TestDrainOverRun(t *testing.T) {
 // TestServeDrainsBeforeShutdown: serve sets readiness false, keeps serving for the
 // drain delay (here ended by the test), and only then shuts down.
 func TestServeDrainsBeforeShutdown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	var draining atomic.Bool
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if draining.Load() {
@@ -318,10 +315,7 @@ func TestProductionBuildHasNoDevTenant(t *testing.T) {
 // tokens of either issuer are accepted, others refused, and the page is told to sign
 // in at the custom domain.
 func TestCustomDomainOverRun(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	canonical, custom := "http://127.0.0.1:"+port, "http://localhost:"+port
 	tenant, err := devtenant.New(devtenant.Options{Issuer: custom + "/"})
@@ -374,10 +368,7 @@ func TestCustomDomainOverRun(t *testing.T) {
 // TestStartsWhileAuth0Unreachable: with Auth0 out of reach linkbff still starts, says
 // so, and is not ready until it has what it needs.
 func TestStartsWhileAuth0Unreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	gone := "http://" + ln.Addr().String() // nothing listens there once closed
 	ln.Close()
 	env := map[string]string{

@@ -428,12 +428,9 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 		{"never answers", func(c net.Conn, closed <-chan struct{}) { <-closed; c.Close() }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			ln := listenLoopback(t)
 			closed := make(chan struct{})
-			t.Cleanup(func() { close(closed); ln.Close() })
+			t.Cleanup(func() { close(closed) }) // before listenLoopback closes ln
 			go func() {
 				for {
 					c, err := ln.Accept()

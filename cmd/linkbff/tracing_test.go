@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -366,10 +365,7 @@ func TestTracingMisconfigured(t *testing.T) {
 // handler prints with the standard logger onto the process's stderr, which the
 // test points at run's stderr, as it is in production.
 func TestTracingExportFailureLogged(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	endpoint := "http://" + ln.Addr().String()
 	ln.Close()
 	// Read by the exporter and the SDK from the process: the collector, how long
