@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -56,12 +55,7 @@ func TestServeAsideStopIsNoFailure(t *testing.T) {
 	ln := listenLoopback(t)
 	logs := &syncBuffer{}
 	stop := serveAside("DEBUG_ADDR", ln, http.NotFoundHandler(), 0, slog.New(slog.NewTextHandler(logs, nil)))
-	res, err := testkit.HTTPClient(t).Get("http://" + ln.Addr().String() + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
+	res, _ := testkit.Get(t, testkit.HTTPClient(t), "http://"+ln.Addr().String()+"/")
 	stop()
 	if res.StatusCode != http.StatusNotFound || logs.String() != "" {
 		t.Errorf("GET = %d, logs %q; want 404 and no record", res.StatusCode, logs.String())

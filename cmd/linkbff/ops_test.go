@@ -219,11 +219,7 @@ func TestServeDrainsBeforeShutdown(t *testing.T) {
 	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), srv, ln, plan) }()
 	client := testkit.HTTPClient(t)
 	get := func() int {
-		res, err := client.Get("http://" + ln.Addr().String() + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := testkit.Get(t, client, "http://"+ln.Addr().String()+"/readyz")
 		return res.StatusCode
 	}
 	if got := get(); got != http.StatusOK {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/server"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // pageConfig is what the page reads from /config.json.
@@ -26,12 +28,11 @@ type pageConfig struct {
 
 func getPageConfig(t *testing.T, base string) pageConfig {
 	t.Helper()
-	res, err := http.Get(base + "/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := testkit.Get(t, nil, base+"/config.json")
 	var c pageConfig
-	decodeBody(t, res, &c)
+	if err := json.Unmarshal(body, &c); res.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /config.json: %d %v %s", res.StatusCode, err, body)
+	}
 	return c
 }
 
@@ -61,12 +62,7 @@ func TestPageAsMakeRunServesIt(t *testing.T) {
 		"/vendor/auth0-lock.js": "text/javascript",
 		"/logo.svg":             "image/svg+xml",
 	} {
-		res, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		res, body := testkit.Get(t, nil, base+path)
 		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), contentType) {
 			t.Errorf("GET %s: %s %q, want 200 %s", path, res.Status, res.Header.Get("Content-Type"), contentType)
 		}
