@@ -29,11 +29,7 @@ type series map[string]float64
 // scrape reads and parses the metrics at url.
 func scrape(t *testing.T, client *http.Client, url string) series {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, body := testkit.Do(t, client, req)
+	res, body := testkit.Get(t, client, url)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", url, res.StatusCode, body)
 	}
