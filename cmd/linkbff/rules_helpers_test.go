@@ -49,11 +49,7 @@ func startRuleApp(t *testing.T, env map[string]string) *ruleApp {
 // b64json is the base64url of v's JSON.
 func b64json(t *testing.T, v any) string {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(mustJSON(t, v))
 }
 
 func mustJSON(t *testing.T, v any) []byte {
