@@ -88,12 +88,8 @@ func TestNoSecretInLogs(t *testing.T) {
 	tenant := startBrowserTenant(t)
 	stderr := &syncBuffer{}
 	logs = append(logs, stderr)
-	env := map[string]string{
-		"AUTH0_DOMAIN": tenant.URL(), "AUTH0_AUDIENCE": testAudience, "AUTH0_CLIENT_ID": testClientID,
-		"AUTH0_CLIENT_SECRET": "linkbff-dev-secret-do-not-use-in-production", "LINK_ALLOWED_AUDIENCES": nativeClient,
-		"LISTEN_ADDR": "127.0.0.1:0", "BASE_URL": browserBase, "LOG_LEVEL": "debug",
-	}
-	b := newBrowser(t, startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, stderr))
+	env := productionEnv(tenant.Tenant, map[string]string{"BASE_URL": browserBase, "LOG_LEVEL": "debug"})
+	b := newBrowser(t, startRun(t, env, &syncBuffer{}, stderr))
 	b.loginAsAlice()
 	for _, hop := range b.lastHops() {
 		u, err := url.Parse(hop)
