@@ -224,11 +224,11 @@ func (a *ruleApp) wantAccessAccepted(t *testing.T, token string) {
 }
 
 // wantLinkRefused checks that alice's POST /me/identities with link_with token is
-// refused with status and code, and that Auth0's Management API was not called.
-func (a *ruleApp) wantLinkRefused(t *testing.T, token string, status int, code string) {
+// refused with 400 and code, and that Auth0's Management API was not called.
+func (a *ruleApp) wantLinkRefused(t *testing.T, token, code string) {
 	t.Helper()
 	a.tenant.ResetRequests()
-	wantProblem(t, a.do("POST", "/me/identities", a.alice, map[string]string{"link_with": token}), status, code)
+	wantProblem(t, a.do("POST", "/me/identities", a.alice, map[string]string{"link_with": token}), http.StatusBadRequest, code)
 	if n := a.tenant.ManagementRequests(); n != 0 {
 		t.Errorf("%d Management API calls for a refused link token, want 0", n)
 	}
