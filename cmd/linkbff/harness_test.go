@@ -108,6 +108,26 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 	return func(k string) string { return env[k] }
 }
 
+// startDevRun starts linkbff as `make run` does (development mode: no AUTH0_DOMAIN,
+// the embedded tenant), on free ports, with env added, and returns its URL.
+func startDevRun(t *testing.T, env map[string]string) string {
+	t.Helper()
+	return startDevRunClock(t, env, nil)
+}
+
+// startDevRunClock is startDevRun with now as the clock of the login-age rule (time.Now
+// when nil).
+func startDevRunClock(t *testing.T, env map[string]string, now func() time.Time) string {
+	t.Helper()
+	all := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
+	maps.Copy(all, env)
+	var opts []runOption
+	if now != nil {
+		opts = append(opts, withClock(now))
+	}
+	return startRun(t, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{}, opts...)
+}
+
 // startRun calls run in a goroutine and returns linkbff's base URL once it listens
 // (its first line on stdout). run's other output goes to stdout and stderr; when
 // the test ends, run is stopped and must return nil.

@@ -160,28 +160,6 @@ func TestPageInChromium(t *testing.T) {
 	t.Run("fresh login", func(t *testing.T) { testFreshLogin(t, chromium, shots) })
 }
 
-// startDevRun starts linkbff as `make run` does (development mode: no AUTH0_DOMAIN,
-// the embedded tenant), on free ports, with env added, and returns its URL.
-func startDevRun(t *testing.T, env map[string]string) string {
-	t.Helper()
-	return startDevRunClock(t, env, nil)
-}
-
-// startDevRunClock is startDevRun with now as the clock of the login-age rule (time.Now
-// when nil).
-func startDevRunClock(t *testing.T, env map[string]string, now func() time.Time) string {
-	t.Helper()
-	all := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
-	for k, v := range env {
-		all[k] = v
-	}
-	var opts []runOption
-	if now != nil {
-		opts = append(opts, withClock(now))
-	}
-	return startRun(t, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{}, opts...)
-}
-
 // screenshots empties the screenshot directory and returns it.
 func screenshots(t *testing.T) string {
 	t.Helper()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -41,8 +40,7 @@ func getPageConfig(t *testing.T, base string) pageConfig {
 // server.ContentSecurityPolicy builds from the settings /config.json reports, and
 // /config.json offers every connection of the development tenant.
 func TestPageAsMakeRunServesIt(t *testing.T) {
-	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
-	base := startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, io.Discard)
+	base := startDevRun(t, nil)
 
 	c := getPageConfig(t, base)
 	var want []string

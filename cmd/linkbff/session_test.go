@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -477,8 +476,7 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 // TestBrowserLoginWithEmbeddedTenant: in development mode (no AUTH0_DOMAIN) the
 // embedded tenant accepts linkbff's callback and sign-out URLs, whatever BASE_URL is.
 func TestBrowserLoginWithEmbeddedTenant(t *testing.T) {
-	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "BASE_URL": browserBase}
-	b := newBrowser(t, startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, io.Discard))
+	b := newBrowser(t, startDevRun(t, map[string]string{"BASE_URL": browserBase}))
 	b.loginAsAlice()
 	if r := b.api(http.MethodGet, "/me/identities", nil); r.status != http.StatusOK || r.json(t)["user_id"] != "auth0|alice" {
 		t.Errorf("identities with the cookie: %d %s", r.status, r.body)
