@@ -136,7 +136,13 @@ func TestDockerfile(t *testing.T) {
 			continue
 		}
 		if strings.Trim(m[3], "0") == "" {
-			t.Logf("FROM %s: the digest is a placeholder; run make docker-pin where Docker reaches the registry", s.image)
+			// What a machine without Docker can write; under CI=true no image may be
+			// built from it.
+			report := t.Logf
+			if os.Getenv("CI") == "true" {
+				report = t.Errorf
+			}
+			report("FROM %s: the digest is a placeholder; run make docker-pin where Docker reaches the registry", s.image)
 		}
 	}
 

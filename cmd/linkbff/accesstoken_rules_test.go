@@ -65,7 +65,7 @@ func TestAccessTokenRule_RFC9068_4_3_IssuerMustMatchExactly(t *testing.T) {
 		"empty":                  "",
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"iss": v})))
+			a.wantAccessRefused(t, a.signedAccess(map[string]any{"iss": v}))
 		})
 	}
 }
@@ -85,11 +85,11 @@ func TestAccessTokenRule_RFC9068_4_4_AudienceMustContainTheAPI(t *testing.T) {
 		"identifier in upper case": strings.ToUpper(testAudience),
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"aud": v})))
+			a.wantAccessRefused(t, a.signedAccess(map[string]any{"aud": v}))
 		})
 	}
 	t.Run("the API alone accepted", func(t *testing.T) {
-		a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"aud": testAudience})))
+		a.wantAccessAccepted(t, a.signedAccess(map[string]any{"aud": testAudience}))
 	})
 }
 
@@ -123,11 +123,11 @@ func TestAccessTokenRule_RFC9068_4_6_ExpiryMustBeInTheFuture(t *testing.T) {
 		"not a number":              "tomorrow",
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"exp": v})))
+			a.wantAccessRefused(t, a.signedAccess(map[string]any{"exp": v}))
 		})
 	}
 	t.Run("expired within the leeway accepted", func(t *testing.T) {
-		a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"exp": time.Now().Add(-10 * time.Second).Unix()})))
+		a.wantAccessAccepted(t, a.signedAccess(map[string]any{"exp": time.Now().Add(-10 * time.Second).Unix()}))
 	})
 }
 
@@ -141,11 +141,11 @@ func TestAccessTokenRule_RFC9068_2_2_IssuedAtRequired(t *testing.T) {
 		"in the future beyond the leeway": time.Now().Add(time.Minute).Unix(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"iat": v})))
+			a.wantAccessRefused(t, a.signedAccess(map[string]any{"iat": v}))
 		})
 	}
 	t.Run("in the future within the leeway accepted", func(t *testing.T) {
-		a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"iat": time.Now().Add(10 * time.Second).Unix()})))
+		a.wantAccessAccepted(t, a.signedAccess(map[string]any{"iat": time.Now().Add(10 * time.Second).Unix()}))
 	})
 }
 
@@ -154,7 +154,7 @@ func TestAccessTokenRule_RFC9068_2_2_SubjectRequired(t *testing.T) {
 	a := startRuleApp(t, nil)
 	for name, v := range map[string]any{"missing": nil, "empty": "", "not a string": 42} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"sub": v})))
+			a.wantAccessRefused(t, a.signedAccess(map[string]any{"sub": v}))
 		})
 	}
 }
@@ -170,7 +170,7 @@ func TestAccessTokenRule_RFC9068_2_2_ClientIDRequired(t *testing.T) {
 		"empty azp":                 {"azp": ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(over)))
+			a.wantAccessRefused(t, a.signedAccess(over))
 		})
 	}
 	for name, over := range map[string]map[string]any{
@@ -195,8 +195,8 @@ func TestAccessTokenRule_RFC9068_2_2_ClientIDRequired(t *testing.T) {
 // accepted.
 func TestAccessTokenRule_RFC9068_2_2_JtiNotRequired(t *testing.T) {
 	a := startRuleApp(t, nil)
-	a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"jti": nil})))
-	a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"jti": "a1b2c3"})))
+	a.wantAccessAccepted(t, a.signedAccess(map[string]any{"jti": nil}))
+	a.wantAccessAccepted(t, a.signedAccess(map[string]any{"jti": "a1b2c3"}))
 }
 
 // RFC 8725 §3.1: the algorithm is the one the verifier expects (RS256), never the
@@ -257,7 +257,7 @@ func TestAccessTokenRule_RFC8725_3_8_SubjectMustBeAnAuth0UserID(t *testing.T) {
 		`auth0|a\b`, "auth0|a b", "auth0|a\nb", "auth0|jürgen", "auth0|" + strings.Repeat("a", 250), testClientID + "@clients",
 	} {
 		t.Run(fmt.Sprintf("%q", sub), func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"sub": sub})))
+			a.wantAccessRefused(t, a.signedAccess(map[string]any{"sub": sub}))
 		})
 	}
 }
@@ -357,8 +357,8 @@ func TestAccessTokenRule_RFC7519_4_DuplicateMembersRefused(t *testing.T) {
 // RFC 7519 §4.1.5: a token must not be accepted before nbf (with the leeway).
 func TestAccessTokenRule_RFC7519_4_1_5_NotBeforeHonoured(t *testing.T) {
 	a := startRuleApp(t, nil)
-	a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"nbf": time.Now().Add(time.Minute).Unix()})))
-	a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"nbf": time.Now().Add(-time.Second).Unix()})))
+	a.wantAccessRefused(t, a.signedAccess(map[string]any{"nbf": time.Now().Add(time.Minute).Unix()}))
+	a.wantAccessAccepted(t, a.signedAccess(map[string]any{"nbf": time.Now().Add(-time.Second).Unix()}))
 }
 
 // RFC 6750 §3.1: a token without the scope the operation needs gets 403
@@ -366,9 +366,9 @@ func TestAccessTokenRule_RFC7519_4_1_5_NotBeforeHonoured(t *testing.T) {
 // write:identities for the nonce, link and unlink.
 func TestAccessTokenRule_RFC6750_3_1_InsufficientScope(t *testing.T) {
 	a := startRuleApp(t, nil)
-	reader := a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"scope": "openid read:identities"}))
-	writer := a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"scope": "openid write:identities"}))
-	none := a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"scope": nil}))
+	reader := a.signedAccess(map[string]any{"scope": "openid read:identities"})
+	writer := a.signedAccess(map[string]any{"scope": "openid write:identities"})
+	none := a.signedAccess(map[string]any{"scope": nil})
 	ops := []struct {
 		method, path string
 		body         any
@@ -424,7 +424,7 @@ func TestAccessTokenRule_Auth0_ClientCredentialsRefused(t *testing.T) {
 		"as Auth0 issues it for the API": {"gty": "client-credentials", "sub": testClientID + "@clients"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(over)))
+			a.wantAccessRefused(t, a.signedAccess(over))
 		})
 	}
 }
@@ -434,7 +434,7 @@ func TestAccessTokenRule_Auth0_ClientCredentialsRefused(t *testing.T) {
 func TestAccessTokenRule_Linkbff_AllowedClientIDs(t *testing.T) {
 	a := startRuleApp(t, map[string]string{"ALLOWED_CLIENT_IDS": nativeClient})
 	a.wantAccessRefused(t, a.alice) // issued to the BFF's own application
-	a.wantAccessRefused(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"azp": nil, "client_id": testClientID})))
-	a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"azp": nativeClient})))
-	a.wantAccessAccepted(t, a.sign("RS256", a.header(nil), a.accessClaims(map[string]any{"azp": nil, "client_id": nativeClient})))
+	a.wantAccessRefused(t, a.signedAccess(map[string]any{"azp": nil, "client_id": testClientID}))
+	a.wantAccessAccepted(t, a.signedAccess(map[string]any{"azp": nativeClient}))
+	a.wantAccessAccepted(t, a.signedAccess(map[string]any{"azp": nil, "client_id": nativeClient}))
 }

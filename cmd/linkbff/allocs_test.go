@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -45,13 +43,7 @@ func TestWarmListAllocations(t *testing.T) {
 	tenant := devtenanttest.Start(t, devtenant.Options{})
 	h := benchHandler(t, productionEnv(tenant, warmListEnv))
 	req := listRequest(accessTokens(t, tenant, benchUser, 1)[0])
-	serve := func() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET /me/identities: %d %s", w.Code, w.Body)
-		}
-	}
+	serve := func() { serveList(t, h, req) }
 	serve() // warms the keys, the token cache and the identity cache
 	n := requestAllocs(serve)
 	t.Logf("%.1f allocations per warm list (at most %d)", n, maxWarmListAllocs)
@@ -91,13 +83,7 @@ func TestWarmListAllocationsTraced(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := listRequest(accessTokens(t, tenant, benchUser, 1)[0])
-	serve := func() {
-		w := httptest.NewRecorder()
-		svc.handler.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET /me/identities: %d %s", w.Code, w.Body)
-		}
-	}
+	serve := func() { serveList(t, svc.handler, req) }
 	serve() // warms the keys, the token cache and the identity cache
 	exp.Reset()
 	n := requestAllocs(serve)

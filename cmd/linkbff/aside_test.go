@@ -1,9 +1,7 @@
 package main
 
 import (
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,11 +16,7 @@ import (
 // listens anywhere and before it asks Auth0 for anything.
 func TestAsideAddressInUseFailsTheStart(t *testing.T) {
 	tenant := devtenanttest.Start(t, devtenant.Options{})
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { taken.Close() })
+	taken := listenLoopback(t)
 	for _, variable := range []string{"METRICS_ADDR", "DEBUG_ADDR"} {
 		t.Run(variable, func(t *testing.T) {
 			tenant.ResetRequests()
@@ -45,10 +39,7 @@ func TestAsideAddressInUseFailsTheStart(t *testing.T) {
 // TestServeAsideLogsAFailure: a listener of its own that stops serving for any
 // reason but its stop is logged as an error naming it, not thrown away.
 func TestServeAsideLogsAFailure(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	ln.Close() // Serve's Accept fails at once
 	logs := &syncBuffer{}
 	stop := serveAside("METRICS_ADDR", ln, http.NotFoundHandler(), 0, slog.New(slog.NewTextHandler(logs, nil)))
@@ -61,18 +52,10 @@ func TestServeAsideLogsAFailure(t *testing.T) {
 
 // TestServeAsideStopIsNoFailure: stopping a listener of its own logs nothing.
 func TestServeAsideStopIsNoFailure(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	logs := &syncBuffer{}
 	stop := serveAside("DEBUG_ADDR", ln, http.NotFoundHandler(), 0, slog.New(slog.NewTextHandler(logs, nil)))
-	res, err := testkit.HTTPClient(t).Get("http://" + ln.Addr().String() + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
+	res, _ := testkit.Get(t, testkit.HTTPClient(t), "http://"+ln.Addr().String()+"/")
 	stop()
 	if res.StatusCode != http.StatusNotFound || logs.String() != "" {
 		t.Errorf("GET = %d, logs %q; want 404 and no record", res.StatusCode, logs.String())

@@ -64,8 +64,7 @@ func (b *browser) signOutAtTenant(tenant *browserTenant) {
 // token to A; the session has ended on both, and another sign-in of the same user
 // (another tenant session, another sid) goes on.
 func TestBackchannelLogoutEndsSessionOnEveryReplica(t *testing.T) {
-	redisURL := testkit.RedisURL(t)
-	env := map[string]string{"REDIS_URL": redisURL, "REDIS_KEY_PREFIX": testkit.RedisPrefix(t, redisURL)}
+	env := redisEnv(t)
 	tenant := startBrowserTenant(t)
 	a := startBrowserApp(t, tenant, env) // the tenant's logouts reach A
 	bURL := startBrowserApp(t, tenant, env)

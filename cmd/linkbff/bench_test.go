@@ -72,8 +72,8 @@ func listRequest(token string) *http.Request {
 }
 
 // serveList sends GET /me/identities through h in-process and returns the body; any
-// status but 200 fails the benchmark.
-func serveList(b *testing.B, h http.Handler, r *http.Request) []byte {
+// status but 200 fails the benchmark or test.
+func serveList(b testing.TB, h http.Handler, r *http.Request) []byte {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusOK {

@@ -41,7 +41,6 @@ const (
 // stand in for a misbehaving or compromised token endpoint.
 type browserTenant struct {
 	*devtenant.Tenant
-	url string
 	// tamper, when set, edits the claims of every ID token /oauth/token answers.
 	tamper atomic.Pointer[func(claims map[string]any)]
 	// logoutTo is the host:port of the linkbff process that the tenant's
@@ -89,14 +88,12 @@ func startBrowserTenantWith(t *testing.T, tweak func(*devtenant.Seed)) *browserT
 			return dialer.DialContext(ctx, network, addr)
 		},
 	}}
-	startTenantBehind(t, devtenant.Options{Seed: &seed, HTTPClient: logoutClient}, func(tenant *devtenant.Tenant, url string) http.Handler {
-		bt.Tenant, bt.url = tenant, url
+	startTenantBehind(t, devtenant.Options{Seed: &seed, HTTPClient: logoutClient}, func(tenant *devtenant.Tenant) http.Handler {
+		bt.Tenant = tenant
 		return http.HandlerFunc(bt.serve)
 	})
 	return bt
 }
-
-func (bt *browserTenant) URL() string { return bt.url }
 
 func (bt *browserTenant) serve(w http.ResponseWriter, r *http.Request) {
 	tamper := bt.tamper.Load()
@@ -145,7 +142,7 @@ func jwtClaims(raw string) map[string]any {
 // and returns its real base URL.
 func startBrowserApp(t *testing.T, tenant *browserTenant, env map[string]string) string {
 	t.Helper()
-	getenv := productionEnv(tenant.Tenant, map[string]string{"AUTH0_DOMAIN": tenant.URL(), "BASE_URL": browserBase, "LOG_LEVEL": "debug"}, env)
+	getenv := productionEnv(tenant.Tenant, map[string]string{"BASE_URL": browserBase, "LOG_LEVEL": "debug"}, env)
 	instance := startRun(t, getenv, &syncBuffer{}, io.Discard)
 	if tenant.logoutTo.Load() == nil {
 		tenant.routeLogouts(instance) // the first replica, unless the test routes them

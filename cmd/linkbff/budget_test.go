@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 )
 
 var seededUsers = []string{"auth0|alice", "auth0|bob", "github|4242", "google-oauth2|1077", "github|9001"}
@@ -34,11 +35,7 @@ func maxPerSecond(times []time.Time) int {
 // off, every list is a user read, and reads sent to both at once reach the tenant no
 // more than MANAGEMENT_API_RPS in any second, as the tenant counts them.
 func TestManagementAPIBudgetAcrossReplicas(t *testing.T) {
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
+	tenant := devtenanttest.Start(t, devtenant.Options{})
 	env := redisEnv(t)
 	env["MANAGEMENT_API_RPS"] = "2"
 	env["IDENTITY_CACHE_TTL"] = "0s"

@@ -5,29 +5,20 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/linkbff/linkbff/internal/devtenant"
+	"github.com/linkbff/linkbff/internal/devtenant/devtenanttest"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // pprof is served only on DEBUG_ADDR, never on the main listener.
 func TestPprofOnlyOnDebugAddr(t *testing.T) {
-	tenant, err := devtenant.Start(devtenant.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tenant.Close() })
+	tenant := devtenanttest.Start(t, devtenant.Options{})
 	client := testkit.HTTPClient(t)
 	get := func(url string) (int, string) {
 		t.Helper()
-		res, err := client.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
+		res, body := testkit.Get(t, client, url)
+		return res.StatusCode, string(body)
 	}
 
 	t.Run("off by default", func(t *testing.T) {
@@ -46,12 +37,7 @@ func TestPprofOnlyOnDebugAddr(t *testing.T) {
 	t.Run("on DEBUG_ADDR only", func(t *testing.T) {
 		stdout := &syncBuffer{}
 		base := startRun(t, productionEnv(tenant, map[string]string{"DEBUG_ADDR": "127.0.0.1:0"}), stdout, io.Discard)
-		var debugURL string
-		select {
-		case debugURL = <-stdout.servingURL("pprof (DEBUG_ADDR) on", "pprof listening"):
-		case <-time.After(testkit.Timeout):
-			t.Fatalf("no pprof line in the banner:\n%s", stdout)
-		}
+		debugURL := testkit.Recv(t, stdout.servingURL("pprof (DEBUG_ADDR) on", "pprof listening"), "the pprof line in the banner")
 		if !strings.HasPrefix(debugURL, "http://127.0.0.1:") || strings.HasPrefix(debugURL, base) {
 			t.Fatalf("pprof at %q, want its own loopback listener (main: %s)", debugURL, base)
 		}

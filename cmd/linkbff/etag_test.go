@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/linkbff/linkbff/internal/devtenant"
 )
 
 // conditionalList sends GET /me/identities to rep with If-None-Match: tag (none when
@@ -63,9 +61,7 @@ func TestETagFollowsLinkAndUnlink(t *testing.T) {
 		t.Errorf("a 304 from the cache made %d Management API calls", n)
 	}
 
-	nonce := a.nonce(alice)
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: nonce}).IDToken
-	if r := a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}); r.status != http.StatusCreated {
+	if r := a.link(alice, "github|4242"); r.status != http.StatusCreated {
 		t.Fatalf("link: %d %s", r.status, r.body)
 	}
 	t2 := wantList(t, a.conditionalList(alice, t1), []string{"auth0|alice", "github|4242"}, t1)
@@ -89,9 +85,7 @@ func TestETagAcrossReplicas(t *testing.T) {
 	t1 := wantList(t, a.conditionalList(alice, ""), []string{"auth0|alice"})
 	want304(t, b.conditionalList(alice, t1), t1)
 
-	nonce := a.nonce(alice)
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: nonce}).IDToken
-	if r := a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}); r.status != http.StatusCreated {
+	if r := a.link(alice, "github|4242"); r.status != http.StatusCreated {
 		t.Fatalf("link on A: %d %s", r.status, r.body)
 	}
 	t2 := wantList(t, b.conditionalList(alice, t1), []string{"auth0|alice", "github|4242"}, t1)

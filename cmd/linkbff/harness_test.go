@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,20 +48,20 @@ func startApp(t *testing.T, env map[string]string, tweak func(*devtenant.Seed)) 
 	return startAppOn(t, devtenanttest.Start(t, devtenant.Options{Seed: &seed}), env)
 }
 
-// startAppOn starts linkbff (with env overrides) against a running tenant; several
-// can share one, as replicas do.
-func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string) *app {
+// startAppOn starts linkbff (with env overrides and run options) against a running
+// tenant; several can share one, as replicas do.
+func startAppOn(t *testing.T, tenant *devtenant.Tenant, env map[string]string, opts ...runOption) *app {
 	t.Helper()
 	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
-	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr)
+	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug"}, env), &syncBuffer{}, a.stderr, opts...)
 	return a
 }
 
-// startTenantBehind starts a development tenant of opts (its Issuer set here) behind
-// the handler front returns for it: front gets the tenant and its URL (its issuer,
-// known before the tenant is built) and returns what serves that URL, passing
-// requests on to the tenant's Handler as it sees fit.
-func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *devtenant.Tenant, url string) http.Handler) {
+// startTenantBehind starts a development tenant of opts (its Issuer set here, to
+// the URL of a listener taken first) behind the handler front returns for it: front
+// gets the tenant and returns what serves its URL, passing requests on to the
+// tenant's Handler as it sees fit.
+func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *devtenant.Tenant) http.Handler) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil) // listens already, so its URL is known
 	url := "http://" + srv.Listener.Addr().String()
@@ -70,9 +71,20 @@ func startTenantBehind(t testing.TB, opts devtenant.Options, front func(tenant *
 		srv.Close()
 		t.Fatal(err)
 	}
-	srv.Config.Handler = front(tenant, url)
+	srv.Config.Handler = front(tenant)
 	srv.Start()
 	t.Cleanup(srv.Close)
+}
+
+// listenLoopback is a listener on a free loopback port, closed when t ends.
+func listenLoopback(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
 
 // productionEnv is linkbff's environment in production mode against tenant:
@@ -94,6 +106,26 @@ func productionEnv(tenant *devtenant.Tenant, overrides ...map[string]string) fun
 		maps.Copy(env, o)
 	}
 	return func(k string) string { return env[k] }
+}
+
+// startDevRun starts linkbff as `make run` does (development mode: no AUTH0_DOMAIN,
+// the embedded tenant), on free ports, with env added, and returns its URL.
+func startDevRun(t *testing.T, env map[string]string) string {
+	t.Helper()
+	return startDevRunClock(t, env, nil)
+}
+
+// startDevRunClock is startDevRun with now as the clock of the login-age rule (time.Now
+// when nil).
+func startDevRunClock(t *testing.T, env map[string]string, now func() time.Time) string {
+	t.Helper()
+	all := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
+	maps.Copy(all, env)
+	var opts []runOption
+	if now != nil {
+		opts = append(opts, withClock(now))
+	}
+	return startRun(t, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{}, opts...)
 }
 
 // startRun calls run in a goroutine and returns linkbff's base URL once it listens
@@ -301,6 +333,14 @@ func (a *app) nonce(token string) string {
 		a.t.Fatalf("nonce: status %d: %s", r.status, r.body)
 	}
 	return r.json(a.t)["nonce"].(string)
+}
+
+// link has token's user link secondary by an ID token of secondary's login bound to
+// a fresh nonce of token's user.
+func (a *app) link(token, secondary string) response {
+	a.t.Helper()
+	idToken := a.mint(devtenant.MintRequest{UserID: secondary, Nonce: a.nonce(token)}).IDToken
+	return a.do("POST", "/me/identities", token, map[string]string{"link_with": idToken})
 }
 
 func decodeBody(t *testing.T, res *http.Response, v any) {

@@ -29,8 +29,8 @@ import (
 // signed ID token.
 func TestLinkTokenRule_OIDC_3_1_3_7_1_EncryptedTokenRefused(t *testing.T) {
 	a := startRuleApp(t, nil)
-	signed := a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), nil))
-	a.wantLinkRefused(t, a.encryptTo(signed), http.StatusBadRequest, "invalid_link_token")
+	signed := a.signedLink(nil)
+	a.wantLinkRefused(t, a.encryptTo(signed), "invalid_link_token")
 }
 
 // §3.1.3.7 step 2: iss must exactly match the issuer, trailing slash included.
@@ -56,11 +56,11 @@ func TestLinkTokenRule_OIDC_3_1_3_7_2_IssuerMustMatchExactly(t *testing.T) {
 		"issuer with a dot-slash": iss + "./",
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"iss": v})), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"iss": v}), "invalid_link_token")
 		})
 	}
 	t.Run("exact issuer accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"iss": iss})), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"iss": iss}))
 	})
 }
 
@@ -79,11 +79,11 @@ func TestLinkTokenRule_OIDC_3_1_3_7_3_AudienceMustBeAllowedClients(t *testing.T)
 		"not a string":                       {"aud": 42},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), over)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.signedLink(over), "invalid_link_token")
 		})
 	}
 	t.Run("an allowed native application accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"aud": nativeClient})), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"aud": nativeClient}))
 	})
 }
 
@@ -91,9 +91,9 @@ func TestLinkTokenRule_OIDC_3_1_3_7_3_AudienceMustBeAllowedClients(t *testing.T)
 func TestLinkTokenRule_OIDC_3_1_3_7_4_SeveralAudiencesNeedAzp(t *testing.T) {
 	a := startRuleApp(t, nil)
 	both := []string{testClientID, nativeClient}
-	a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"aud": both})), http.StatusBadRequest, "invalid_link_token")
+	a.wantLinkRefused(t, a.signedLink(map[string]any{"aud": both}), "invalid_link_token")
 	t.Run("with azp accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"aud": both, "azp": testClientID})), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"aud": both, "azp": testClientID}))
 	})
 }
 
@@ -108,11 +108,11 @@ func TestLinkTokenRule_OIDC_3_1_3_7_5_AzpMustBeAnAllowedClient(t *testing.T) {
 		"not a string":             {"azp": []string{testClientID}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), over)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.signedLink(over), "invalid_link_token")
 		})
 	}
 	t.Run("azp equal to the audience accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"azp": testClientID})), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"azp": testClientID}))
 	})
 }
 
@@ -156,7 +156,7 @@ func TestLinkTokenRule_OIDC_3_1_3_7_6_SignatureMustVerify(t *testing.T) {
 	}
 	for name, mint := range cases {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, mint(a.nonce(a.alice)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, mint(a.nonce(a.alice)), "invalid_link_token")
 		})
 	}
 }
@@ -173,7 +173,7 @@ func TestLinkTokenRule_OIDC_3_1_3_7_7_AlgMustBeRS256(t *testing.T) {
 	}
 	for name, sign := range cases {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, sign(a.linkClaims(a.nonce(a.alice), nil)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, sign(a.linkClaims(a.nonce(a.alice), nil)), "invalid_link_token")
 		})
 	}
 }
@@ -186,7 +186,7 @@ func TestLinkTokenRule_OIDC_3_1_3_7_8_MACAlgorithmsRefused(t *testing.T) {
 	secret := []byte(productionEnv(a.tenant)("AUTH0_CLIENT_SECRET"))
 	for name, kid := range map[string]string{"with the tenant's kid": a.tenant.SigningKeyID(), "without kid": ""} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, testkit.SignJWT(t, jose.HS256, secret, kid, a.linkClaims(a.nonce(a.alice), nil)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, testkit.SignJWT(t, jose.HS256, secret, kid, a.linkClaims(a.nonce(a.alice), nil)), "invalid_link_token")
 		})
 	}
 }
@@ -201,15 +201,14 @@ func TestLinkTokenRule_OIDC_3_1_3_7_9_ExpiryMustBeInTheFuture(t *testing.T) {
 		"not a number":              "tomorrow",
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"exp": v})), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"exp": v}), "invalid_link_token")
 		})
 	}
 	t.Run("expired within the leeway accepted", func(t *testing.T) {
 		// From an allowed native application, so linkbff links by provider|id: a
 		// token of its own application goes to Auth0 as link_with, and Auth0 allows no
 		// leeway on exp.
-		claims := a.linkClaims(a.nonce(a.alice), map[string]any{"aud": nativeClient, "exp": time.Now().Add(-10 * time.Second).Unix()})
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), claims), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"aud": nativeClient, "exp": time.Now().Add(-10 * time.Second).Unix()}))
 	})
 }
 
@@ -229,13 +228,11 @@ func TestLinkTokenRule_OIDC_3_1_3_7_10_IssuedAtMustBeRecent(t *testing.T) {
 		"older than LINK_MAX_AGE":         {now.Add(-6 * time.Minute).Unix(), "link_token_too_old"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			claims := a.linkClaims(a.nonce(a.alice), map[string]any{"iat": tc.iat, "auth_time": nil})
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), claims), http.StatusBadRequest, tc.code)
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"iat": tc.iat, "auth_time": nil}), tc.code)
 		})
 	}
 	t.Run("in the future within the leeway accepted", func(t *testing.T) {
-		claims := a.linkClaims(a.nonce(a.alice), map[string]any{"iat": time.Now().Add(10 * time.Second).Unix(), "auth_time": nil})
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), claims), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"iat": time.Now().Add(10 * time.Second).Unix(), "auth_time": nil}))
 	})
 }
 
@@ -245,7 +242,7 @@ func TestLinkTokenRule_OIDC_3_1_3_7_11_NonceMustBeAnUnusedIntentOfTheCaller(t *t
 	a := startRuleApp(t, nil)
 	bobs := a.nonce(a.accessToken("auth0|bob"))
 	used := a.nonce(a.alice)
-	a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(used, nil)), "github|4242")
+	a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(used, nil)))
 	for name, nonce := range map[string]any{
 		"missing":                   nil,
 		"empty":                     "",
@@ -260,12 +257,12 @@ func TestLinkTokenRule_OIDC_3_1_3_7_11_NonceMustBeAnUnusedIntentOfTheCaller(t *t
 			if _, isString := nonce.(string); !isString && nonce != nil {
 				code = "invalid_link_token" // not even a nonce claim
 			}
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims("", map[string]any{"nonce": nonce})), http.StatusBadRequest, code)
+			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims("", map[string]any{"nonce": nonce})), code)
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
 		b := startRuleApp(t, map[string]string{"LINK_NONCE_TTL": "1ns"}) // expired before it is used
-		b.wantLinkRefused(t, b.sign("RS256", b.header(nil), b.linkClaims(b.nonce(b.alice), nil)), http.StatusBadRequest, "nonce_mismatch")
+		b.wantLinkRefused(t, b.sign("RS256", b.header(nil), b.linkClaims(b.nonce(b.alice), nil)), "nonce_mismatch")
 	})
 	t.Run("someone else's intent is left for them", func(t *testing.T) {
 		bob := a.accessToken("auth0|bob")
@@ -292,11 +289,11 @@ func TestLinkTokenRule_OIDC_3_1_3_7_13_AuthTimeWithinLinkMaxAge(t *testing.T) {
 		"not a number":                       {"earlier", "invalid_link_token"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"auth_time": tc.authTime})), http.StatusBadRequest, tc.code)
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"auth_time": tc.authTime}), tc.code)
 		})
 	}
 	t.Run("a minute ago accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"auth_time": time.Now().Add(-time.Minute).Unix()})), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"auth_time": time.Now().Add(-time.Minute).Unix()}))
 	})
 }
 
@@ -314,7 +311,7 @@ func TestLinkTokenRule_OIDC_2_SubRequiredAtMost255ASCII(t *testing.T) {
 		"a list of two":  []string{"github|4242", "auth0|alice"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"sub": sub})), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"sub": sub}), "invalid_link_token")
 		})
 	}
 }
@@ -329,7 +326,7 @@ func TestLinkTokenRule_Auth0_SubIsProviderPipeID(t *testing.T) {
 		"github|42%2F42", "github|42?x", "github|42#x", `github|42\42`, strings.Repeat("a", 65) + "|4242",
 	} {
 		t.Run(sub, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"sub": sub})), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"sub": sub}), "invalid_link_token")
 		})
 	}
 }
@@ -348,11 +345,11 @@ func TestLinkTokenRule_Auth0_EmailVerifiedRequired(t *testing.T) {
 		"the number 1":        {1, "invalid_link_token"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"email_verified": tc.verified})), http.StatusBadRequest, tc.code)
+			a.wantLinkRefused(t, a.signedLink(map[string]any{"email_verified": tc.verified}), tc.code)
 		})
 	}
 	t.Run("a tenant login of an unverified account", func(t *testing.T) {
-		a.wantLinkRefused(t, a.mintedIDToken("github|9001", a.nonce(a.alice)), http.StatusBadRequest, "email_not_verified")
+		a.wantLinkRefused(t, a.mintedIDToken("github|9001", a.nonce(a.alice)), "email_not_verified")
 	})
 }
 
@@ -376,7 +373,7 @@ func TestLinkTokenRule_RFC7515_7_1_CompactSerializationOnly(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, mint(a.nonce(a.alice)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, mint(a.nonce(a.alice)), "invalid_link_token")
 		})
 	}
 }
@@ -390,11 +387,11 @@ func TestLinkTokenRule_RFC7515_2_CanonicalBase64url(t *testing.T) {
 	tok := a.sign("RS256", a.header(nil), a.linkClaims(nonce, nil))
 	for name, alt := range respellings(t, tok) {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, alt, http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, alt, "invalid_link_token")
 		})
 	}
 	t.Run("the canonical spelling accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, tok, "github|4242")
+		a.wantLinkAccepted(t, tok)
 	})
 }
 
@@ -404,7 +401,7 @@ func TestLinkTokenRule_RFC7515_4_1_11_CritRefused(t *testing.T) {
 	a := startRuleApp(t, nil)
 	for name, over := range critHeaders() {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(over), a.linkClaims(a.nonce(a.alice), nil)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.sign("RS256", a.header(over), a.linkClaims(a.nonce(a.alice), nil)), "invalid_link_token")
 		})
 	}
 }
@@ -417,21 +414,21 @@ func TestLinkTokenRule_RFC7519_4_DuplicateMembersRefused(t *testing.T) {
 	t.Run("claims", func(t *testing.T) {
 		claims := string(mustJSON(t, a.linkClaims(a.nonce(a.alice), nil)))
 		dup := strings.TrimSuffix(claims, "}") + `,"sub":"google-oauth2|1077"}`
-		a.wantLinkRefused(t, a.signBytes("RS256", mustJSON(t, a.header(nil)), []byte(dup)), http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.signBytes("RS256", mustJSON(t, a.header(nil)), []byte(dup)), "invalid_link_token")
 	})
 	t.Run("header", func(t *testing.T) {
 		h := string(mustJSON(t, a.header(nil)))
 		dup := strings.TrimSuffix(h, "}") + `,"kid":"` + a.tenant.SigningKeyID() + `"}`
-		a.wantLinkRefused(t, a.signBytes("RS256", []byte(dup), mustJSON(t, a.linkClaims(a.nonce(a.alice), nil))), http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.signBytes("RS256", []byte(dup), mustJSON(t, a.linkClaims(a.nonce(a.alice), nil))), "invalid_link_token")
 	})
 }
 
 // RFC 7519 §4.1.5: a token must not be accepted before nbf (with the leeway).
 func TestLinkTokenRule_RFC7519_4_1_5_NotBeforeHonoured(t *testing.T) {
 	a := startRuleApp(t, nil)
-	a.wantLinkRefused(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"nbf": time.Now().Add(time.Minute).Unix()})), http.StatusBadRequest, "invalid_link_token")
+	a.wantLinkRefused(t, a.signedLink(map[string]any{"nbf": time.Now().Add(time.Minute).Unix()}), "invalid_link_token")
 	t.Run("nbf reached accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), map[string]any{"nbf": time.Now().Add(-time.Second).Unix()})), "github|4242")
+		a.wantLinkAccepted(t, a.signedLink(map[string]any{"nbf": time.Now().Add(-time.Second).Unix()}))
 	})
 }
 
@@ -447,11 +444,11 @@ func TestLinkTokenRule_RFC8725_3_1_KeyMustBeBoundToRS256(t *testing.T) {
 		return a.linkClaims(a.nonce(a.alice), map[string]any{"aud": nativeClient}) // linked by provider|id
 	}
 	t.Run("a key published for RS256 accepted", func(t *testing.T) {
-		a.wantLinkAccepted(t, good(claims()), "github|4242")
+		a.wantLinkAccepted(t, good(claims()))
 	})
 	for name, sign := range bad {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, sign(claims()), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, sign(claims()), "invalid_link_token")
 		})
 	}
 }
@@ -461,11 +458,11 @@ func TestLinkTokenRule_RFC8725_3_7_UTF8(t *testing.T) {
 	a := startRuleApp(t, nil)
 	t.Run("claims", func(t *testing.T) {
 		claims := strings.Replace(string(mustJSON(t, a.linkClaims(a.nonce(a.alice), nil))), `"email":"alice`, "\"email\":\"\xffalice", 1)
-		a.wantLinkRefused(t, a.signBytes("RS256", mustJSON(t, a.header(nil)), []byte(claims)), http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.signBytes("RS256", mustJSON(t, a.header(nil)), []byte(claims)), "invalid_link_token")
 	})
 	t.Run("header", func(t *testing.T) {
 		h := strings.Replace(string(mustJSON(t, a.header(nil))), `"typ":"JWT"`, "\"typ\":\"JWT\",\"x\":\"\xc3\x28\"", 1)
-		a.wantLinkRefused(t, a.signBytes("RS256", []byte(h), mustJSON(t, a.linkClaims(a.nonce(a.alice), nil))), http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.signBytes("RS256", []byte(h), mustJSON(t, a.linkClaims(a.nonce(a.alice), nil))), "invalid_link_token")
 	})
 }
 
@@ -477,7 +474,7 @@ func TestLinkTokenRule_RFC8725_3_10_KeysOnlyFromTheJWKS(t *testing.T) {
 	attacker := testkit.RSAKey(t)
 	for name, over := range keyCarryingHeaders(t, attacker) {
 		t.Run(name, func(t *testing.T) {
-			a.wantLinkRefused(t, signRS256(t, attacker, a.header(over), a.linkClaims(a.nonce(a.alice), nil)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, signRS256(t, attacker, a.header(over), a.linkClaims(a.nonce(a.alice), nil)), "invalid_link_token")
 		})
 	}
 }
@@ -488,12 +485,12 @@ func TestLinkTokenRule_RFC8725_3_11_TypMustBeJWT(t *testing.T) {
 	a := startRuleApp(t, nil)
 	for _, typ := range []any{"at+jwt", "application/at+jwt", "secevent+jwt", "logout+jwt", "JOSE", "", 1} {
 		t.Run(fmt.Sprintf("%q", typ), func(t *testing.T) {
-			a.wantLinkRefused(t, a.sign("RS256", a.header(map[string]any{"typ": typ}), a.linkClaims(a.nonce(a.alice), nil)), http.StatusBadRequest, "invalid_link_token")
+			a.wantLinkRefused(t, a.sign("RS256", a.header(map[string]any{"typ": typ}), a.linkClaims(a.nonce(a.alice), nil)), "invalid_link_token")
 		})
 	}
 	for _, typ := range []any{nil, "jwt", "application/jwt"} {
 		t.Run(fmt.Sprintf("accepted %v", typ), func(t *testing.T) {
-			a.wantLinkAccepted(t, a.sign("RS256", a.header(map[string]any{"typ": typ}), a.linkClaims(a.nonce(a.alice), nil)), "github|4242")
+			a.wantLinkAccepted(t, a.sign("RS256", a.header(map[string]any{"typ": typ}), a.linkClaims(a.nonce(a.alice), nil)))
 		})
 	}
 }
@@ -503,15 +500,15 @@ func TestLinkTokenRule_RFC8725_3_11_TypMustBeJWT(t *testing.T) {
 func TestLinkTokenRule_RFC8725_3_12_AccessTokenIsNotALinkToken(t *testing.T) {
 	a := startRuleApp(t, nil)
 	t.Run("the caller's access token", func(t *testing.T) {
-		a.wantLinkRefused(t, a.alice, http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.alice, "invalid_link_token")
 	})
 	t.Run("an access token of the secondary with the nonce", func(t *testing.T) {
 		claims := a.accessClaims(map[string]any{"sub": "github|4242", "nonce": a.nonce(a.alice)})
-		a.wantLinkRefused(t, a.sign("RS256", a.header(map[string]any{"typ": "at+jwt"}), claims), http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.sign("RS256", a.header(map[string]any{"typ": "at+jwt"}), claims), "invalid_link_token")
 	})
 	t.Run("an access token for the application's client id", func(t *testing.T) {
 		// Typed at+jwt (RFC 9068), even with every ID token claim right.
 		claims := a.linkClaims(a.nonce(a.alice), map[string]any{"client_id": testClientID, "scope": testScope})
-		a.wantLinkRefused(t, a.sign("RS256", a.header(map[string]any{"typ": "at+jwt"}), claims), http.StatusBadRequest, "invalid_link_token")
+		a.wantLinkRefused(t, a.sign("RS256", a.header(map[string]any{"typ": "at+jwt"}), claims), "invalid_link_token")
 	})
 }

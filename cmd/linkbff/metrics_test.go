@@ -29,11 +29,7 @@ type series map[string]float64
 // scrape reads and parses the metrics at url.
 func scrape(t *testing.T, client *http.Client, url string) series {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, body := testkit.Do(t, client, req)
+	res, body := testkit.Get(t, client, url)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", url, res.StatusCode, body)
 	}
@@ -140,8 +136,7 @@ func TestMetricsMoveEndToEnd(t *testing.T) {
 	want(a.do("GET", "/me/identities", alice, nil), http.StatusOK)
 	want(a.do("GET", "/me/identities", alice, nil), http.StatusOK)
 	// A link, and a refused one: a secondary login without the nonce.
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: a.nonce(alice)}).IDToken
-	want(a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}), http.StatusCreated)
+	want(a.link(alice, "github|4242"), http.StatusCreated)
 	noNonce := a.mint(devtenant.MintRequest{UserID: "github|5150"}).IDToken
 	wantProblem(t, a.do("POST", "/me/identities", alice, map[string]string{"link_with": noNonce}), http.StatusBadRequest, "nonce_mismatch")
 	// An unlink, and one of an identity no longer there.

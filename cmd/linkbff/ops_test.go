@@ -201,10 +201,7 @@ func TestDrainOverRun(t *testing.T) {
 // TestServeDrainsBeforeShutdown: serve sets readiness false, keeps serving for the
 // drain delay (here ended by the test), and only then shuts down.
 func TestServeDrainsBeforeShutdown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	var draining atomic.Bool
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if draining.Load() {
@@ -222,11 +219,7 @@ func TestServeDrainsBeforeShutdown(t *testing.T) {
 	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), srv, ln, plan) }()
 	client := testkit.HTTPClient(t)
 	get := func() int {
-		res, err := client.Get("http://" + ln.Addr().String() + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := testkit.Get(t, client, "http://"+ln.Addr().String()+"/readyz")
 		return res.StatusCode
 	}
 	if got := get(); got != http.StatusOK {
@@ -318,10 +311,7 @@ func TestProductionBuildHasNoDevTenant(t *testing.T) {
 // tokens of either issuer are accepted, others refused, and the page is told to sign
 // in at the custom domain.
 func TestCustomDomainOverRun(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	canonical, custom := "http://127.0.0.1:"+port, "http://localhost:"+port
 	tenant, err := devtenant.New(devtenant.Options{Issuer: custom + "/"})
@@ -332,14 +322,13 @@ func TestCustomDomainOverRun(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
-	a.url = startRun(t, productionEnv(tenant, map[string]string{
+	a := startAppOn(t, tenant, map[string]string{
 		"AUTH0_DOMAIN":        canonical,
 		"AUTH0_CUSTOM_DOMAIN": custom,
 		// The development tenant's Management API audience follows its issuer;
 		// Auth0's is always the canonical domain's, the default.
 		"AUTH0_MANAGEMENT_AUDIENCE": tenant.ManagementAudience(),
-	}), &syncBuffer{}, a.stderr)
+	})
 
 	if status, checks := a.readiness(); status != http.StatusOK {
 		t.Fatalf("/readyz: %d %v\n%s", status, checks, a.stderr.String())
@@ -363,8 +352,7 @@ func TestCustomDomainOverRun(t *testing.T) {
 	}
 	// A link: the secondary ID token carries the custom domain's issuer.
 	alice := a.accessToken("auth0|alice")
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: a.nonce(alice)}).IDToken
-	if r := a.do("POST", "/me/identities", alice, map[string]string{"link_with": secondary}); r.status != http.StatusCreated {
+	if r := a.link(alice, "github|4242"); r.status != http.StatusCreated {
 		t.Errorf("link: %d %s", r.status, r.body)
 	}
 	cfg := a.do("GET", "/config.json", "", nil).json(t)
@@ -376,10 +364,7 @@ func TestCustomDomainOverRun(t *testing.T) {
 // TestStartsWhileAuth0Unreachable: with Auth0 out of reach linkbff still starts, says
 // so, and is not ready until it has what it needs.
 func TestStartsWhileAuth0Unreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	gone := "http://" + ln.Addr().String() // nothing listens there once closed
 	ln.Close()
 	env := map[string]string{

@@ -74,8 +74,7 @@ func TestPageInChromium(t *testing.T) {
 	t.Run("link and unlink", func(t *testing.T) {
 		base := startDevRun(t, nil)
 		p := openPage(t, chromium, base, shots)
-		p.goTo("open the page", base+"/")
-		p.waitFor("the signed-out view", `#main[data-state="signed-out"]`)
+		p.openSignedOut()
 		p.checkPolicy()
 		p.screenshot("signed-out")
 
@@ -146,8 +145,7 @@ func TestPageInChromium(t *testing.T) {
 		// other account's login comes back with it.
 		base := startDevRun(t, map[string]string{"LINK_NONCE_TTL": "1ns"})
 		p := openPage(t, chromium, base, shots)
-		p.goTo("open the page", base+"/")
-		p.waitFor("the signed-out view", `#main[data-state="signed-out"]`)
+		p.openSignedOut()
 		p.login()
 		p.wantIdentities("after login", "auth0|alice")
 		p.linkWithLock(githubAlice)
@@ -160,28 +158,6 @@ func TestPageInChromium(t *testing.T) {
 	t.Run("suggested account", func(t *testing.T) { testSuggestedAccount(t, chromium, shots) })
 	t.Run("suggested database account", func(t *testing.T) { testSuggestedDatabaseAccount(t, chromium, shots) })
 	t.Run("fresh login", func(t *testing.T) { testFreshLogin(t, chromium, shots) })
-}
-
-// startDevRun starts linkbff as `make run` does (development mode: no AUTH0_DOMAIN,
-// the embedded tenant), on free ports, with env added, and returns its URL.
-func startDevRun(t *testing.T, env map[string]string) string {
-	t.Helper()
-	return startDevRunClock(t, env, nil)
-}
-
-// startDevRunClock is startDevRun with now as the clock of the login-age rule (time.Now
-// when nil).
-func startDevRunClock(t *testing.T, env map[string]string, now func() time.Time) string {
-	t.Helper()
-	all := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
-	for k, v := range env {
-		all[k] = v
-	}
-	var opts []runOption
-	if now != nil {
-		opts = append(opts, withClock(now))
-	}
-	return startRun(t, func(k string) string { return all[k] }, &syncBuffer{}, &syncBuffer{}, opts...)
 }
 
 // screenshots empties the screenshot directory and returns it.
@@ -616,6 +592,21 @@ func lockSettledAt(selector string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// openSignedOut opens the page at its base and waits for the signed-out view.
+func (p *pageTab) openSignedOut() {
+	p.t.Helper()
+	p.goTo("open the page", p.base+"/")
+	p.waitFor("the signed-out view", `#main[data-state="signed-out"]`)
+}
+
+// chooseGitHubUser picks user on the tenant's GitHub page, which a login with
+// GitHub opens.
+func (p *pageTab) chooseGitHubUser(user string) {
+	p.t.Helper()
+	p.waitFor("the tenant's GitHub page", `#social-login[data-connection="github"]`)
+	p.click("choose "+user+" on the tenant's GitHub page", `button[data-user-id="`+user+`"]`)
+}
+
 // linkWithLock links the GitHub account user the way a person does: Link another
 // account, Lock's GitHub button, the account on the tenant's page standing in for
 // GitHub. It returns once the page is back from the login; the caller waits for the
@@ -625,8 +616,7 @@ func (p *pageTab) linkWithLock(user string) {
 	p.click("Link another account", "#link-account")
 	p.waitLock()
 	p.click("Lock's GitHub button", lockGitHubLink)
-	p.waitFor("the tenant's GitHub page", `#social-login[data-connection="github"]`)
-	p.click("choose "+user+" on the tenant's GitHub page", `button[data-user-id="`+user+`"]`)
+	p.chooseGitHubUser(user)
 }
 
 // loginErrors checks that every code linkbff's callback can send the page to

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"io"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -15,6 +15,7 @@ import (
 	"github.com/linkbff/linkbff/internal/fault"
 	"github.com/linkbff/linkbff/internal/problem"
 	"github.com/linkbff/linkbff/internal/server"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // pageConfig is what the page reads from /config.json.
@@ -26,12 +27,11 @@ type pageConfig struct {
 
 func getPageConfig(t *testing.T, base string) pageConfig {
 	t.Helper()
-	res, err := http.Get(base + "/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := testkit.Get(t, nil, base+"/config.json")
 	var c pageConfig
-	decodeBody(t, res, &c)
+	if err := json.Unmarshal(body, &c); res.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /config.json: %d %v %s", res.StatusCode, err, body)
+	}
 	return c
 }
 
@@ -40,8 +40,7 @@ func getPageConfig(t *testing.T, base string) pageConfig {
 // server.ContentSecurityPolicy builds from the settings /config.json reports, and
 // /config.json offers every connection of the development tenant.
 func TestPageAsMakeRunServesIt(t *testing.T) {
-	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
-	base := startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, io.Discard)
+	base := startDevRun(t, nil)
 
 	c := getPageConfig(t, base)
 	var want []string
@@ -61,12 +60,7 @@ func TestPageAsMakeRunServesIt(t *testing.T) {
 		"/vendor/auth0-lock.js": "text/javascript",
 		"/logo.svg":             "image/svg+xml",
 	} {
-		res, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		res, body := testkit.Get(t, nil, base+path)
 		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), contentType) {
 			t.Errorf("GET %s: %s %q, want 200 %s", path, res.Status, res.Header.Get("Content-Type"), contentType)
 		}

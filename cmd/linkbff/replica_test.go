@@ -5,11 +5,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,22 +39,15 @@ type recordedTenant struct {
 
 func startRecordedTenant(t *testing.T, tweak func(*devtenant.Seed)) *recordedTenant {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	seed := devtenant.DemoSeed()
 	if tweak != nil {
 		tweak(&seed)
 	}
-	tenant, err := devtenant.New(devtenant.Options{Issuer: "http://" + ln.Addr().String() + "/", Seed: &seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := &recordedTenant{Tenant: tenant}
-	srv := &http.Server{Handler: rt.record(tenant.Handler()), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	rt := &recordedTenant{}
+	startTenantBehind(t, devtenant.Options{Seed: &seed}, func(tenant *devtenant.Tenant) http.Handler {
+		rt.Tenant = tenant
+		return rt.record(tenant.Handler())
+	})
 	return rt
 }
 
@@ -96,16 +87,10 @@ func linkTarget(body []byte) string {
 	if req.LinkWith == "" {
 		return req.Provider + "|" + req.UserID
 	}
-	parts := strings.Split(req.LinkWith, ".")
-	if len(parts) != 3 {
-		return "?"
+	if sub, ok := jwtClaims(req.LinkWith)["sub"].(string); ok {
+		return sub
 	}
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	_ = json.Unmarshal(payload, &claims)
-	return claims.Sub
+	return "?"
 }
 
 func (rt *recordedTenant) recorded() []mgmtCall {

@@ -49,11 +49,7 @@ func startRuleApp(t *testing.T, env map[string]string) *ruleApp {
 // b64json is the base64url of v's JSON.
 func b64json(t *testing.T, v any) string {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(mustJSON(t, v))
 }
 
 func mustJSON(t *testing.T, v any) []byte {
@@ -120,6 +116,20 @@ func (a *ruleApp) linkClaims(nonce string, over map[string]any) map[string]any {
 		"iat": now.Unix(), "exp": now.Add(10 * time.Hour).Unix(), "auth_time": now.Unix(),
 		"email": "alice@users.noreply.example", "email_verified": true,
 	}, over)
+}
+
+// signedAccess is a valid access token of alice (accessClaims) with over applied,
+// signed as the tenant signs.
+func (a *ruleApp) signedAccess(over map[string]any) string {
+	a.t.Helper()
+	return a.sign("RS256", a.header(nil), a.accessClaims(over))
+}
+
+// signedLink is a valid ID token of github|4242 for alice's link (linkClaims, with
+// a fresh nonce of alice's) with over applied, signed as the tenant signs.
+func (a *ruleApp) signedLink(over map[string]any) string {
+	a.t.Helper()
+	return a.sign("RS256", a.header(nil), a.linkClaims(a.nonce(a.alice), over))
 }
 
 // tenantPublicKey is the tenant's current signing key, as its JWKS publishes it.
@@ -214,26 +224,25 @@ func (a *ruleApp) wantAccessAccepted(t *testing.T, token string) {
 }
 
 // wantLinkRefused checks that alice's POST /me/identities with link_with token is
-// refused with status and code, and that Auth0's Management API was not called.
-func (a *ruleApp) wantLinkRefused(t *testing.T, token string, status int, code string) {
+// refused with 400 and code, and that Auth0's Management API was not called.
+func (a *ruleApp) wantLinkRefused(t *testing.T, token, code string) {
 	t.Helper()
 	a.tenant.ResetRequests()
-	wantProblem(t, a.do("POST", "/me/identities", a.alice, map[string]string{"link_with": token}), status, code)
+	wantProblem(t, a.do("POST", "/me/identities", a.alice, map[string]string{"link_with": token}), http.StatusBadRequest, code)
 	if n := a.tenant.ManagementRequests(); n != 0 {
 		t.Errorf("%d Management API calls for a refused link token, want 0", n)
 	}
 }
 
-// wantLinkAccepted checks that alice links with token, then unlinks the secondary
-// (provider|id) again through the tenant, for the next case.
-func (a *ruleApp) wantLinkAccepted(t *testing.T, token, secondary string) {
+// wantLinkAccepted checks that alice links with token, an ID token of github|4242
+// (linkClaims), then unlinks github|4242 again through the tenant, for the next case.
+func (a *ruleApp) wantLinkAccepted(t *testing.T, token string) {
 	t.Helper()
 	r := a.do("POST", "/me/identities", a.alice, map[string]string{"link_with": token})
 	if r.status != http.StatusCreated {
 		t.Fatalf("status %d %s, want the link token accepted", r.status, r.body)
 	}
-	provider, id, _ := strings.Cut(secondary, "|")
-	if err := a.tenant.UnlinkUser("auth0|alice", provider, id); err != nil {
+	if err := a.tenant.UnlinkUser("auth0|alice", "github", "4242"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -60,23 +60,13 @@ func TestDevModeBannerAndDemo(t *testing.T) {
 	}
 	// The page and the contract are served.
 	for _, path := range []string{"/", "/openapi.yaml", "/config.json", "/healthz", "/readyz"} {
-		res, err := client.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != 200 {
+		if res, _ := testkit.Get(t, client, base+path); res.StatusCode != 200 {
 			t.Errorf("GET %s: %d", path, res.StatusCode)
 		}
 	}
 
 	// Metrics name routes by pattern and report Auth0's remaining rate limit.
-	res, err = client.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	_, metrics := testkit.Get(t, client, base+"/metrics")
 	for _, want := range []string{
 		`linkbff_http_requests_total{method="GET",route="/me/identities",status="200"} 1`,
 		`linkbff_management_api_ratelimit_remaining 1000`,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -428,12 +427,9 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 		{"never answers", func(c net.Conn, closed <-chan struct{}) { <-closed; c.Close() }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			ln := listenLoopback(t)
 			closed := make(chan struct{})
-			t.Cleanup(func() { close(closed); ln.Close() })
+			t.Cleanup(func() { close(closed) }) // before listenLoopback closes ln
 			go func() {
 				for {
 					c, err := ln.Accept()
@@ -480,8 +476,7 @@ func TestBrowserSessionStoreDown(t *testing.T) {
 // TestBrowserLoginWithEmbeddedTenant: in development mode (no AUTH0_DOMAIN) the
 // embedded tenant accepts linkbff's callback and sign-out URLs, whatever BASE_URL is.
 func TestBrowserLoginWithEmbeddedTenant(t *testing.T) {
-	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "BASE_URL": browserBase}
-	b := newBrowser(t, startRun(t, func(k string) string { return env[k] }, &syncBuffer{}, io.Discard))
+	b := newBrowser(t, startDevRun(t, map[string]string{"BASE_URL": browserBase}))
 	b.loginAsAlice()
 	if r := b.api(http.MethodGet, "/me/identities", nil); r.status != http.StatusOK || r.json(t)["user_id"] != "auth0|alice" {
 		t.Errorf("identities with the cookie: %d %s", r.status, r.body)

@@ -40,7 +40,6 @@ const (
 // The soak driver's own calls (X-Soak-Driver) are not counted.
 type soakTenant struct {
 	*devtenant.Tenant
-	url  string
 	bad  atomic.Int64 // spoiled answers to linkbff
 	mgmt atomic.Int64 // Management API requests from linkbff
 }
@@ -236,7 +235,7 @@ func (d *soakDriver) setMetadata(userID, key string, v any) error {
 	body, _ := json.Marshal(map[string]any{"user_metadata": map[string]any{key: v}})
 	var last string
 	for range 20 {
-		req, _ := http.NewRequest(http.MethodPatch, d.tenant.url+"/api/v2/users/"+userID, bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPatch, d.tenant.URL()+"/api/v2/users/"+userID, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+d.token)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Soak-Driver", "1")
@@ -289,14 +288,14 @@ func TestSoak(t *testing.T) {
 	seed := devtenant.DemoSeed()
 	users := soakSeed(&seed)
 	st := &soakTenant{}
-	startTenantBehind(t, devtenant.Options{Seed: &seed}, func(tenant *devtenant.Tenant, url string) http.Handler {
-		st.Tenant, st.url = tenant, url
+	startTenantBehind(t, devtenant.Options{Seed: &seed}, func(tenant *devtenant.Tenant) http.Handler {
+		st.Tenant = tenant
 		return http.HandlerFunc(st.serve)
 	})
 
 	env := redisEnv(t)
 	maps.Copy(env, map[string]string{
-		"AUTH0_DOMAIN": st.url, "AUTH0_AUDIENCE": testAudience, "AUTH0_CLIENT_ID": testClientID,
+		"AUTH0_DOMAIN": st.URL(), "AUTH0_AUDIENCE": testAudience, "AUTH0_CLIENT_ID": testClientID,
 		"AUTH0_CLIENT_SECRET": "linkbff-dev-secret-do-not-use-in-production", "LINK_ALLOWED_AUDIENCES": nativeClient,
 		"LISTEN_ADDR": "127.0.0.1:0", "BASE_URL": browserBase, "LOG_LEVEL": "warn",
 		// The limits are counted (in Redis) but set where this load never meets them:

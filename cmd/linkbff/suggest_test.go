@@ -57,8 +57,7 @@ func TestSuggestions(t *testing.T) {
 
 	// Linked (with its own login, as always), it is no longer suggested, although
 	// the search for the email is still cached.
-	secondary := a.mint(devtenant.MintRequest{UserID: "github|5150", Nonce: a.nonce(alice)}).IDToken
-	if r := a.do(http.MethodPost, "/me/identities", alice, map[string]string{"link_with": secondary}); r.status != http.StatusCreated {
+	if r := a.link(alice, "github|5150"); r.status != http.StatusCreated {
 		t.Fatalf("link: %d %s", r.status, r.body)
 	}
 	a.tenant.ResetRequests()

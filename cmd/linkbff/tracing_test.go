@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -128,10 +127,8 @@ func spanNames(spans tracetest.SpanStubs) []string {
 // carries a token.
 func TestTracing(t *testing.T) {
 	rec := newSpanRecorder()
-	seed := devtenant.DemoSeed()
-	tenant := devtenanttest.Start(t, devtenant.Options{Seed: &seed})
-	a := &app{t: t, tenant: tenant, stderr: &syncBuffer{}, client: testkit.HTTPClient(t)}
-	a.url = startRun(t, productionEnv(tenant, map[string]string{"LOG_LEVEL": "debug", "MANAGEMENT_API_TIMEOUT": "1s"}), &syncBuffer{}, a.stderr, withSpanExporter(rec))
+	tenant := devtenanttest.Start(t, devtenant.Options{})
+	a := startAppOn(t, tenant, map[string]string{"MANAGEMENT_API_TIMEOUT": "1s"}, withSpanExporter(rec))
 
 	// The startup check gets the Management API token outside any request: a
 	// trace of its own.
@@ -289,7 +286,8 @@ func TestTracingHonoursTraceparent(t *testing.T) {
 // that sends a traceparent.
 func TestTracingOffByDefault(t *testing.T) {
 	tenant := devtenanttest.Start(t, devtenant.Options{})
-	if h := benchHandler(t, productionEnv(tenant)); func() bool { _, ok := h.(*chi.Mux); return !ok }() {
+	h := benchHandler(t, productionEnv(tenant))
+	if _, ok := h.(*chi.Mux); !ok {
 		t.Errorf("handler is %T, want the bare router", h)
 	}
 
@@ -367,10 +365,7 @@ func TestTracingMisconfigured(t *testing.T) {
 // handler prints with the standard logger onto the process's stderr, which the
 // test points at run's stderr, as it is in production.
 func TestTracingExportFailureLogged(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	endpoint := "http://" + ln.Addr().String()
 	ln.Close()
 	// Read by the exporter and the SDK from the process: the collector, how long

@@ -64,11 +64,7 @@ func TestFailedStepsLoseNothing(t *testing.T) {
 	alice := a.accessToken("auth0|alice")
 	aliceBefore, _ := a.tenant.UserSnapshot("auth0|alice")
 	ghBefore, _ := a.tenant.UserSnapshot("github|4242")
-
-	link := func() response {
-		tok := a.mint(devtenant.MintRequest{UserID: "github|4242", Nonce: a.nonce(alice)}).IDToken
-		return a.do("POST", "/me/identities", alice, map[string]string{"link_with": tok})
-	}
+	link := func() response { return a.link(alice, "github|4242") }
 
 	a.tenant.InjectFault(devtenant.EndpointPatchUser, devtenant.Fault{Status: 500, Count: 1})
 	wantProblem(t, link(), 502, "upstream_unavailable")

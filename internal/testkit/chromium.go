@@ -13,8 +13,8 @@ import (
 const ChromiumPath = "/usr/bin/chromium"
 
 // MissingPrerequisite skips t, which needs something besides Go that is not there
-// (Chromium, Node.js, npm packages), or fails it under CI=true, where no test may be
-// skipped. The message says how to get what is missing.
+// (Redis, Chromium, Node.js, npm packages), or fails it under CI=true, where no test
+// may be skipped. The message says how to get what is missing.
 func MissingPrerequisite(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {

@@ -19,8 +19,9 @@ const DefaultRedisURL = "redis://127.0.0.1:6379"
 
 // RedisURL returns the URL of the real Redis server for a test that needs one:
 // REDIS_URL, else DefaultRedisURL. When that server does not answer, the test is
-// skipped, or fails under CI=true (CI provides Redis, so a missing one is a broken
-// CI, not a reason to pass). Share the server with other tests through RedisPrefix.
+// skipped, or fails under CI=true (MissingPrerequisite: CI provides Redis, so a
+// missing one is a broken CI, not a reason to pass). Share the server with other
+// tests through RedisPrefix.
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("REDIS_URL")
@@ -38,11 +39,7 @@ func RedisURL(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		msg := "this test needs Redis at " + opts.Addr + " (set REDIS_URL): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		MissingPrerequisite(t, "this test needs Redis at %s (set REDIS_URL): %v", opts.Addr, err)
 	}
 	return u
 }
